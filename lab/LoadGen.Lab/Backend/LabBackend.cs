@@ -1,0 +1,112 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LoadGen.Lab.Backend;
+
+/// <summary>
+/// The lab backend: a real Kestrel serving the lab gRPC service over h2c on one port and an
+/// HTTP/1.1 health check on another. Runs in-process (tests, demo) or as `loadgen lab backend`.
+/// </summary>
+public sealed class LabBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private LabBackend(WebApplication app, Uri grpcAddress, Uri healthAddress, LabBackendStats stats)
+    {
+        _app = app;
+        GrpcAddress = grpcAddress;
+        HealthAddress = healthAddress;
+        Stats = stats;
+    }
+
+    /// <summary>h2c address of the gRPC service, e.g. http://127.0.0.1:5000.</summary>
+    public Uri GrpcAddress { get; }
+
+    /// <summary>Full URL of the HTTP/1.1 health check.</summary>
+    public Uri HealthAddress { get; }
+
+    public LabBackendStats Stats { get; }
+
+    /// <summary>Starts the backend and returns once both ports listen.</summary>
+    public static async Task<LabBackend> StartAsync(LabBackendOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        var stats = new LabBackendStats();
+        builder.Services.AddSingleton(stats);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddGrpc(o =>
+        {
+            o.EnableDetailedErrors = true;
+            o.MaxReceiveMessageSize = 16 * 1024 * 1024;
+        });
+
+        var ip = IPAddress.Parse(options.Host);
+        var grpcPort = options.GrpcPort == 0 ? FreePort(ip) : options.GrpcPort;
+        var healthPort = options.HealthPort == 0 ? FreePort(ip) : options.HealthPort;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            var limits = k.Limits;
+            limits.MaxConcurrentConnections = null;
+            limits.MaxConcurrentUpgradedConnections = null;
+            limits.MaxRequestBodySize = null;
+            // Long-lived quiet streams must not be cut by Kestrel's data-rate guards.
+            limits.MinRequestBodyDataRate = null;
+            limits.MinResponseDataRate = null;
+            limits.KeepAliveTimeout = TimeSpan.FromHours(24);
+            limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+            limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
+            limits.Http2.InitialStreamWindowSize = 1024 * 1024;
+            limits.Http2.KeepAlivePingDelay = TimeSpan.MaxValue;
+            k.Listen(ip, grpcPort, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(ip, healthPort, l => l.Protocols = HttpProtocols.Http1);
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<LabService>();
+        app.MapGet(options.HealthPath, () => Results.Text("ok\n"));
+
+        await app.StartAsync(cancellationToken);
+
+        var grpc = new Uri($"http://{FormatHost(ip)}:{grpcPort}");
+        var health = new Uri($"http://{FormatHost(ip)}:{healthPort}{options.HealthPath}");
+        return new LabBackend(app, grpc, health, stats);
+    }
+
+    /// <summary>A port the OS reports free right now (the caller binds it immediately after).</summary>
+    public static int FreePort(IPAddress ip)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(ip, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FormatHost(IPAddress ip) =>
+        ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip.ToString();
+
+    /// <summary>Stops listening; open streams are aborted after a short grace.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        using var cts = new CancellationTokenSource(grace);
+        await _app.StopAsync(cts.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(2));
+        await _app.DisposeAsync();
+    }
+}

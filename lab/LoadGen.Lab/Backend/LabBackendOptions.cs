@@ -1,0 +1,23 @@
+namespace LoadGen.Lab.Backend;
+
+/// <summary>Settings of the lab backend. Ports 0 pick a free port.</summary>
+public sealed record LabBackendOptions
+{
+    /// <summary>Address to bind; loopback by default.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>Plaintext HTTP/2 (h2c) port serving the gRPC lab service.</summary>
+    public int GrpcPort { get; init; }
+
+    /// <summary>HTTP/1.1 port serving the health check.</summary>
+    public int HealthPort { get; init; }
+
+    /// <summary>Health check path on the HTTP/1.1 port.</summary>
+    public string HealthPath { get; init; } = "/healthz";
+
+    /// <summary>
+    /// Kestrel's per-connection stream limit. Kestrel's own default is 100; the lab raises it so the
+    /// backend is never what caps a load test (the client's pool decides streams per connection).
+    /// </summary>
+    public int MaxStreamsPerConnection { get; init; } = 1000;
+}

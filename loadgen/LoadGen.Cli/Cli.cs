@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using LoadGen.Cli.Commands;
+
+namespace LoadGen.Cli;
+
+internal static class Cli
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var console = new CliConsole(stdout ?? Console.Out, stderr ?? Console.Error);
+        var root = new RootCommand(
+            "LoadGen: load and soak tests for long-lived gRPC bidirectional streams.\n" +
+            "Holds thousands of streams against one or more topologies, measures every message (HdrHistogram,\n" +
+            "coordinated-omission corrected) and records why every stream ended, into a run folder.\n\n" +
+            "Exit codes: 0 ok, 1 a threshold failed, 2 bad input, 3 the run failed, 130 interrupted.");
+        root.Subcommands.Add(RunCommand.Create(console));
+        root.Subcommands.Add(DemoCommand.Create(console));
+        root.Subcommands.Add(ValidateCommand.Create(console));
+        root.Subcommands.Add(LabCommand.Create(console));
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+            {
+                console.Error($"error: {e.Message}");
+            }
+
+            console.Error("Run 'loadgen --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+
+        // First SIGINT/SIGTERM: stop gracefully and still write the run folder; a second one exits at once.
+        using var stop = new CancellationTokenSource();
+        var signals = 0;
+        void OnSignal(PosixSignalContext ctx)
+        {
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                ctx.Cancel = true;
+                console.Error($"\n{ctx.Signal}: closing streams and writing the run folder (again to exit at once)...");
+                stop.Cancel();
+            }
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+    }
+}
+
+/// <summary>Where commands write: stdout for results, stderr for progress and errors.</summary>
+internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
+{
+    public TextWriter Out { get; } = stdout;
+
+    public TextWriter Err { get; } = stderr;
+
+    public void Line(string text) => Out.WriteLine(text);
+
+    public void Error(string text) => Err.WriteLine(text);
+}

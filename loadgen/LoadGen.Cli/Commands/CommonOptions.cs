@@ -1,0 +1,25 @@
+using System.CommandLine;
+
+namespace LoadGen.Cli.Commands;
+
+internal static class CommonOptions
+{
+    public static Option<string> Out() => new("--out", "-o")
+    {
+        Description = "Folder the run folder is created in (as <out>/<run-id>/).",
+        DefaultValueFactory = _ => Path.Combine("reports", "out"),
+        HelpName = "DIR",
+    };
+
+    public static Option<FileInfo> Scenario() => new("--scenario", "-s")
+    {
+        Description = "Scenario file (YAML); see scenarios/ for examples.",
+        Required = true,
+        HelpName = "FILE",
+    };
+
+    public static Option<bool> Quiet() => new("--quiet", "-q")
+    {
+        Description = "Print no progress lines, only the final summary.",
+    };
+}

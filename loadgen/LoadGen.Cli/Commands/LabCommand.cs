@@ -1,0 +1,54 @@
+using System.CommandLine;
+using LoadGen.Lab.Backend;
+
+namespace LoadGen.Cli.Commands;
+
+internal static class LabCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var host = new Option<string>("--host") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
+        var grpcPort = new Option<int>("--grpc-port") { Description = "h2c port of the gRPC lab service (0: any free port).", DefaultValueFactory = _ => 8000 };
+        var healthPort = new Option<int>("--health-port") { Description = "HTTP/1.1 port of /healthz (0: any free port).", DefaultValueFactory = _ => 8001 };
+        var backend = new Command("backend", "Run the lab backend as its own process until Ctrl-C: the gRPC lab service over h2c, /healthz over HTTP/1.1.")
+        {
+            host, grpcPort, healthPort,
+        };
+        backend.SetAction(async (pr, ct) =>
+        {
+            LabBackend b;
+            try
+            {
+                b = await LabBackend.StartAsync(new LabBackendOptions
+                {
+                    Host = pr.GetValue(host)!,
+                    GrpcPort = pr.GetValue(grpcPort),
+                    HealthPort = pr.GetValue(healthPort),
+                }, ct);
+            }
+            catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException)
+            {
+                console.Error($"error: the lab backend could not start: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
+            await using (b)
+            {
+                console.Line($"lab backend: gRPC h2c {b.GrpcAddress} , health {b.HealthAddress} (Ctrl-C to stop)");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                console.Line($"lab backend: stopping; served {b.Stats.TotalStreams:#,0} streams, {b.Stats.MessagesReceived:#,0} messages in");
+            }
+
+            return ExitCodes.Ok;
+        });
+        var lab = new Command("lab", "The local lab that stands up topologies on loopback.") { backend };
+        return lab;
+    }
+}

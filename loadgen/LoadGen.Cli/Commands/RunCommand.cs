@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Globalization;
+using LoadGen.Core.Engine;
+using LoadGen.Core.Results;
+using LoadGen.Core.Scenarios;
+using LoadGen.Reports;
+using Spectre.Console;
+
+namespace LoadGen.Cli.Commands;
+
+internal static class RunCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var scenario = CommonOptions.Scenario();
+        var output = CommonOptions.Out();
+        var quiet = CommonOptions.Quiet();
+        var cmd = new Command("run", "Run a scenario file against its targets and write a run folder (run.json, latency.hlog, outcomes.ndjson, summary.json).")
+        {
+            scenario, output, quiet,
+        };
+        cmd.SetAction(async (pr, ct) =>
+        {
+            Scenario s;
+            try
+            {
+                s = ScenarioLoader.LoadFile(pr.GetValue(scenario)!.FullName);
+            }
+            catch (ScenarioException e)
+            {
+                console.Error($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
+            return await ExecuteAsync(console, s, pr.GetValue(output)!, pr.GetValue(quiet), ct);
+        });
+        return cmd;
+    }
+
+    /// <summary>Runs a loaded scenario end to end: lab targets, engine, summary table, exit code.</summary>
+    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, bool quiet, CancellationToken ct)
+    {
+        var unknown = LabTargets.Unknown(scenario).ToList();
+        if (unknown.Count > 0)
+        {
+            console.Error($"error: {string.Join("; ", unknown)}: not a lab topology this version has (known: {string.Join(", ", LabTargets.Known.Select(k => "lab://" + k))})");
+            return ExitCodes.BadInput;
+        }
+
+        await using var lab = new LabTargets();
+        var resolved = await lab.ResolveAsync(scenario, ct);
+        var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
+        console.Error($"run {folder.RunId}: {scenario.Targets.Count} target(s), peak {scenario.Profile.Peak:#,0} streams, {Durations.Format(scenario.Profile.Duration)} each; folder {folder.Path}");
+        var engine = new LoadEngine
+        {
+            Progress = quiet ? null : p => console.Error(FormatProgress(p)),
+        };
+        RunSummary summary;
+        try
+        {
+            summary = await engine.RunAsync(resolved, folder, lab.RunTargets, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            console.Error($"error: the run folder {folder.Path} could not be written: {e.Message}");
+            return ExitCodes.RunFailed;
+        }
+
+        PrintSummary(console, summary, folder);
+        if (summary.Completion == "interrupted")
+        {
+            return ExitCodes.Interrupted;
+        }
+
+        return summary.Verdict == "fail" ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
+    }
+
+    public static string FormatProgress(ProgressSnapshot p) => string.Create(CultureInfo.InvariantCulture,
+        $"[{p.Topology}] {p.Phase,-9} {Clock(p.Elapsed)}/{Clock(p.Planned)}  streams {p.ActiveStreams:#,0}/{p.TargetStreams:#,0}  opened {p.Opened:#,0} ended {p.Ended:#,0} (unplanned {p.UnplannedEnds:#,0})  msgs sent {p.Sent:#,0} recv {p.Received:#,0}  p50 {SummaryTable.Ms(p.IntervalP50Ms)} p99 {SummaryTable.Ms(p.IntervalP99Ms)}");
+
+    private static string Clock(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"mm\:ss", CultureInfo.InvariantCulture);
+
+    private static void PrintSummary(CliConsole console, RunSummary summary, RunFolder folder)
+    {
+        var table = SummaryTable.Build(summary);
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(console.Out),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        ansi.Profile.Width = 120;
+        var t = new Table().Border(TableBorder.Ascii);
+        foreach (var h in table.Header)
+        {
+            t.AddColumn(new TableColumn(Markup.Escape(h)));
+        }
+
+        foreach (var row in table.Rows)
+        {
+            t.AddRow(row.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c)).ToArray());
+        }
+
+        ansi.Write(t);
+        foreach (var th in summary.Thresholds)
+        {
+            console.Line($"threshold {(th.Passed ? "PASS" : "FAIL")}: {th.Expression} [{th.Topology}] actual {SummaryTable.Ms(th.ActualMs)}");
+        }
+
+        if (summary.LoadGen is { } p)
+        {
+            console.Line(string.Create(CultureInfo.InvariantCulture, $"loadgen process: peak RSS {p.PeakRssMb:0} MB, CPU {p.CpuSeconds:0.0} s ({p.AvgCpuPercentOfOneCore:0}% of one core on average)"));
+        }
+
+        console.Line($"verdict: {summary.Verdict} ({summary.Completion})");
+        console.Line($"run folder: {folder.Path}");
+    }
+}

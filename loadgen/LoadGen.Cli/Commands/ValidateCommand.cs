@@ -1,0 +1,32 @@
+using System.CommandLine;
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Cli.Commands;
+
+internal static class ValidateCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var scenario = CommonOptions.Scenario();
+        var cmd = new Command("validate", "Check a scenario file without running it: prints what it would do, or where it is wrong.")
+        {
+            scenario,
+        };
+        cmd.SetAction(pr =>
+        {
+            try
+            {
+                var s = ScenarioLoader.LoadFile(pr.GetValue(scenario)!.FullName);
+                console.Line($"{s.Source}: ok — scenario '{s.Name}', {s.Targets.Count} target(s) ({string.Join(", ", s.Targets.Select(t => $"{t.Name} {t.Address}"))}), " +
+                    $"peak {s.Profile.Peak:#,0} streams over {Durations.Format(s.Profile.Duration)}, one message every {Durations.Format(s.Messages.Interval)} ({s.Messages.Schedule.ToString().ToLowerInvariant()}) per stream");
+                return ExitCodes.Ok;
+            }
+            catch (ScenarioException e)
+            {
+                console.Error($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        return cmd;
+    }
+}

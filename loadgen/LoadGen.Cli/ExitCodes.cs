@@ -1,0 +1,11 @@
+namespace LoadGen.Cli;
+
+/// <summary>Process exit codes, as documented in README and `loadgen --help`.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int ThresholdsFailed = 1;
+    public const int BadInput = 2;
+    public const int RunFailed = 3;
+    public const int Interrupted = 130;
+}

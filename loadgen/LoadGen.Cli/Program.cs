@@ -1,0 +1,4 @@
+using System.CommandLine;
+using LoadGen.Cli;
+
+return await Cli.RunAsync(args);

@@ -1,0 +1,136 @@
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using LoadGen.Core.Scenarios;
+using LoadGen.Protos.Lab;
+
+namespace LoadGen.Core.Engine;
+
+/// <summary>
+/// The client side's HTTP/2 connections to one target, each carrying at most
+/// <see cref="ConnectionOptions.MaxStreamsPerConnection"/> streams. A stream that finds every slot
+/// taken waits here, counted and timed, instead of queueing invisibly inside SocketsHttpHandler.
+/// Each connection's handler still allows extra connections, so a server that allows fewer streams
+/// per connection than planned costs a counted extra connection, never a silently stuck stream.
+/// </summary>
+internal sealed class ConnectionPool : IDisposable
+{
+    private readonly GrpcChannel[] _channels;
+    private readonly LabService.LabServiceClient[] _clients;
+    private readonly int[] _streams;
+    private readonly SemaphoreSlim _capacity;
+    private readonly TopologyMetrics _metrics;
+    private readonly Lock _lock = new();
+
+    public ConnectionPool(TargetOptions target, ConnectionOptions options, int peakStreams, TopologyMetrics metrics)
+    {
+        _metrics = metrics;
+        PerConnection = options.MaxStreamsPerConnection;
+        Planned = options.Count > 0 ? options.Count : Math.Max(1, (peakStreams + PerConnection - 1) / PerConnection);
+        _channels = new GrpcChannel[Planned];
+        _clients = new LabService.LabServiceClient[Planned];
+        _streams = new int[Planned];
+        _capacity = new SemaphoreSlim(Planned * PerConnection);
+        for (var i = 0; i < Planned; i++)
+        {
+            _channels[i] = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
+            {
+                HttpHandler = CreateHandler(options),
+                DisposeHttpClient = true,
+                MaxReceiveMessageSize = 32 * 1024 * 1024,
+                MaxSendMessageSize = 32 * 1024 * 1024,
+            });
+            _clients[i] = new LabService.LabServiceClient(_channels[i]);
+        }
+    }
+
+    public int Planned { get; }
+
+    public int PerConnection { get; }
+
+    public async ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        if (!_capacity.Wait(0, CancellationToken.None))
+        {
+            _metrics.SlotWaited();
+            await _capacity.WaitAsync(cancellationToken);
+        }
+
+        lock (_lock)
+        {
+            var best = 0;
+            for (var i = 1; i < _streams.Length; i++)
+            {
+                if (_streams[i] < _streams[best])
+                {
+                    best = i;
+                }
+            }
+
+            _streams[best]++;
+            return new Lease(this, best, _clients[best]);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _channels)
+        {
+            c.Dispose();
+        }
+
+        _capacity.Dispose();
+    }
+
+    private void Release(int index)
+    {
+        lock (_lock)
+        {
+            _streams[index]--;
+        }
+
+        _capacity.Release();
+    }
+
+    private SocketsHttpHandler CreateHandler(ConnectionOptions options) => new()
+    {
+        EnableMultipleHttp2Connections = true,
+        PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        ConnectTimeout = options.OpenTimeout,
+        KeepAlivePingDelay = Timeout.InfiniteTimeSpan,
+        ConnectCallback = async (context, ct) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            _metrics.ConnectionOpened();
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    };
+
+    /// <summary>A stream's place on one connection; dispose to give it back.</summary>
+    public sealed class Lease(ConnectionPool pool, int index, LabService.LabServiceClient client) : IDisposable
+    {
+        private int _released;
+
+        public int Index { get; } = index;
+
+        public LabService.LabServiceClient Client { get; } = client;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                pool.Release(Index);
+            }
+        }
+    }
+}

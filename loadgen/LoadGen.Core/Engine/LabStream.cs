@@ -1,0 +1,234 @@
+using Google.Protobuf;
+using Grpc.Core;
+using LoadGen.Core.Outcomes;
+using LoadGen.Protos.Lab;
+
+namespace LoadGen.Core.Engine;
+
+/// <summary>Settings shared by every stream of one topology run.</summary>
+internal sealed record StreamSettings(
+    TopologyMetrics Metrics,
+    ConnectionPool Pool,
+    OutcomeWriter Outcomes,
+    TimeProvider Time,
+    SendSchedule Schedule,
+    ByteString Payload,
+    Directives? Directives,
+    int MaxInFlight,
+    TimeSpan OpenTimeout);
+
+/// <summary>
+/// One long-lived bidi stream of the lab service: opens, sends on its open-loop schedule, matches
+/// replies to sends by sequence number, and ends as exactly one outcome record.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The sources have no timers; the engine may still cancel them after the stream ended, so they are never disposed.")]
+internal sealed class LabStream
+{
+    private readonly StreamSettings _s;
+    private readonly CancellationTokenSource _stopSending = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly PendingSends _pending = new();
+    private long _sent;
+    private long _received;
+    private long _lastSend;
+    private long _lastReceive;
+    private volatile bool _closeRequested;
+    private volatile bool _abortRequested;
+
+    public LabStream(long id, StreamSettings settings)
+    {
+        Id = id;
+        _s = settings;
+    }
+
+    public long Id { get; }
+
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    public bool IsEnded => Completion.IsCompleted;
+
+    public void Start() => Completion = Task.Run(RunAsync);
+
+    /// <summary>Planned end: stop sending, half-close, let the server finish.</summary>
+    public void RequestClose()
+    {
+        _closeRequested = true;
+        _stopSending.Cancel();
+    }
+
+    /// <summary>Hard end: cancel the call.</summary>
+    public void Abort()
+    {
+        _abortRequested = true;
+        _stopSending.Cancel();
+        _abort.Cancel();
+    }
+
+    private async Task RunAsync()
+    {
+        var time = _s.Time;
+        var asked = time.GetTimestamp();
+        var opened = false;
+        var connection = -1;
+        Classification? outcome = null;
+        _s.Metrics.StreamAttempted();
+        ConnectionPool.Lease? lease = null;
+        AsyncDuplexStreamingCall<ClientFrame, ServerFrame>? call = null;
+        try
+        {
+            using var openTimeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+            openTimeout.CancelAfter(_s.OpenTimeout);
+            try
+            {
+                lease = await _s.Pool.AcquireAsync(openTimeout.Token);
+                connection = lease.Index;
+                call = lease.Client.Chat(cancellationToken: _abort.Token);
+                await call.ResponseHeadersAsync.WaitAsync(openTimeout.Token);
+            }
+            catch (OperationCanceledException) when (openTimeout.IsCancellationRequested && !_abort.IsCancellationRequested)
+            {
+                outcome = new Classification(OutcomeClassifier.OpenStalled, null, null, "TimeoutException",
+                    $"no response headers within {_s.OpenTimeout.TotalSeconds:0.###} s (slot wait included)");
+                return;
+            }
+
+            _s.Metrics.Open.RecordMicros(Micros(asked, time.GetTimestamp()));
+            _s.Metrics.StreamOpened();
+            opened = true;
+            outcome = await ExchangeAsync(call);
+        }
+        catch (Exception e)
+        {
+            outcome = _abortRequested ? Cancelled(e) : OutcomeClassifier.Classify(e);
+        }
+        finally
+        {
+            call?.Dispose();
+            lease?.Dispose();
+            outcome ??= new Classification(OutcomeClassifier.ClientCancelled, null, null, "", null);
+            _s.Metrics.StreamClosed(opened, outcome.Cause);
+            var now = time.GetTimestamp();
+            _s.Outcomes.Write(new OutcomeRecord
+            {
+                Time = time.GetUtcNow(),
+                Topology = _s.Metrics.Topology,
+                StreamId = Id,
+                Cause = outcome.Cause,
+                GrpcStatus = outcome.GrpcStatus,
+                Http2Code = outcome.Http2Code,
+                Exception = outcome.ExceptionChain.Length == 0 ? null : outcome.ExceptionChain,
+                Detail = outcome.Detail,
+                AgeS = time.GetElapsedTime(asked, now).TotalSeconds,
+                SinceLastSendS = _lastSend == 0 ? null : time.GetElapsedTime(Interlocked.Read(ref _lastSend), now).TotalSeconds,
+                SinceLastReceiveS = _lastReceive == 0 ? null : time.GetElapsedTime(Interlocked.Read(ref _lastReceive), now).TotalSeconds,
+                Sent = Interlocked.Read(ref _sent),
+                Received = Interlocked.Read(ref _received),
+                Unanswered = _pending.Count + _pending.Abandoned,
+                Connection = connection,
+            });
+        }
+    }
+
+    private async Task<Classification> ExchangeAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call)
+    {
+        using var inFlight = _s.MaxInFlight > 0 ? new SemaphoreSlim(_s.MaxInFlight) : null;
+        var receive = ReceiveAsync(call, inFlight);
+        using var sendStop = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
+        // When the server ends the stream (or it breaks), stop the sender too.
+        _ = receive.ContinueWith(_ => sendStop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        Exception? sendError = null;
+        var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight);
+        try
+        {
+            await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled), sendStop.Token);
+        }
+        catch (OperationCanceledException) when (sendStop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            sendError = e;
+        }
+
+        if (_closeRequested && sendError is null && !receive.IsCompleted)
+        {
+            try
+            {
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception e)
+            {
+                sendError = e;
+            }
+        }
+
+        Exception? receiveError = null;
+        try
+        {
+            await receive;
+        }
+        catch (Exception e)
+        {
+            receiveError = e;
+        }
+
+        if (receiveError is not null)
+        {
+            return _abortRequested ? Cancelled(receiveError) : OutcomeClassifier.Classify(receiveError);
+        }
+
+        if (sendError is not null && !_closeRequested)
+        {
+            // The server ended cleanly while a write was racing it: the trailers are the cause.
+            return call.GetStatus().StatusCode == StatusCode.OK
+                ? ServerEnded(call)
+                : OutcomeClassifier.Classify(sendError);
+        }
+
+        return _closeRequested
+            ? new Classification(OutcomeClassifier.ClientClosed, "OK", null, "", null)
+            : ServerEnded(call);
+    }
+
+    private static Classification ServerEnded(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call)
+    {
+        var status = call.GetStatus();
+        return new Classification($"server-status:{status.StatusCode}", status.StatusCode.ToString(), null, "", status.Detail.Length == 0 ? null : status.Detail);
+    }
+
+    private static Classification Cancelled(Exception e) =>
+        OutcomeClassifier.Classify(e) with { Cause = OutcomeClassifier.ClientCancelled };
+
+    private async ValueTask SendAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, ulong seq, long scheduled)
+    {
+        var frame = new ClientFrame { Seq = seq, Payload = _s.Payload, Directives = _s.Directives };
+        var now = _s.Time.GetTimestamp();
+        _pending.Add(seq, scheduled, now);
+        Interlocked.Exchange(ref _lastSend, now);
+        await call.RequestStream.WriteAsync(frame);
+        Interlocked.Increment(ref _sent);
+        _s.Metrics.MessageSent();
+    }
+
+    private async Task ReceiveAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, SemaphoreSlim? inFlight)
+    {
+        var time = _s.Time;
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            var frame = call.ResponseStream.Current;
+            var now = time.GetTimestamp();
+            Interlocked.Exchange(ref _lastReceive, now);
+            Interlocked.Increment(ref _received);
+            _s.Metrics.MessageReceived();
+            if (frame.ReplyIndex == 0 && _pending.TryTake(frame.Seq, out var scheduled, out var sent))
+            {
+                _s.Metrics.Rtt.RecordMicros(Micros(scheduled, now));
+                _s.Metrics.RttUncorrected.RecordMicros(Micros(sent, now));
+                inFlight?.Release();
+            }
+        }
+    }
+
+    private long Micros(long from, long to) => (long)(_s.Time.GetElapsedTime(from, to).Ticks / 10.0);
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using LoadGen.Core.Metrics;
+
+namespace LoadGen.Core.Engine;
+
+/// <summary>Everything measured for one topology: latency recorders and counters, all safe to update from any stream.</summary>
+public sealed class TopologyMetrics
+{
+    private long _attempted;
+    private long _opened;
+    private long _ended;
+    private long _active;
+    private long _peakActive;
+    private long _sent;
+    private long _received;
+    private long _waitedForSlot;
+    private long _connectionsOpened;
+
+    public TopologyMetrics(string topology)
+    {
+        Topology = topology;
+        Rtt = new ShardedRecorder($"{topology}.rtt");
+        RttUncorrected = new ShardedRecorder($"{topology}.rtt-uncorrected");
+        Open = new ShardedRecorder($"{topology}.open");
+    }
+
+    public string Topology { get; }
+
+    /// <summary>Round trip from the scheduled send time (coordinated-omission corrected), µs.</summary>
+    public ShardedRecorder Rtt { get; }
+
+    /// <summary>Round trip from the actual send time, µs.</summary>
+    public ShardedRecorder RttUncorrected { get; }
+
+    /// <summary>Stream open latency: asking for a stream (slot wait included) to response headers, µs.</summary>
+    public ShardedRecorder Open { get; }
+
+    public ConcurrentDictionary<string, long> Outcomes { get; } = new(StringComparer.Ordinal);
+
+    public long Attempted => Interlocked.Read(ref _attempted);
+
+    public long Opened => Interlocked.Read(ref _opened);
+
+    public long Ended => Interlocked.Read(ref _ended);
+
+    public long Active => Interlocked.Read(ref _active);
+
+    public long PeakActive => Interlocked.Read(ref _peakActive);
+
+    public long Sent => Interlocked.Read(ref _sent);
+
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Streams that found every pool slot taken and had to wait for one.</summary>
+    public long WaitedForSlot => Interlocked.Read(ref _waitedForSlot);
+
+    /// <summary>TCP connections actually opened (more than planned when a server allows fewer streams per connection).</summary>
+    public long ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
+
+    public void StreamAttempted() => Interlocked.Increment(ref _attempted);
+
+    public void StreamOpened()
+    {
+        Interlocked.Increment(ref _opened);
+        var now = Interlocked.Increment(ref _active);
+        long peak;
+        while (now > (peak = Interlocked.Read(ref _peakActive)) && Interlocked.CompareExchange(ref _peakActive, now, peak) != peak)
+        {
+        }
+    }
+
+    public void StreamClosed(bool wasOpen, string cause)
+    {
+        if (wasOpen)
+        {
+            Interlocked.Decrement(ref _active);
+        }
+
+        Interlocked.Increment(ref _ended);
+        Outcomes.AddOrUpdate(cause, 1, (_, n) => n + 1);
+    }
+
+    public void MessageSent() => Interlocked.Increment(ref _sent);
+
+    public void MessageReceived() => Interlocked.Increment(ref _received);
+
+    public void SlotWaited() => Interlocked.Increment(ref _waitedForSlot);
+
+    public void ConnectionOpened() => Interlocked.Increment(ref _connectionsOpened);
+}

@@ -1,0 +1,38 @@
+namespace LoadGen.Core.Outcomes;
+
+/// <summary>One ended stream: a line of outcomes.ndjson.</summary>
+public sealed record OutcomeRecord
+{
+    public required DateTimeOffset Time { get; init; }
+
+    public required string Topology { get; init; }
+
+    public required long StreamId { get; init; }
+
+    public required string Cause { get; init; }
+
+    public string? GrpcStatus { get; init; }
+
+    public long? Http2Code { get; init; }
+
+    public string? Exception { get; init; }
+
+    public string? Detail { get; init; }
+
+    /// <summary>Seconds from asking for the stream to its end.</summary>
+    public double AgeS { get; init; }
+
+    public double? SinceLastSendS { get; init; }
+
+    public double? SinceLastReceiveS { get; init; }
+
+    public long Sent { get; init; }
+
+    public long Received { get; init; }
+
+    /// <summary>Messages sent that never got a reply.</summary>
+    public long Unanswered { get; init; }
+
+    /// <summary>Index of the pool connection (channel) the stream ran on; -1 before it had one.</summary>
+    public int Connection { get; init; } = -1;
+}

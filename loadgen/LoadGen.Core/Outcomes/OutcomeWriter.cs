@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace LoadGen.Core.Outcomes;
+
+/// <summary>
+/// Streams outcome records to outcomes.ndjson from a background task, so memory stays flat however
+/// long the run; <see cref="FlushAsync"/> makes everything so far durable (called every interval).
+/// </summary>
+public sealed class OutcomeWriter : IAsyncDisposable
+{
+    private readonly Channel<OutcomeRecord> _queue = Channel.CreateUnbounded<OutcomeRecord>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly FileStream _file;
+    private readonly Utf8JsonWriter _json;
+    private readonly Task _pump;
+    private readonly SemaphoreSlim _io = new(1, 1);
+
+    public OutcomeWriter(string path)
+    {
+        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024, useAsync: true);
+        _json = new Utf8JsonWriter(_file, new JsonWriterOptions { SkipValidation = true });
+        _pump = Task.Run(PumpAsync);
+    }
+
+    public void Write(OutcomeRecord record) => _queue.Writer.TryWrite(record);
+
+    public async Task FlushAsync()
+    {
+        await _io.WaitAsync();
+        try
+        {
+            await _json.FlushAsync();
+            await _file.FlushAsync();
+        }
+        finally
+        {
+            _io.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _pump;
+        await FlushAsync();
+        await _json.DisposeAsync();
+        await _file.DisposeAsync();
+        _io.Dispose();
+    }
+
+    private async Task PumpAsync()
+    {
+        await foreach (var r in _queue.Reader.ReadAllAsync())
+        {
+            await _io.WaitAsync();
+            try
+            {
+                WriteLine(r);
+            }
+            finally
+            {
+                _io.Release();
+            }
+        }
+    }
+
+    private void WriteLine(OutcomeRecord r)
+    {
+        _json.Reset();
+        _json.WriteStartObject();
+        _json.WriteString("time", r.Time);
+        _json.WriteString("topology", r.Topology);
+        _json.WriteNumber("streamId", r.StreamId);
+        _json.WriteString("cause", r.Cause);
+        WriteOptional("grpcStatus", r.GrpcStatus);
+        if (r.Http2Code is { } code)
+        {
+            _json.WriteNumber("http2Code", code);
+        }
+
+        WriteOptional("exception", r.Exception);
+        WriteOptional("detail", r.Detail);
+        _json.WriteNumber("ageS", Math.Round(r.AgeS, 3));
+        if (r.SinceLastSendS is { } s)
+        {
+            _json.WriteNumber("sinceLastSendS", Math.Round(s, 3));
+        }
+
+        if (r.SinceLastReceiveS is { } rcv)
+        {
+            _json.WriteNumber("sinceLastReceiveS", Math.Round(rcv, 3));
+        }
+
+        _json.WriteNumber("sent", r.Sent);
+        _json.WriteNumber("received", r.Received);
+        _json.WriteNumber("unanswered", r.Unanswered);
+        _json.WriteNumber("connection", r.Connection);
+        _json.WriteEndObject();
+        _json.Flush();
+        _file.WriteByte((byte)'\n');
+    }
+
+    private void WriteOptional(string name, string? value)
+    {
+        if (value is not null)
+        {
+            _json.WriteString(name, value);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace LoadGen.Core.Results;
+
+/// <summary>
+/// reports/out/&lt;run-id&gt;/: the contract between engine, reports and shards. run.json,
+/// latency.hlog, outcomes.ndjson and summary.json live here.
+/// </summary>
+public sealed class RunFolder
+{
+    public const string RunFile = "run.json";
+    public const string LatencyFile = "latency.hlog";
+    public const string OutcomesFile = "outcomes.ndjson";
+    public const string SummaryFile = "summary.json";
+
+    private RunFolder(string path, string runId)
+    {
+        Path = path;
+        RunId = runId;
+    }
+
+    public string Path { get; }
+
+    public string RunId { get; }
+
+    public string RunJson => System.IO.Path.Combine(Path, RunFile);
+
+    public string Latency => System.IO.Path.Combine(Path, LatencyFile);
+
+    public string OutcomesPath => System.IO.Path.Combine(Path, OutcomesFile);
+
+    public string Summary => System.IO.Path.Combine(Path, SummaryFile);
+
+    /// <summary>Creates a new, uniquely named run folder inside <paramref name="outDir"/>.</summary>
+    public static RunFolder Create(string outDir, string scenarioName, DateTimeOffset now)
+    {
+        var safe = new string(scenarioName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
+        var stamp = now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        for (var n = 0; ; n++)
+        {
+            var id = n == 0 ? $"{stamp}-{safe}" : $"{stamp}-{safe}-{n}";
+            var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(outDir, id));
+            if (!Directory.Exists(path))
+            {
+                Directory.CreateDirectory(path);
+                return new RunFolder(path, id);
+            }
+        }
+    }
+
+    public static RunFolder Open(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        return new RunFolder(full, System.IO.Path.GetFileName(full.TrimEnd('/')));
+    }
+
+    public void WriteJson<T>(string file, T value)
+    {
+        // Write then rename, so a kill mid-write never leaves a torn file behind.
+        var target = System.IO.Path.Combine(Path, file);
+        var temp = target + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(value, RunSummary.JsonOptions));
+        File.Move(temp, target, overwrite: true);
+    }
+
+    public RunSummary ReadSummary() =>
+        JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(Summary), RunSummary.JsonOptions)
+        ?? throw new InvalidDataException($"{Summary} is empty");
+}
+
+/// <summary>run.json: what was run, where, with what.</summary>
+public sealed record RunInfo
+{
+    public required string RunId { get; init; }
+
+    public required string Scenario { get; init; }
+
+    public required string ScenarioSource { get; init; }
+
+    public required object ScenarioSettings { get; init; }
+
+    public required IReadOnlyList<RunTarget> Targets { get; init; }
+
+    public required string LoadGenVersion { get; init; }
+
+    public required string Runtime { get; init; }
+
+    public required string Host { get; init; }
+
+    public required string Os { get; init; }
+
+    public int Processors { get; init; } = Environment.ProcessorCount;
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public string? Completion { get; init; }
+
+    public string? Shard { get; init; }
+}
+
+/// <summary>A target as run, with what stood behind a lab:// address.</summary>
+public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components);

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HdrHistogram;
+using LoadGen.Core.Metrics;
+
+namespace LoadGen.Core.Results;
+
+/// <summary>summary.json: the run's aggregates and verdict. The schema is documented in docs/summary-schema.md.</summary>
+public sealed record RunSummary
+{
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    public required string RunId { get; init; }
+
+    public required string Scenario { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required DateTimeOffset EndedAt { get; init; }
+
+    /// <summary>completed, interrupted (Ctrl-C / SIGTERM) or partial (rebuilt from a killed run's folder).</summary>
+    public string Completion { get; init; } = "completed";
+
+    /// <summary>pass, fail (a threshold failed) or none (no thresholds).</summary>
+    public required string Verdict { get; init; }
+
+    public required IReadOnlyList<TopologySummary> Topologies { get; init; }
+
+    public IReadOnlyList<ThresholdResult> Thresholds { get; init; } = [];
+
+    public ProcessStats? LoadGen { get; init; }
+
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+}
+
+public sealed record TopologySummary
+{
+    public required string Name { get; init; }
+
+    public required string Address { get; init; }
+
+    public double DurationS { get; init; }
+
+    public required StreamCounts Streams { get; init; }
+
+    public required MessageCounts Messages { get; init; }
+
+    /// <summary>Round trip from the scheduled send time (coordinated-omission corrected).</summary>
+    public required LatencyStats LatencyMs { get; init; }
+
+    /// <summary>Round trip from the actual send time.</summary>
+    public required LatencyStats LatencyUncorrectedMs { get; init; }
+
+    /// <summary>Asking for a stream (slot wait included) to response headers.</summary>
+    public required LatencyStats OpenLatencyMs { get; init; }
+
+    /// <summary>Stream ends by cause.</summary>
+    public required IReadOnlyDictionary<string, long> Outcomes { get; init; }
+
+    public required ConnectionCounts Connections { get; init; }
+}
+
+public sealed record StreamCounts(long Attempted, long Opened, long Ended, long PeakActive, long WaitedForSlot);
+
+public sealed record MessageCounts(long Sent, long Received);
+
+public sealed record ConnectionCounts(int Planned, int MaxStreamsPerConnection, long Opened);
+
+public sealed record LatencyStats(long Count, double? P50, double? P90, double? P99, double? P999, double? Max, double? Mean)
+{
+    public static LatencyStats From(HistogramBase h) => new(
+        h.TotalCount,
+        Histograms.PercentileMs(h, 50),
+        Histograms.PercentileMs(h, 90),
+        Histograms.PercentileMs(h, 99),
+        Histograms.PercentileMs(h, 99.9),
+        Histograms.MaxMs(h),
+        h.TotalCount == 0 ? null : Math.Round(h.GetMean() / 1000.0, 3));
+}
+
+public sealed record ThresholdResult(string Expression, string Topology, double? ActualMs, double LimitMs, bool Passed);
+
+/// <summary>LoadGen's own footprint, so a report can show the tool was not the bottleneck.</summary>
+public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double AvgCpuPercentOfOneCore, int Processors);

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace LoadGen.Core.Scenarios;
+
+/// <summary>Durations as people write them in scenario files and on the command line: 250ms, 10s, 5m, 1h, 1.5s.</summary>
+public static partial class Durations
+{
+    [GeneratedRegex(@"^(?<n>\d+(\.\d+)?)(?<u>ms|s|m|h)$", RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+
+    public const string Expected = "a number with a unit: ms, s, m or h (e.g. 250ms, 10s, 5m, 1h)";
+
+    public static bool TryParse(string? text, out TimeSpan value)
+    {
+        value = default;
+        var m = Pattern().Match(text?.Trim() ?? "");
+        if (!m.Success)
+        {
+            return false;
+        }
+
+        var n = double.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture);
+        value = m.Groups["u"].Value switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(n),
+            "s" => TimeSpan.FromSeconds(n),
+            "m" => TimeSpan.FromMinutes(n),
+            _ => TimeSpan.FromHours(n),
+        };
+        return true;
+    }
+
+    public static TimeSpan Parse(string text) =>
+        TryParse(text, out var value) ? value : throw new FormatException($"'{text}' is not a duration: expected {Expected}.");
+
+    /// <summary>Short form for messages and reports: 1h30m, 45s, 250ms.</summary>
+    public static string Format(TimeSpan value)
+    {
+        if (value < TimeSpan.FromSeconds(1))
+        {
+            return $"{value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms";
+        }
+
+        if (value.TotalSeconds % 1 != 0 || value < TimeSpan.FromMinutes(1))
+        {
+            return $"{value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s";
+        }
+
+        var parts = new List<string>();
+        if (value.Hours + (value.Days * 24) > 0)
+        {
+            parts.Add($"{(int)value.TotalHours}h");
+        }
+
+        if (value.Minutes > 0)
+        {
+            parts.Add($"{value.Minutes}m");
+        }
+
+        if (value.Seconds > 0)
+        {
+            parts.Add($"{value.Seconds}s");
+        }
+
+        return string.Concat(parts);
+    }
+}

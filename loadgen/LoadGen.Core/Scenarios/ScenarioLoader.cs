@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace LoadGen.Core.Scenarios;
+
+/// <summary>
+/// Loads scenario YAML. Every problem becomes a <see cref="ScenarioException"/> naming the file,
+/// line, column and field; nothing is silently defaulted when it was written wrongly.
+/// </summary>
+public static partial class ScenarioLoader
+{
+    private const int MaxStreams = 1_000_000;
+
+    public static Scenario LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScenarioException(path, 0, 0, "(file)", $"cannot read the scenario file: {e.Message}");
+        }
+
+        return Load(text, path);
+    }
+
+    public static Scenario Load(string yaml, string file)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            var problem = e.InnerException?.Message ?? e.Message;
+            throw new ScenarioException(file, e.Start.Line, e.Start.Column, "(syntax)", $"not valid YAML: {problem}");
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            throw new ScenarioException(file, 1, 1, "(document)", "the file is empty; a scenario needs at least 'targets' and 'profile'");
+        }
+
+        var root = new YamlFields(file, "", stream.Documents[0].RootNode);
+        var scenario = new Scenario
+        {
+            Source = file,
+            Name = root.String("name") ?? Path.GetFileNameWithoutExtension(file),
+            Targets = ReadTargets(root),
+            Profile = ReadProfile(root),
+            Messages = ReadMessages(root),
+            Connections = ReadConnections(root),
+            Interval = root.Duration("interval", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+            CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+            Thresholds = ReadThresholds(root),
+        };
+        root.RejectUnknown();
+        return scenario;
+    }
+
+    private static List<TargetOptions> ReadTargets(YamlFields root)
+    {
+        var targets = new List<TargetOptions>();
+        var node = root.Require("targets");
+        foreach (var (item, path) in root.Sequence("targets"))
+        {
+            var f = new YamlFields(root.File, path, item);
+            var nameNode = f.Require("name");
+            var name = f.Scalar(nameNode, f.FieldPath("name"));
+            if (!TargetName().IsMatch(name))
+            {
+                throw f.Error(nameNode, f.FieldPath("name"), $"'{name}' is not a usable target name: use letters, digits, '-' and '_' (it becomes a histogram tag)");
+            }
+
+            if (targets.Any(t => t.Name == name))
+            {
+                throw f.Error(nameNode, f.FieldPath("name"), $"target '{name}' is listed twice");
+            }
+
+            var addressNode = f.Require("address");
+            var addressText = f.Scalar(addressNode, f.FieldPath("address"));
+            if (!Uri.TryCreate(addressText, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https" or "lab"))
+            {
+                throw f.Error(addressNode, f.FieldPath("address"), $"'{addressText}' is not an address: expected http://host:port (h2c), https://host:port (TLS) or lab://TOPOLOGY (the embedded lab)");
+            }
+
+            f.RejectUnknown();
+            targets.Add(new TargetOptions { Name = name, Address = address });
+        }
+
+        if (targets.Count == 0)
+        {
+            throw root.Error(node, "targets", "needs at least one target (name and address)");
+        }
+
+        return targets;
+    }
+
+    private static PopulationProfile ReadProfile(YamlFields root)
+    {
+        var f = new YamlFields(root.File, "profile", root.Require("profile"));
+        var phases = new List<ProfilePhase>();
+        var level = 0;
+        var defaults = new PopulationProfile();
+        foreach (var (item, path) in f.Sequence("phases"))
+        {
+            var p = new YamlFields(root.File, path, item);
+            var ramp = p.Get("ramp");
+            var hold = p.Get("hold");
+            if (ramp is not null && hold is not null)
+            {
+                throw p.Error(item, path, "a phase is either 'ramp: N' with 'over: DURATION', or 'hold: DURATION', not both");
+            }
+
+            if (ramp is not null)
+            {
+                var to = p.Int("ramp", 0, 0, MaxStreams);
+                var over = p.Duration(p.Require("over"), p.FieldPath("over"), TimeSpan.Zero, TimeSpan.FromDays(7));
+                phases.Add(new ProfilePhase(PhaseKind.Ramp, to, over));
+                level = to;
+            }
+            else if (hold is not null)
+            {
+                var during = p.Duration(hold, p.FieldPath("hold"), TimeSpan.Zero, TimeSpan.FromDays(7));
+                phases.Add(new ProfilePhase(PhaseKind.Hold, level, during));
+            }
+            else
+            {
+                throw p.Error(item, path, "a phase needs 'ramp: N' (with 'over: DURATION') or 'hold: DURATION'");
+            }
+
+            p.RejectUnknown();
+        }
+
+        if (phases.Count == 0)
+        {
+            throw f.Error(f.Node, "profile.phases", "needs at least one phase, e.g. '- ramp: 100' with 'over: 10s', then '- hold: 1m'");
+        }
+
+        if (phases.All(p => p.Streams == 0))
+        {
+            throw f.Error(f.Node, "profile.phases", "no phase ever opens a stream: ramp to a number above 0");
+        }
+
+        var profile = new PopulationProfile
+        {
+            Phases = phases,
+            MaxOpensPerSecond = f.Double("maxOpensPerSecond", defaults.MaxOpensPerSecond, 0.1, 100_000),
+        };
+        f.RejectUnknown();
+        return profile;
+    }
+
+    private static MessagePlan ReadMessages(YamlFields root)
+    {
+        var node = root.Get("messages");
+        if (node is null)
+        {
+            return new MessagePlan();
+        }
+
+        var f = new YamlFields(root.File, "messages", node);
+        var d = new MessagePlan();
+        LabDirectives? directives = null;
+        if (f.Get("directives") is { } dn)
+        {
+            var df = new YamlFields(root.File, "messages.directives", dn);
+            directives = new LabDirectives
+            {
+                Delay = df.Duration("delay", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+                ReplyCount = df.Int("replyCount", 1, 1, 10_000),
+                ReplySize = df.Int("replySize", 0, 0, 16 * 1024 * 1024),
+            };
+            df.RejectUnknown();
+        }
+
+        var plan = new MessagePlan
+        {
+            Schedule = f.Enum("schedule", d.Schedule),
+            Interval = f.Duration("interval", d.Interval, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)),
+            PayloadBytes = f.Int("payloadBytes", d.PayloadBytes, 0, 16 * 1024 * 1024),
+            MaxInFlight = f.Int("maxInFlight", d.MaxInFlight, 0, 1_000_000),
+            Directives = directives,
+        };
+        f.RejectUnknown();
+        return plan;
+    }
+
+    private static ConnectionOptions ReadConnections(YamlFields root)
+    {
+        var node = root.Get("connections");
+        if (node is null)
+        {
+            return new ConnectionOptions();
+        }
+
+        var f = new YamlFields(root.File, "connections", node);
+        var d = new ConnectionOptions();
+        var options = new ConnectionOptions
+        {
+            Count = f.Int("count", d.Count, 0, 10_000),
+            MaxStreamsPerConnection = f.Int("maxStreamsPerConnection", d.MaxStreamsPerConnection, 1, 100_000),
+            OpenTimeout = f.Duration("openTimeout", d.OpenTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+        };
+        f.RejectUnknown();
+        return options;
+    }
+
+    private static List<Threshold> ReadThresholds(YamlFields root)
+    {
+        var list = new List<Threshold>();
+        foreach (var (item, path) in root.Sequence("thresholds"))
+        {
+            var text = root.Scalar(item, path);
+            list.Add(ParseThreshold(text) ?? throw root.Error(item, path,
+                $"'{text}' is not a threshold this version understands: write 'p50|p90|p99|p999|max [uncorrected] < DURATION', e.g. 'p99 < 50ms'"));
+        }
+
+        return list;
+    }
+
+    /// <summary>Parses "p99 &lt; 50ms" or "p999 uncorrected &lt; 200ms"; null when it does not fit.</summary>
+    public static Threshold? ParseThreshold(string text)
+    {
+        var m = ThresholdPattern().Match(text.Trim());
+        if (!m.Success || !Durations.TryParse(m.Groups["limit"].Value, out var limit))
+        {
+            return null;
+        }
+
+        var metric = m.Groups["metric"].Value switch
+        {
+            "p50" => ThresholdMetric.P50,
+            "p90" => ThresholdMetric.P90,
+            "p99" => ThresholdMetric.P99,
+            "p999" => ThresholdMetric.P999,
+            _ => ThresholdMetric.Max,
+        };
+        return new Threshold(text.Trim(), metric, m.Groups["unc"].Success, limit.TotalMilliseconds) { Source = text };
+    }
+
+    [GeneratedRegex(@"^(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ThresholdPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TargetName();
+
+    internal static string Invariant(double d) => d.ToString(CultureInfo.InvariantCulture);
+}

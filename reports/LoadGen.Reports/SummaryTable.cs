@@ -1,0 +1,45 @@
+using System.Globalization;
+using LoadGen.Core.Results;
+
+namespace LoadGen.Reports;
+
+/// <summary>
+/// The short side-by-side table of a run (one column per topology), as plain strings, so the
+/// console, Markdown and HTML writers render the same figures the same way.
+/// </summary>
+public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows)
+{
+    public static SummaryTable Build(RunSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var t = summary.Topologies;
+        var rows = new List<IReadOnlyList<string>>
+        {
+            Row("streams peak active", t, x => N(x.Streams.PeakActive)),
+            Row("streams opened / ended", t, x => $"{N(x.Streams.Opened)} / {N(x.Streams.Ended)}"),
+            Row("stream open p99", t, x => Ms(x.OpenLatencyMs.P99)),
+            Row("messages sent / received", t, x => $"{N(x.Messages.Sent)} / {N(x.Messages.Received)}"),
+            Row("latency p50 (CO-corrected)", t, x => Ms(x.LatencyMs.P50)),
+            Row("latency p99 (CO-corrected)", t, x => Ms(x.LatencyMs.P99)),
+            Row("latency p99.9 (CO-corrected)", t, x => Ms(x.LatencyMs.P999)),
+            Row("latency max (CO-corrected)", t, x => Ms(x.LatencyMs.Max)),
+            Row("latency p99 (uncorrected)", t, x => Ms(x.LatencyUncorrectedMs.P99)),
+            Row("connections planned / opened", t, x => $"{x.Connections.Planned} / {x.Connections.Opened}"),
+            Row("stream ends by cause", t, x => x.Outcomes.Count == 0 ? "-" : string.Join(", ", x.Outcomes.Select(kv => $"{kv.Key} {N(kv.Value)}"))),
+        };
+        return new SummaryTable(["", .. t.Select(x => x.Name)], rows);
+    }
+
+    public static string Ms(double? ms) => ms switch
+    {
+        null => "-",
+        < 10 => string.Create(CultureInfo.InvariantCulture, $"{ms:0.000} ms"),
+        < 1000 => string.Create(CultureInfo.InvariantCulture, $"{ms:0.0} ms"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{ms / 1000:0.00} s"),
+    };
+
+    private static string N(long n) => n.ToString("#,0", CultureInfo.InvariantCulture);
+
+    private static List<string> Row(string label, IEnumerable<TopologySummary> topologies, Func<TopologySummary, string> cell) =>
+        [label, .. topologies.Select(cell)];
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using LoadGen.Core.Metrics;
+using LoadGen.Core.Results;
+using LoadGen.Core.Scenarios;
+using LoadGen.Lab.Backend;
+
+namespace LoadGen.Tests.Integration;
+
+/// <summary>The engine against the real lab backend (Kestrel, in-process, h2c on loopback).</summary>
+public class EngineEndToEndTests
+{
+    [Fact]
+    public async Task Run_HoldsThePopulation_MatchesEveryReply_AndWritesTheRunFolder()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 300, hold: TimeSpan.FromSeconds(4));
+
+        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(300, t.Streams.PeakActive);
+        Assert.Equal(300, t.Streams.Opened);
+        Assert.Equal(300, t.Streams.Ended);
+        Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 300 }, t.Outcomes);
+        Assert.True(t.Messages.Sent > 300 * 15, $"sent {t.Messages.Sent}");
+        Assert.Equal(t.Messages.Sent, t.Messages.Received);
+        Assert.Equal(t.Messages.Sent, t.LatencyMs.Count);
+        Assert.Equal(t.Messages.Sent, backend.Stats.MessagesReceived);
+        Assert.Equal(3, t.Connections.Planned);
+        Assert.Equal(3, t.Connections.Opened);
+        Assert.True(t.LatencyMs.P50 <= t.LatencyMs.P99);
+        Assert.True(t.LatencyUncorrectedMs.P99 <= t.LatencyMs.Max);
+
+        // The run folder: every file there, summary.json as written equals what the engine returned.
+        Assert.True(File.Exists(folder.RunJson));
+        var fromDisk = folder.ReadSummary();
+        Assert.Equal(summary.RunId, fromDisk.RunId);
+        Assert.Equal(1, fromDisk.SchemaVersion);
+        Assert.Equal(t.LatencyMs, fromDisk.Topologies[0].LatencyMs);
+
+        var lines = File.ReadAllLines(folder.OutcomesPath);
+        Assert.Equal(300, lines.Length);
+        using (var first = JsonDocument.Parse(lines[0]))
+        {
+            Assert.Equal("client-closed", first.RootElement.GetProperty("cause").GetString());
+            Assert.Equal("backend-h2c", first.RootElement.GetProperty("topology").GetString());
+            Assert.True(first.RootElement.GetProperty("ageS").GetDouble() > 4);
+        }
+
+        var intervals = HdrLogReader.ReadFile(folder.Latency);
+        Assert.Equal(t.LatencyMs.Count, intervals.Where(i => i.Tag == "backend-h2c.rtt").Sum(i => i.Histogram.TotalCount));
+        Assert.Equal(300, intervals.Where(i => i.Tag == "backend-h2c.open").Sum(i => i.Histogram.TotalCount));
+
+        using var run = JsonDocument.Parse(File.ReadAllText(folder.RunJson));
+        Assert.Equal("completed", run.RootElement.GetProperty("completion").GetString());
+    }
+
+    [Fact]
+    public async Task BackendStall_ShowsInCorrectedP999_ButNotUncorrected()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        // One stream, one message in flight at a time, every 2 ms: a 200 ms stall holds back ~100
+        // scheduled messages. Only latency from the scheduled time sees them waiting.
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 1, hold: TimeSpan.FromSeconds(5),
+            m => m with { Interval = TimeSpan.FromMilliseconds(2), MaxInFlight = 1 });
+        var stall = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            backend.Stats.Pause(TimeSpan.FromMilliseconds(200));
+        });
+
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+        await stall;
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.True(t.LatencyMs.Count > 2000, $"only {t.LatencyMs.Count} round trips");
+        Assert.InRange(t.LatencyMs.P999!.Value, 150, 400);
+        Assert.InRange(t.LatencyUncorrectedMs.Max!.Value, 150, 400); // the stalled message itself
+        Assert.True(t.LatencyUncorrectedMs.P999 < 100, $"uncorrected p99.9 {t.LatencyUncorrectedMs.P999} ms");
+    }
+
+    [Fact]
+    public async Task ServerAllowsFewerStreamsPerConnection_ExtraConnectionsAreOpenedAndCounted_NothingQueues()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions { MaxStreamsPerConnection = 10 });
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 50, hold: TimeSpan.FromSeconds(2)) with
+        {
+            Connections = new ConnectionOptions { Count = 1, MaxStreamsPerConnection = 100, OpenTimeout = TimeSpan.FromSeconds(3) },
+        };
+
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(50, t.Streams.PeakActive);
+        Assert.Equal(1, t.Connections.Planned);
+        Assert.True(t.Connections.Opened >= 5, $"opened {t.Connections.Opened} connections for 50 streams at 10 per connection");
+        Assert.Equal(50, t.Outcomes["client-closed"]);
+    }
+
+    [Fact]
+    public async Task PoolFull_StreamsWaitForASlot_AndTheWaitIsCounted()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 20, hold: TimeSpan.FromSeconds(2)) with
+        {
+            Connections = new ConnectionOptions { Count = 1, MaxStreamsPerConnection = 10, OpenTimeout = TimeSpan.FromSeconds(1) },
+        };
+
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(10, t.Streams.PeakActive);
+        Assert.True(t.Streams.WaitedForSlot >= 10, $"waited {t.Streams.WaitedForSlot}");
+        Assert.True(t.Outcomes.GetValueOrDefault("open-stalled") >= 10, string.Join(", ", t.Outcomes));
+    }
+
+    [Fact]
+    public async Task UnreachableTarget_IsAnOutcomeNotACrash()
+    {
+        var port = LabBackend.FreePort(IPAddress.Loopback); // nothing listens there
+        var scenario = EngineHarness.Scenario(new Uri($"http://127.0.0.1:{port}"), streams: 5, hold: TimeSpan.FromSeconds(1));
+
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(0, t.Streams.Opened);
+        Assert.True(t.Outcomes.GetValueOrDefault("connect-failed") >= 5, string.Join(", ", t.Outcomes));
+        Assert.Null(t.LatencyMs.P99);
+    }
+
+    [Fact]
+    public async Task SilentPeer_StreamsEndAsOpenStalled()
+    {
+        // Accepts TCP and never answers: the silent-queue failure mode, made visible by the open timeout.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var scenario = EngineHarness.Scenario(new Uri($"http://127.0.0.1:{port}"), streams: 3, hold: TimeSpan.FromSeconds(1)) with
+        {
+            Connections = new ConnectionOptions { OpenTimeout = TimeSpan.FromMilliseconds(800) },
+        };
+
+        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.True(t.Outcomes.GetValueOrDefault("open-stalled") >= 3, string.Join(", ", t.Outcomes));
+        Assert.Contains("no response headers within 0.8 s", File.ReadAllText(folder.OutcomesPath), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cancellation_StopsEarly_AndStillWritesTheFolder()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 50, hold: TimeSpan.FromMinutes(10));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+
+        var (summary, folder) = await EngineHarness.RunAsync(scenario, cts.Token);
+
+        Assert.Equal("interrupted", summary.Completion);
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(50, t.Streams.PeakActive);
+        Assert.Equal(50, t.Outcomes["client-closed"]);
+        Assert.Equal("interrupted", folder.ReadSummary().Completion);
+    }
+}

@@ -1,0 +1,36 @@
+using LoadGen.Core.Engine;
+using LoadGen.Core.Results;
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Tests.Integration;
+
+/// <summary>Runs the real engine into a temporary run folder.</summary>
+internal static class EngineHarness
+{
+    public static Scenario Scenario(Uri address, int streams, TimeSpan hold, Func<MessagePlan, MessagePlan>? messages = null) => new()
+    {
+        Name = "test",
+        Targets = [new TargetOptions { Name = "backend-h2c", Address = address }],
+        Profile = new PopulationProfile
+        {
+            Phases =
+            [
+                new ProfilePhase(PhaseKind.Ramp, streams, TimeSpan.FromSeconds(1)),
+                new ProfilePhase(PhaseKind.Hold, streams, hold),
+                new ProfilePhase(PhaseKind.Ramp, 0, TimeSpan.FromMilliseconds(500)),
+            ],
+            MaxOpensPerSecond = 5000,
+        },
+        Messages = (messages ?? (m => m))(new MessagePlan { Interval = TimeSpan.FromMilliseconds(200), PayloadBytes = 32 }),
+        Interval = TimeSpan.FromSeconds(1),
+        CloseTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    public static async Task<(RunSummary Summary, RunFolder Folder)> RunAsync(Scenario scenario, CancellationToken ct = default)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var folder = RunFolder.Create(dir, scenario.Name, DateTimeOffset.UtcNow);
+        var summary = await new LoadEngine().RunAsync(scenario, folder, cancellationToken: ct);
+        return (summary, folder);
+    }
+}

@@ -1,0 +1,155 @@
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Tests.Scenarios;
+
+public class ScenarioLoaderTests
+{
+    private const string Valid = """
+        name: t
+        targets:
+          - name: direct-tls
+            address: https://127.0.0.1:8443
+          - name: gateway
+            address: http://127.0.0.1:9000
+        profile:
+          maxOpensPerSecond: 50
+          phases:
+            - ramp: 300
+              over: 30s
+            - hold: 2m
+            - ramp: 0
+              over: 10s
+        messages:
+          schedule: poisson
+          interval: 250ms
+          payloadBytes: 512
+          maxInFlight: 4
+          directives:
+            delay: 5ms
+            replyCount: 3
+        connections:
+          count: 4
+          maxStreamsPerConnection: 90
+          openTimeout: 3s
+        interval: 2s
+        thresholds:
+          - p99 < 50ms
+          - p999 uncorrected < 1.5s
+        """;
+
+    private static ScenarioException Fails(string yaml) =>
+        Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(yaml, "bad.yaml"));
+
+    [Fact]
+    public void Load_ReadsEveryField()
+    {
+        var s = ScenarioLoader.Load(Valid, "t.yaml");
+
+        Assert.Equal(["direct-tls", "gateway"], s.Targets.Select(t => t.Name));
+        Assert.Equal(new Uri("https://127.0.0.1:8443"), s.Targets[0].Address);
+        Assert.Equal(TimeSpan.FromSeconds(160), s.Profile.Duration);
+        Assert.Equal(300, s.Profile.Peak);
+        Assert.Equal(300, s.Profile.Phases[1].Streams); // a hold keeps the level it follows
+        Assert.Equal(50, s.Profile.MaxOpensPerSecond);
+        Assert.Equal(ScheduleKind.Poisson, s.Messages.Schedule);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), s.Messages.Interval);
+        Assert.Equal(512, s.Messages.PayloadBytes);
+        Assert.Equal(4, s.Messages.MaxInFlight);
+        Assert.Equal(3, s.Messages.Directives!.ReplyCount);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), s.Messages.Directives.Delay);
+        Assert.Equal((4, 90, TimeSpan.FromSeconds(3)), (s.Connections.Count, s.Connections.MaxStreamsPerConnection, s.Connections.OpenTimeout));
+        Assert.Equal(TimeSpan.FromSeconds(2), s.Interval);
+        Assert.Equal(2, s.Thresholds.Count);
+        Assert.True(s.Thresholds[1].Uncorrected);
+        Assert.Equal(1500, s.Thresholds[1].LimitMs);
+    }
+
+    [Fact]
+    public void WrongUnit_NamesFileLineAndField()
+    {
+        var e = Fails(Valid.Replace("interval: 250ms", "interval: 5 sec", StringComparison.Ordinal));
+
+        Assert.Equal("bad.yaml", e.File);
+        Assert.Equal(17, e.Line);
+        Assert.Equal("messages.interval", e.Field);
+        Assert.Contains("'5 sec' is not a duration", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("bad.yaml:17:", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownKey_SuggestsTheClosestKnownOne()
+    {
+        var e = Fails(Valid.Replace("payloadBytes: 512", "payloadByte: 512", StringComparison.Ordinal));
+
+        Assert.Equal("messages.payloadByte", e.Field);
+        Assert.Equal(18, e.Line);
+        Assert.Contains("did you mean 'payloadBytes'", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("maxStreamsPerConnection: 90", "maxStreamsPerConnection: -5", "connections.maxStreamsPerConnection", "out of range")]
+    [InlineData("- ramp: 300", "- ramp: lots", "profile.phases[0].ramp", "not a whole number")]
+    [InlineData("over: 30s", "overr: 30s", "profile.phases[0].over", "is required")]
+    [InlineData("schedule: poisson", "schedule: bursty", "messages.schedule", "not one of: fixed, poisson")]
+    [InlineData("address: http://127.0.0.1:9000", "address: 127.0.0.1:9000", "targets[1].address", "not an address")]
+    [InlineData("name: gateway", "name: direct-tls", "targets[1].name", "listed twice")]
+    [InlineData("- p99 < 50ms", "- p99 under 50ms", "thresholds[0]", "not a threshold")]
+    [InlineData("openTimeout: 3s", "openTimeout: 0s", "connections.openTimeout", "out of range")]
+    public void BadValues_AreRejectedWithTheirField(string from, string to, string field, string problem)
+    {
+        var e = Fails(Valid.Replace(from, to, StringComparison.Ordinal));
+
+        Assert.Equal(field, e.Field);
+        Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+        Assert.True(e.Line > 0, "every rejection names a line");
+    }
+
+    [Theory]
+    [InlineData("", "(document)")]
+    [InlineData("targets: [", "(syntax)")]
+    [InlineData("name: x\nprofile:\n  phases:\n    - hold: 1s\n", "targets")]
+    [InlineData("targets:\n  - name: a\n    address: http://127.0.0.1:1\nprofile:\n  phases:\n    - hold: 1s\n", "profile.phases")]
+    [InlineData("- just\n- a list\n", "")]
+    public void StructuralProblems_AreRejectedWithALocation(string yaml, string field)
+    {
+        var e = Fails(yaml);
+
+        Assert.Equal(field, e.Field);
+    }
+
+    [Fact]
+    public void MissingFile_IsAScenarioErrorNotACrash()
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadFile("/nonexistent/scenario.yaml"));
+        Assert.Contains("cannot read the scenario file", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShippedScenarios_AllLoad()
+    {
+        var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "scenarios"), "*.yaml");
+        Assert.NotEmpty(files);
+        foreach (var f in files)
+        {
+            var s = ScenarioLoader.LoadFile(f);
+            Assert.NotEmpty(s.Targets);
+            Assert.True(s.Profile.Peak > 0, f);
+        }
+    }
+
+    [Theory]
+    [InlineData("250ms", 250)]
+    [InlineData("10s", 10_000)]
+    [InlineData("1.5s", 1_500)]
+    [InlineData("5m", 300_000)]
+    [InlineData("1h", 3_600_000)]
+    public void Durations_ParseTheUnitsPeopleWrite(string text, double ms) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(ms), Durations.Parse(text));
+
+    [Theory]
+    [InlineData("5 sec")]
+    [InlineData("10")]
+    [InlineData("-1s")]
+    [InlineData("1d")]
+    public void Durations_RejectWhatIsAmbiguous(string text) => Assert.False(Durations.TryParse(text, out _));
+}
