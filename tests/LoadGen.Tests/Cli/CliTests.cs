@@ -1,0 +1,123 @@
+using LoadGen.Core.Results;
+
+namespace LoadGen.Tests.Cli;
+
+/// <summary>The `loadgen` command line as a user meets it: exit codes, messages, the run folder.</summary>
+public class CliTests
+{
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await LoadGen.Cli.Cli.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string TempFile(string content)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static string Short(string threshold) => $"""
+        name: cli-test
+        targets:
+          - name: backend-h2c
+            address: lab://backend-h2c
+        profile:
+          phases:
+            - ramp: 20
+              over: 500ms
+            - hold: 2s
+        messages:
+          interval: 100ms
+        interval: 1s
+        thresholds:
+          - {threshold}
+        """;
+
+    [Fact]
+    public async Task Run_BrokenScenario_ExitsTwoNamingFileLineAndField()
+    {
+        var file = TempFile(Short("p99 < 1s").Replace("interval: 100ms", "interval: 100 msec", StringComparison.Ordinal));
+
+        var (code, _, err) = await Run("run", "--scenario", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{file}:11:", err, StringComparison.Ordinal);
+        Assert.Contains("messages.interval", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ThresholdMissed_ExitsOne_AndWritesTheFolder()
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var file = TempFile(Short("p50 < 1us".Replace("1us", "0.001ms", StringComparison.Ordinal)));
+
+        var (code, stdout, err) = await Run("run", "--scenario", file, "--out", outDir);
+
+        Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("threshold FAIL: p50 < 0.001ms [backend-h2c]", stdout, StringComparison.Ordinal);
+        Assert.Contains("[backend-h2c] hold", err, StringComparison.Ordinal); // one progress line per interval
+        var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
+        var summary = folder.ReadSummary();
+        Assert.Equal("fail", summary.Verdict);
+        Assert.False(Assert.Single(summary.Thresholds).Passed);
+        Assert.Equal(20, summary.Topologies[0].Streams.PeakActive);
+        Assert.Contains("lab://backend-h2c", File.ReadAllText(folder.RunJson), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ThresholdMet_ExitsZero_QuietPrintsNoProgress()
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", outDir, "--quiet");
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("verdict: pass", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("[backend-h2c] hold", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_UnknownLabTopology_ExitsTwo()
+    {
+        var (code, _, err) = await Run("run", "--scenario", TempFile(Short("p99 < 1s").Replace("lab://backend-h2c", "lab://gatewy", StringComparison.Ordinal)));
+
+        Assert.Equal(2, code);
+        Assert.Contains("lab://gatewy", err, StringComparison.Ordinal);
+        Assert.Contains("known: lab://backend-h2c", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_GoodFile_DescribesIt()
+    {
+        var (code, stdout, _) = await Run("validate", "--scenario", TempFile(Short("p99 < 1s")));
+
+        Assert.Equal(0, code);
+        Assert.Contains("ok — scenario 'cli-test'", stdout, StringComparison.Ordinal);
+        Assert.Contains("peak 20 streams", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("run", "--scenario", "x.yaml", "--bogus")]
+    [InlineData("frobnicate")]
+    [InlineData("demo", "--streams", "many")]
+    public async Task BadCommandLine_ExitsTwo(params string[] args)
+    {
+        var (code, _, err) = await Run(args);
+
+        Assert.Equal(2, code);
+        Assert.Contains("error:", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_BadDuration_ExitsTwoWithTheExpectedForm()
+    {
+        var (code, _, err) = await Run("demo", "--duration", "1 minute");
+
+        Assert.Equal(2, code);
+        Assert.Contains("expected a number with a unit", err, StringComparison.Ordinal);
+    }
+}
