@@ -24,6 +24,7 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             Row("latency p99.9 (CO-corrected)", t, x => Ms(x.LatencyMs.P999)),
             Row("latency max (CO-corrected)", t, x => Ms(x.LatencyMs.Max)),
             Row("latency p99 (uncorrected)", t, x => Ms(x.LatencyUncorrectedMs.P99)),
+            Row("send lag p99 (client side)", t, x => Ms(x.SendLagMs.P99)),
             Row("connections planned / opened", t, x => $"{x.Connections.Planned} / {x.Connections.Opened}"),
             Row("stream ends by cause", t, x => x.Outcomes.Count == 0 ? "-" : string.Join(", ", x.Outcomes.Select(kv => $"{kv.Key} {N(kv.Value)}"))),
         };

@@ -205,6 +205,7 @@ internal sealed class LabStream
         var frame = new ClientFrame { Seq = seq, Payload = _s.Payload, Directives = _s.Directives };
         var now = _s.Time.GetTimestamp();
         _pending.Add(seq, scheduled, now);
+        _s.Metrics.SendLag.RecordMicros(Micros(scheduled, now));
         Interlocked.Exchange(ref _lastSend, now);
         await call.RequestStream.WriteAsync(frame);
         Interlocked.Increment(ref _sent);

@@ -136,6 +136,7 @@ public sealed class LoadEngine
             [metrics.Rtt] = Histograms.Create(),
             [metrics.RttUncorrected] = Histograms.Create(),
             [metrics.Open] = Histograms.Create(),
+            [metrics.SendLag] = Histograms.Create(),
         };
         var start = _time.GetTimestamp();
         var intervalStart = _time.GetUtcNow();
@@ -149,13 +150,16 @@ public sealed class LoadEngine
         void Cut(TimeSpan elapsed)
         {
             var now = _time.GetUtcNow();
-            HistogramBase? rtt = null;
+            HistogramBase rtt = null!;
             foreach (var (recorder, total) in totals)
             {
                 var h = recorder.TakeInterval();
                 total.Add(h);
                 hlog.Write(h, intervalStart, now);
-                rtt ??= h;
+                if (recorder == metrics.Rtt)
+                {
+                    rtt = h;
+                }
             }
 
             hlog.Flush();
@@ -164,7 +168,7 @@ public sealed class LoadEngine
             Progress?.Invoke(new ProgressSnapshot(
                 target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
                 metrics.Opened, metrics.Ended, unplanned, metrics.Sent, metrics.Received,
-                Histograms.PercentileMs(rtt!, 50), Histograms.PercentileMs(rtt!, 99)));
+                Histograms.PercentileMs(rtt, 50), Histograms.PercentileMs(rtt, 99)));
         }
 
         while (true)
@@ -246,6 +250,7 @@ public sealed class LoadEngine
             LatencyMs = LatencyStats.From(totals[metrics.Rtt]),
             LatencyUncorrectedMs = LatencyStats.From(totals[metrics.RttUncorrected]),
             OpenLatencyMs = LatencyStats.From(totals[metrics.Open]),
+            SendLagMs = LatencyStats.From(totals[metrics.SendLag]),
             Outcomes = metrics.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
             Connections = new ConnectionCounts(pool.Planned, pool.PerConnection, metrics.ConnectionsOpened),
         };

@@ -22,6 +22,7 @@ public sealed class TopologyMetrics
         Rtt = new ShardedRecorder($"{topology}.rtt");
         RttUncorrected = new ShardedRecorder($"{topology}.rtt-uncorrected");
         Open = new ShardedRecorder($"{topology}.open");
+        SendLag = new ShardedRecorder($"{topology}.send-lag");
     }
 
     public string Topology { get; }
@@ -34,6 +35,12 @@ public sealed class TopologyMetrics
 
     /// <summary>Stream open latency: asking for a stream (slot wait included) to response headers, µs.</summary>
     public ShardedRecorder Open { get; }
+
+    /// <summary>
+    /// How late each message left against its schedule, µs: the client's own share of the gap between
+    /// corrected and uncorrected latency (timer lateness, a busy thread pool, in-flight waits, slow writes).
+    /// </summary>
+    public ShardedRecorder SendLag { get; }
 
     public ConcurrentDictionary<string, long> Outcomes { get; } = new(StringComparer.Ordinal);
 

@@ -60,6 +60,9 @@ public sealed record TopologySummary
     /// <summary>Asking for a stream (slot wait included) to response headers.</summary>
     public required LatencyStats OpenLatencyMs { get; init; }
 
+    /// <summary>How late messages left against their schedule: the client's own share of the corrected latency.</summary>
+    public required LatencyStats SendLagMs { get; init; }
+
     /// <summary>Stream ends by cause.</summary>
     public required IReadOnlyDictionary<string, long> Outcomes { get; init; }
 

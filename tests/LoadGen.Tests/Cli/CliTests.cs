@@ -3,6 +3,7 @@ using LoadGen.Core.Results;
 namespace LoadGen.Tests.Cli;
 
 /// <summary>The `loadgen` command line as a user meets it: exit codes, messages, the run folder.</summary>
+[Collection(Integration.SerialLoad.Name)]
 public class CliTests
 {
     private static async Task<(int Code, string Out, string Err)> Run(params string[] args)

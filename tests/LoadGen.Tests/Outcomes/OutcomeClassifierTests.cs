@@ -1,0 +1,83 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Grpc.Core;
+using LoadGen.Core.Outcomes;
+
+namespace LoadGen.Tests.Outcomes;
+
+public class OutcomeClassifierTests
+{
+    // Shapes as Grpc.Net.Client builds them: RpcException whose Status.DebugException holds the transport error.
+    private static RpcException Rpc(StatusCode code, string detail, Exception? debug = null) =>
+        new(new Status(code, detail, debug));
+
+    [Fact]
+    public void RstStream_IsClassifiedByItsHttp2Code_NotItsText()
+    {
+        var reset = new HttpProtocolException(1, "The HTTP/2 server reset the stream. HTTP/2 error code 'PROTOCOL_ERROR' (0x1).", null);
+        var e = Rpc(StatusCode.Internal, "Error reading next message. HttpProtocolException: ...", new IOException("read failed", reset));
+
+        var c = OutcomeClassifier.Classify(e);
+
+        Assert.Equal("rst:PROTOCOL_ERROR", c.Cause);
+        Assert.Equal("Internal", c.GrpcStatus);
+        Assert.Equal(1, c.Http2Code);
+        Assert.Equal("RpcException > IOException > HttpProtocolException", c.ExceptionChain);
+    }
+
+    [Fact]
+    public void GoawayDuringAWrite_RawHttpRequestException_IsGoaway()
+    {
+        var goaway = new HttpProtocolException(0, "The HTTP/2 server closed the connection. HTTP/2 error code 'NO_ERROR' (0x0).", null);
+        var e = new HttpRequestException("The request was aborted.", goaway);
+
+        var c = OutcomeClassifier.Classify(e);
+
+        Assert.Equal("goaway:NO_ERROR", c.Cause);
+        Assert.Null(c.GrpcStatus);
+        Assert.Equal(0, c.Http2Code);
+    }
+
+    [Fact]
+    public void TrailersWithStatus_AreServerStatus()
+    {
+        Assert.Equal("server-status:ResourceExhausted", OutcomeClassifier.Classify(Rpc(StatusCode.ResourceExhausted, "quota")).Cause);
+        Assert.Equal("server-status:Unavailable", OutcomeClassifier.Classify(Rpc(StatusCode.Unavailable, "no healthy upstream")).Cause);
+    }
+
+    [Fact]
+    public void RefusedConnection_IsConnectFailed()
+    {
+        var e = Rpc(StatusCode.Unavailable, "Error starting gRPC call.",
+            new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:1)", new SocketException((int)SocketError.ConnectionRefused)));
+
+        Assert.Equal("connect-failed", OutcomeClassifier.Classify(e).Cause);
+    }
+
+    [Fact]
+    public void TlsHandshakeFailure_IsTlsFailed()
+    {
+        var e = Rpc(StatusCode.Unavailable, "Error starting gRPC call.",
+            new HttpRequestException("The SSL connection could not be established", new AuthenticationException("remote certificate is invalid")));
+
+        Assert.Equal("tls-failed", OutcomeClassifier.Classify(e).Cause);
+    }
+
+    [Fact]
+    public void SocketResetMidStream_IsConnectionLost()
+    {
+        var e = Rpc(StatusCode.Unavailable, "Error reading next message.",
+            new IOException("Unable to read data", new SocketException((int)SocketError.ConnectionReset)));
+
+        Assert.Equal("connection-lost", OutcomeClassifier.Classify(e).Cause);
+    }
+
+    [Theory]
+    [InlineData(7, "REFUSED_STREAM")]
+    [InlineData(8, "CANCEL")]
+    [InlineData(0xb, "ENHANCE_YOUR_CALM")]
+    [InlineData(0x42, "0x42")]
+    public void Http2ErrorNames_FollowRfc9113(long code, string name) =>
+        Assert.Equal(name, OutcomeClassifier.Http2ErrorName(code));
+}
