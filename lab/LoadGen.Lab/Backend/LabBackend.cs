@@ -16,8 +16,9 @@ public sealed class LabBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private LabBackend(WebApplication app, Uri grpcAddress, Uri healthAddress, LabBackendStats stats)
+    private LabBackend(WebApplication app, Uri grpcAddress, Uri healthAddress, LabBackendStats stats, LabControl control)
     {
+        Control = control;
         _app = app;
         GrpcAddress = grpcAddress;
         HealthAddress = healthAddress;
@@ -32,6 +33,9 @@ public sealed class LabBackend : IAsyncDisposable
 
     public LabBackendStats Stats { get; }
 
+    /// <summary>Faults on cue: pause, reset every stream, end every connection.</summary>
+    public LabControl Control { get; }
+
     /// <summary>Starts the backend and returns once both ports listen.</summary>
     public static async Task<LabBackend> StartAsync(LabBackendOptions options, CancellationToken cancellationToken = default)
     {
@@ -45,7 +49,9 @@ public sealed class LabBackend : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
         var stats = new LabBackendStats();
+        var control = new LabControl();
         builder.Services.AddSingleton(stats);
+        builder.Services.AddSingleton(control);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddGrpc(o =>
         {
@@ -71,7 +77,11 @@ public sealed class LabBackend : IAsyncDisposable
             limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             limits.Http2.InitialStreamWindowSize = 1024 * 1024;
             limits.Http2.KeepAlivePingDelay = TimeSpan.MaxValue;
-            k.Listen(ip, grpcPort, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(ip, grpcPort, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                l.Use(next => connection => control.TrackAsync(connection, next));
+            });
             k.Listen(ip, healthPort, l => l.Protocols = HttpProtocols.Http1);
         });
 
@@ -83,7 +93,7 @@ public sealed class LabBackend : IAsyncDisposable
 
         var grpc = new Uri($"http://{FormatHost(ip)}:{grpcPort}");
         var health = new Uri($"http://{FormatHost(ip)}:{healthPort}{options.HealthPath}");
-        return new LabBackend(app, grpc, health, stats);
+        return new LabBackend(app, grpc, health, stats, control);
     }
 
     /// <summary>A port the OS reports free right now (the caller binds it immediately after).</summary>

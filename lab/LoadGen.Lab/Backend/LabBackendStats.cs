@@ -7,7 +7,6 @@ public sealed class LabBackendStats
     private long _totalStreams;
     private long _messagesReceived;
     private long _messagesSent;
-    private long _pausedUntilTicks;
 
     public long ActiveStreams => Interlocked.Read(ref _activeStreams);
 
@@ -16,19 +15,6 @@ public sealed class LabBackendStats
     public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
 
     public long MessagesSent => Interlocked.Read(ref _messagesSent);
-
-    /// <summary>
-    /// Stalls the whole backend: no stream replies until <paramref name="duration"/> has passed
-    /// (frames are still read). Imitates a GC pause or a starved CPU on the server, on cue.
-    /// </summary>
-    public void Pause(TimeSpan duration) =>
-        Interlocked.Exchange(ref _pausedUntilTicks, DateTime.UtcNow.Ticks + duration.Ticks);
-
-    internal TimeSpan PauseLeft()
-    {
-        var left = Interlocked.Read(ref _pausedUntilTicks) - DateTime.UtcNow.Ticks;
-        return left > 0 ? TimeSpan.FromTicks(left) : TimeSpan.Zero;
-    }
 
     internal void StreamStarted()
     {

@@ -1,99 +1,245 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using LoadGen.Protos.Lab;
+using Microsoft.AspNetCore.Http;
 
 namespace LoadGen.Lab.Backend;
 
 /// <summary>The lab's gRPC service: echoes every frame and obeys its directives.</summary>
-internal sealed class LabService(LabBackendStats stats, TimeProvider timeProvider) : Protos.Lab.LabService.LabServiceBase
+internal sealed class LabService(LabBackendStats stats, LabControl control, TimeProvider timeProvider) : Protos.Lab.LabService.LabServiceBase
 {
+    private static readonly TimeSpan CutoffCheck = TimeSpan.FromMilliseconds(20);
+
     public override async Task Chat(IAsyncStreamReader<ClientFrame> requestStream, IServerStreamWriter<ServerFrame> responseStream, ServerCallContext context)
     {
+        var http = context.GetHttpContext();
         stats.StreamStarted();
+        control.StreamStarted(http);
         try
         {
+            await using var stream = new StreamState(requestStream, responseStream, context, http, stats, control, timeProvider);
             // Headers go out at once, so a client can tell "stream open" from "first reply".
             await context.WriteResponseHeadersAsync([]);
-            await ServeAsync(requestStream, responseStream, context);
+            stream.Touch(wrote: true);
+            await stream.ServeAsync();
         }
         finally
         {
+            control.StreamEnded(http);
             stats.StreamEnded();
         }
     }
 
-    private async Task ServeAsync(IAsyncStreamReader<ClientFrame> requestStream, IServerStreamWriter<ServerFrame> responseStream, ServerCallContext context)
+    /// <summary>One stream's state: what it was told to do and when each side was last heard.</summary>
+    private sealed class StreamState(
+        IAsyncStreamReader<ClientFrame> requestStream,
+        IServerStreamWriter<ServerFrame> responseStream,
+        ServerCallContext context,
+        HttpContext http,
+        LabBackendStats stats,
+        LabControl control,
+        TimeProvider time) : IAsyncDisposable
     {
-        var ct = context.CancellationToken;
-        ulong serverSeq = 0;
-        int? endCountdown = null;
-        Status endStatus = Status.DefaultSuccess;
-        var payloadCache = ByteString.Empty;
+        private readonly SemaphoreSlim _writeLock = new(1, 1);
+        private readonly CancellationTokenSource _cutoff = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        private readonly long _start = Stopwatch.GetTimestamp();
+        private readonly List<Task> _background = [];
+        private long _lastRead = Stopwatch.GetTimestamp();
+        private long _lastWrite = Stopwatch.GetTimestamp();
+        private ulong _serverSeq;
+        private volatile bool _silent;
+        private Status? _cutoffStatus;
+        private ByteString _payload = ByteString.Empty;
 
-        while (await requestStream.MoveNext(ct))
+        public void Touch(bool wrote) => Interlocked.Exchange(ref wrote ? ref _lastWrite : ref _lastRead, Stopwatch.GetTimestamp());
+
+        public async Task ServeAsync()
         {
-            var frame = requestStream.Current;
-            stats.MessageReceived();
-            var directives = frame.Directives;
-            if (directives is not null)
+            int? endCountdown = null;
+            var endStatus = Status.DefaultSuccess;
+            try
             {
-                if (directives.Abort)
+                while (await requestStream.MoveNext(_cutoff.Token))
                 {
-                    context.GetHttpContext().Abort();
-                    return;
-                }
+                    Touch(wrote: false);
+                    var frame = requestStream.Current;
+                    stats.MessageReceived();
+                    var d = frame.Directives;
+                    if (d is not null)
+                    {
+                        if (d.Abort)
+                        {
+                            http.Abort();
+                            return;
+                        }
 
-                if (directives.DelayMs > 0)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(directives.DelayMs), timeProvider, ct);
-                }
+                        if (d.CloseConnection != ConnectionEnd.None)
+                        {
+                            control.EndConnectionOf(http, graceful: d.CloseConnection == ConnectionEnd.Goaway);
+                        }
 
-                if (directives.EndStream)
-                {
-                    endCountdown = (int)directives.EndAfterMessages;
-                    endStatus = new Status((StatusCode)directives.EndStatus, directives.EndDetail);
+                        if (d.StopReplying)
+                        {
+                            _silent = true;
+                        }
+
+                        if (d.Cutoff is { When: not Cutoff.Types.When.Unspecified } cutoff)
+                        {
+                            _background.Add(WatchCutoffAsync(cutoff));
+                        }
+
+                        if (d.PushIntervalMs > 0)
+                        {
+                            _background.Add(PushAsync(frame.Seq, TimeSpan.FromMilliseconds(d.PushIntervalMs), d.PushCount));
+                        }
+
+                        if (d.DelayMs > 0)
+                        {
+                            await Task.Delay(TimeSpan.FromMilliseconds(d.DelayMs), time, _cutoff.Token);
+                        }
+
+                        if (d.EndStream)
+                        {
+                            endCountdown = (int)d.EndAfterMessages;
+                            endStatus = new Status((StatusCode)d.EndStatus, d.EndDetail);
+                        }
+                    }
+
+                    var paused = control.PauseLeft();
+                    if (paused > TimeSpan.Zero)
+                    {
+                        await Task.Delay(paused, _cutoff.Token);
+                    }
+
+                    if (!_silent)
+                    {
+                        var replies = Math.Max(1u, d?.ReplyCount ?? 1u);
+                        var size = d is { ReplySize: > 0 } ? (int)d.ReplySize : frame.Payload.Length;
+                        for (uint i = 0; i < replies; i++)
+                        {
+                            await WriteAsync(frame.Seq, i, size);
+                        }
+                    }
+
+                    if (endCountdown is { } left)
+                    {
+                        if (left == 0)
+                        {
+                            if (endStatus.StatusCode != StatusCode.OK)
+                            {
+                                throw new RpcException(endStatus);
+                            }
+
+                            return;
+                        }
+
+                        endCountdown = left - 1;
+                    }
                 }
             }
-
-            var paused = stats.PauseLeft();
-            if (paused > TimeSpan.Zero)
+            catch (OperationCanceledException) when (_cutoffStatus is { } status && !context.CancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(paused, ct);
+                if (status.StatusCode != StatusCode.OK)
+                {
+                    throw new RpcException(status);
+                }
+            }
+        }
+
+        /// <summary>Stops the push and cut-off tasks.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            await _cutoff.CancelAsync();
+            try
+            {
+                await Task.WhenAll(_background);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or RpcException)
+            {
+                // The stream is over; a push racing its end has nowhere to go.
             }
 
-            var replies = Math.Max(1u, directives?.ReplyCount ?? 1u);
-            var size = directives is { ReplySize: > 0 } ? (int)directives.ReplySize : frame.Payload.Length;
-            if (payloadCache.Length != size)
+            _cutoff.Dispose();
+            _writeLock.Dispose();
+        }
+
+        private async Task WriteAsync(ulong seq, uint index, int size)
+        {
+            if (_payload.Length != size)
             {
-                payloadCache = ByteString.CopyFrom(new byte[size]);
+                _payload = ByteString.CopyFrom(new byte[size]);
             }
 
-            for (uint i = 0; i < replies; i++)
+            await _writeLock.WaitAsync(_cutoff.Token);
+            try
             {
                 await responseStream.WriteAsync(new ServerFrame
                 {
-                    Seq = frame.Seq,
-                    ServerSeq = ++serverSeq,
-                    ReplyIndex = i,
-                    ServerTimeUnixNanos = timeProvider.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000,
-                    Payload = payloadCache,
-                }, ct);
-                stats.MessageSent();
+                    Seq = seq,
+                    ServerSeq = ++_serverSeq,
+                    ReplyIndex = index,
+                    ServerTimeUnixNanos = time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000,
+                    Payload = _payload,
+                }, _cutoff.Token);
+            }
+            finally
+            {
+                _writeLock.Release();
             }
 
-            if (endCountdown is { } left)
-            {
-                if (left == 0)
-                {
-                    if (endStatus.StatusCode == StatusCode.OK)
-                    {
-                        return;
-                    }
+            Touch(wrote: true);
+            stats.MessageSent();
+        }
 
-                    throw new RpcException(endStatus);
+        private async Task PushAsync(ulong seq, TimeSpan every, uint count)
+        {
+            for (uint i = 1; count == 0 || i <= count; i++)
+            {
+                await Task.Delay(every, time, _cutoff.Token);
+                if (!_silent)
+                {
+                    // Pushed frames answer no client frame: reply_index > 0 keeps them out of round-trip matching.
+                    await WriteAsync(seq, i, 0);
+                }
+            }
+        }
+
+        private async Task WatchCutoffAsync(Cutoff cutoff)
+        {
+            var after = TimeSpan.FromMilliseconds(cutoff.AfterMs);
+            while (true)
+            {
+                await Task.Delay(CutoffCheck, time, _cutoff.Token);
+                var now = Stopwatch.GetTimestamp();
+                var clientQuiet = Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead), now) >= after;
+                var serverQuiet = Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastWrite), now) >= after;
+                var due = cutoff.When switch
+                {
+                    Cutoff.Types.When.ClientQuiet => clientQuiet,
+                    Cutoff.Types.When.ServerQuiet => serverQuiet,
+                    Cutoff.Types.When.BothQuiet => clientQuiet && serverQuiet,
+                    _ => Stopwatch.GetElapsedTime(_start, now) >= after,
+                };
+                if (!due)
+                {
+                    continue;
                 }
 
-                endCountdown = left - 1;
+                if (cutoff.Abort)
+                {
+                    http.Abort();
+                }
+                else
+                {
+                    _cutoffStatus = new Status((StatusCode)cutoff.Status, $"lab cut-off: {cutoff.When} after {cutoff.AfterMs} ms");
+                    await _cutoff.CancelAsync();
+                }
+
+                return;
             }
         }
     }

@@ -14,6 +14,8 @@ internal sealed record StreamSettings(
     SendSchedule Schedule,
     ByteString Payload,
     Directives? Directives,
+    Directives? FirstDirectives,
+    TimeSpan? ClientQuietAfter,
     int MaxInFlight,
     TimeSpan OpenTimeout);
 
@@ -34,14 +36,32 @@ internal sealed class LabStream
     private long _lastReceive;
     private volatile bool _closeRequested;
     private volatile bool _abortRequested;
+    private long _openedAt;
 
-    public LabStream(long id, StreamSettings settings)
+    /// <param name="attempt">Consecutive failed opens before this one (0 for a first open or after a stream that had opened).</param>
+    /// <param name="lostAt">When the stream this one replaces ended unplanned (timestamp); 0 for a first open.</param>
+    public LabStream(long id, StreamSettings settings, int attempt = 0, long lostAt = 0)
     {
         Id = id;
         _s = settings;
+        Attempt = attempt;
+        LostAt = lostAt;
     }
 
     public long Id { get; }
+
+    public int Attempt { get; }
+
+    public long LostAt { get; }
+
+    /// <summary>Response headers arrived.</summary>
+    public bool WasOpened => Interlocked.Read(ref _openedAt) != 0;
+
+    /// <summary>LoadGen ended it (close or abort), so it is no loss.</summary>
+    public bool Planned => _closeRequested || _abortRequested;
+
+    /// <summary>When it ended (timestamp); valid once <see cref="IsEnded"/>.</summary>
+    public long EndedAt { get; private set; }
 
     public Task Completion { get; private set; } = Task.CompletedTask;
 
@@ -92,7 +112,14 @@ internal sealed class LabStream
                 return;
             }
 
-            _s.Metrics.Open.RecordMicros(Micros(asked, time.GetTimestamp()));
+            var openedAt = time.GetTimestamp();
+            Interlocked.Exchange(ref _openedAt, openedAt);
+            _s.Metrics.Open.RecordMicros(Micros(asked, openedAt));
+            if (LostAt != 0)
+            {
+                _s.Metrics.Reconnected(Micros(LostAt, openedAt));
+            }
+
             _s.Metrics.StreamOpened();
             opened = true;
             outcome = await ExchangeAsync(call);
@@ -108,6 +135,18 @@ internal sealed class LabStream
             outcome ??= new Classification(OutcomeClassifier.ClientCancelled, null, null, "", null);
             _s.Metrics.StreamClosed(opened, outcome.Cause);
             var now = time.GetTimestamp();
+            EndedAt = now;
+            if (opened)
+            {
+                var openedAt = Interlocked.Read(ref _openedAt);
+                _s.Metrics.Sample(new EndSample(
+                    outcome.Cause,
+                    time.GetElapsedTime(openedAt, now).TotalSeconds,
+                    time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastSend)), now).TotalSeconds,
+                    time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastReceive)), now).TotalSeconds,
+                    outcome.Cause is OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled));
+            }
+
             _s.Outcomes.Write(new OutcomeRecord
             {
                 Time = time.GetUtcNow(),
@@ -141,7 +180,7 @@ internal sealed class LabStream
         var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight);
         try
         {
-            await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled), sendStop.Token);
+            await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled, sendStop.Token), sendStop.Token);
         }
         catch (OperationCanceledException) when (sendStop.IsCancellationRequested)
         {
@@ -200,14 +239,20 @@ internal sealed class LabStream
     private static Classification Cancelled(Exception e) =>
         OutcomeClassifier.Classify(e) with { Cause = OutcomeClassifier.ClientCancelled };
 
-    private async ValueTask SendAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, ulong seq, long scheduled)
+    private async ValueTask SendAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, ulong seq, long scheduled, CancellationToken stop)
     {
-        var frame = new ClientFrame { Seq = seq, Payload = _s.Payload, Directives = _s.Directives };
         var now = _s.Time.GetTimestamp();
+        if (_s.ClientQuietAfter is { } quietAfter && _s.Time.GetElapsedTime(Interlocked.Read(ref _openedAt), scheduled) >= quietAfter)
+        {
+            // The client goes quiet for good: the stream stays open and sends nothing more.
+            await Task.Delay(Timeout.InfiniteTimeSpan, _s.Time, stop);
+        }
+
+        var frame = new ClientFrame { Seq = seq, Payload = _s.Payload, Directives = seq == 1 && _s.FirstDirectives is not null ? _s.FirstDirectives : _s.Directives };
         _pending.Add(seq, scheduled, now);
         _s.Metrics.SendLag.RecordMicros(Micros(scheduled, now));
         Interlocked.Exchange(ref _lastSend, now);
-        await call.RequestStream.WriteAsync(frame);
+        await call.RequestStream.WriteAsync(frame, CancellationToken.None);
         Interlocked.Increment(ref _sent);
         _s.Metrics.MessageSent();
     }

@@ -117,17 +117,19 @@ public sealed class LoadEngine
         var profile = scenario.Profile;
         var metrics = new TopologyMetrics(target.Name);
         using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics);
-        var directives = scenario.Messages.Directives is { } d
-            ? new Directives { DelayMs = (uint)d.Delay.TotalMilliseconds, ReplyCount = (uint)d.ReplyCount, ReplySize = (uint)d.ReplySize }
-            : null;
+        var directives = ToProto(scenario.Messages.Directives, null);
+        var first = scenario.Messages.First is null ? null : ToProto(scenario.Messages.Directives, scenario.Messages.First);
+        var random = new Random();
         var settings = new StreamSettings(
             metrics,
             pool,
             outcomes,
             _time,
-            new SendSchedule(scenario.Messages.Schedule, scenario.Messages.Interval, new Random()),
+            new SendSchedule(scenario.Messages.Schedule, scenario.Messages.Interval, random),
             ByteString.CopyFrom(new byte[scenario.Messages.PayloadBytes]),
             directives,
+            first,
+            scenario.Messages.ClientQuietAfter,
             scenario.Messages.MaxInFlight,
             scenario.Connections.OpenTimeout);
 
@@ -137,11 +139,13 @@ public sealed class LoadEngine
             [metrics.RttUncorrected] = Histograms.Create(),
             [metrics.Open] = Histograms.Create(),
             [metrics.SendLag] = Histograms.Create(),
+            [metrics.Reconnect] = Histograms.Create(),
         };
         var start = _time.GetTimestamp();
         var intervalStart = _time.GetUtcNow();
         var live = new List<LabStream>();
         var closing = new List<LabStream>();
+        var waiting = new SortedSet<PendingReopen>();
         long nextId = 0;
         var tokens = 1.0;
         var lastTick = start;
@@ -183,13 +187,26 @@ public sealed class LoadEngine
             // Token bucket: at most MaxOpensPerSecond, with at most one second's worth saved up.
             tokens = Math.Min(Math.Max(1, profile.MaxOpensPerSecond), tokens + (_time.GetElapsedTime(lastTick, now).TotalSeconds * profile.MaxOpensPerSecond));
             lastTick = now;
-            live.RemoveAll(s => s.IsEnded);
             closing.RemoveAll(s => s.IsEnded);
+            SweepEnded(live, waiting, scenario.Reconnect, random);
 
             var want = profile.TargetAt(elapsed);
-            if (live.Count < want)
+            // Re-opens first (they are the population's own streams coming back), then first opens;
+            // both spend the same opens-per-second tokens, so a mass reset cannot become a storm.
+            while (tokens >= 1 && waiting.Count > 0 && waiting.Min!.DueAt <= now && live.Count + waiting.Count <= want)
             {
-                var n = (int)Math.Min(want - live.Count, Math.Floor(tokens));
+                var w = waiting.Min;
+                waiting.Remove(w);
+                var s = new LabStream(++nextId, settings, w.Attempt, w.LostAt);
+                live.Add(s);
+                s.Start();
+                tokens--;
+            }
+
+            var population = live.Count + waiting.Count;
+            if (population < want)
+            {
+                var n = (int)Math.Min(want - population, Math.Floor(tokens));
                 tokens -= n;
                 for (var i = 0; i < n; i++)
                 {
@@ -198,15 +215,24 @@ public sealed class LoadEngine
                     s.Start();
                 }
             }
-            else if (live.Count > want)
+            else if (population > want)
             {
+                // Shrink: forget pending re-opens first, then close the youngest streams.
+                while (waiting.Count > 0 && live.Count + waiting.Count > want)
+                {
+                    waiting.Remove(waiting.Max!);
+                }
+
                 for (var i = live.Count - 1; i >= want; i--)
                 {
                     live[i].RequestClose();
                     closing.Add(live[i]);
                 }
 
-                live.RemoveRange(want, live.Count - want);
+                if (live.Count > want)
+                {
+                    live.RemoveRange(want, live.Count - want);
+                }
             }
 
             if (elapsed >= nextCut)
@@ -218,6 +244,8 @@ public sealed class LoadEngine
             await Task.Delay(Tick, _time, CancellationToken.None);
         }
 
+        SweepEnded(live, waiting, scenario.Reconnect, random);
+        var lostForGood = waiting.Count;
         foreach (var s in live)
         {
             s.RequestClose();
@@ -239,6 +267,7 @@ public sealed class LoadEngine
         var duration = _time.GetElapsedTime(start);
         Cut(duration);
         await outcomes.FlushAsync();
+        var samples = metrics.EndSamples.ToList();
 
         return new TopologySummary
         {
@@ -253,7 +282,101 @@ public sealed class LoadEngine
             SendLagMs = LatencyStats.From(totals[metrics.SendLag]),
             Outcomes = metrics.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
             Connections = new ConnectionCounts(pool.Planned, pool.PerConnection, metrics.ConnectionsOpened),
+            DetectedTimeouts = TimeoutDetector.Detect(samples),
+            Reconnects = new ReconnectStats(metrics.Reconnects, LatencyStats.From(totals[metrics.Reconnect]), lostForGood),
+            Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
         };
+    }
+
+    /// <summary>
+    /// Moves streams that ended out of <paramref name="live"/>; an unplanned end gets a re-open due
+    /// after the policy's backoff (the attempt count grows only while opens keep failing).
+    /// </summary>
+    private void SweepEnded(List<LabStream> live, SortedSet<PendingReopen> waiting, ReconnectPolicy policy, Random random)
+    {
+        var i = 0;
+        for (var j = 0; j < live.Count; j++)
+        {
+            var s = live[j];
+            if (!s.IsEnded)
+            {
+                live[i++] = s;
+                continue;
+            }
+
+            if (!s.Planned && policy.Enabled)
+            {
+                var attempt = s.WasOpened ? 0 : s.Attempt + 1;
+                var lostAt = s.WasOpened || s.LostAt == 0 ? s.EndedAt : s.LostAt;
+                var due = s.EndedAt + (long)(policy.Delay(s.WasOpened ? 0 : attempt, random).TotalSeconds * _time.TimestampFrequency);
+                waiting.Add(new PendingReopen(due, s.Id, attempt, lostAt));
+            }
+        }
+
+        live.RemoveRange(i, live.Count - i);
+    }
+
+    /// <summary>A stream lost unplanned, waiting for its re-open time.</summary>
+    private sealed record PendingReopen(long DueAt, long Id, int Attempt, long LostAt) : IComparable<PendingReopen>
+    {
+        public int CompareTo(PendingReopen? other) =>
+            other is null ? 1 : DueAt != other.DueAt ? DueAt.CompareTo(other.DueAt) : Id.CompareTo(other.Id);
+    }
+
+    private static Directives? ToProto(LabDirectives? every, StreamDirectives? first)
+    {
+        if (every is null && first is null)
+        {
+            return null;
+        }
+
+        var d = new Directives();
+        if (every is not null)
+        {
+            d.DelayMs = (uint)every.Delay.TotalMilliseconds;
+            d.ReplyCount = (uint)every.ReplyCount;
+            d.ReplySize = (uint)every.ReplySize;
+        }
+
+        if (first is not null)
+        {
+            d.StopReplying = first.StopReplying;
+            d.PushIntervalMs = (uint)first.PushEvery.TotalMilliseconds;
+            d.PushCount = (uint)first.PushCount;
+            d.Abort = first.Abort;
+            d.CloseConnection = first.CloseConnection switch
+            {
+                ConnectionEndKind.Goaway => ConnectionEnd.Goaway,
+                ConnectionEndKind.Abort => ConnectionEnd.Abort,
+                _ => ConnectionEnd.None,
+            };
+            if (first.EndAfterMessages is { } n)
+            {
+                d.EndStream = true;
+                d.EndAfterMessages = (uint)n;
+                d.EndStatus = first.EndStatus;
+                d.EndDetail = "lab: end on cue";
+            }
+
+            if (first.Cutoff is { } c)
+            {
+                d.Cutoff = new Cutoff
+                {
+                    When = c.When switch
+                    {
+                        CutoffWhen.ClientQuiet => Cutoff.Types.When.ClientQuiet,
+                        CutoffWhen.ServerQuiet => Cutoff.Types.When.ServerQuiet,
+                        CutoffWhen.BothQuiet => Cutoff.Types.When.BothQuiet,
+                        _ => Cutoff.Types.When.Age,
+                    },
+                    AfterMs = (uint)c.After.TotalMilliseconds,
+                    Abort = c.Abort,
+                    Status = c.Status,
+                };
+            }
+        }
+
+        return d;
     }
 
     internal static List<ThresholdResult> EvaluateThresholds(IReadOnlyList<Threshold> thresholds, IReadOnlyList<TopologySummary> topologies)

@@ -15,6 +15,8 @@ public sealed class TopologyMetrics
     private long _received;
     private long _waitedForSlot;
     private long _connectionsOpened;
+    private long _reconnects;
+    private int _samples;
 
     public TopologyMetrics(string topology)
     {
@@ -23,6 +25,7 @@ public sealed class TopologyMetrics
         RttUncorrected = new ShardedRecorder($"{topology}.rtt-uncorrected");
         Open = new ShardedRecorder($"{topology}.open");
         SendLag = new ShardedRecorder($"{topology}.send-lag");
+        Reconnect = new ShardedRecorder($"{topology}.reconnect");
     }
 
     public string Topology { get; }
@@ -41,6 +44,16 @@ public sealed class TopologyMetrics
     /// corrected and uncorrected latency (timer lateness, a busy thread pool, in-flight waits, slow writes).
     /// </summary>
     public ShardedRecorder SendLag { get; }
+
+    /// <summary>Time to re-establish: from losing a stream (unplanned end) to its replacement's response headers, µs.</summary>
+    public ShardedRecorder Reconnect { get; }
+
+    /// <summary>Ends of opened streams, for survival and timeout detection; at most <see cref="MaxEndSamples"/> are kept.</summary>
+    public ConcurrentQueue<EndSample> EndSamples { get; } = new();
+
+    public const int MaxEndSamples = 500_000;
+
+    public long Reconnects => Interlocked.Read(ref _reconnects);
 
     public ConcurrentDictionary<string, long> Outcomes { get; } = new(StringComparer.Ordinal);
 
@@ -87,6 +100,20 @@ public sealed class TopologyMetrics
         Outcomes.AddOrUpdate(cause, 1, (_, n) => n + 1);
     }
 
+    public void Reconnected(long micros)
+    {
+        Interlocked.Increment(ref _reconnects);
+        Reconnect.RecordMicros(micros);
+    }
+
+    public void Sample(EndSample sample)
+    {
+        if (Interlocked.Increment(ref _samples) <= MaxEndSamples)
+        {
+            EndSamples.Enqueue(sample);
+        }
+    }
+
     public void MessageSent() => Interlocked.Increment(ref _sent);
 
     public void MessageReceived() => Interlocked.Increment(ref _received);
@@ -95,3 +122,10 @@ public sealed class TopologyMetrics
 
     public void ConnectionOpened() => Interlocked.Increment(ref _connectionsOpened);
 }
+
+/// <summary>
+/// One opened stream's end: seconds it lived since its response headers, how long each side had
+/// been quiet (since the last frame, or since the headers when there was none), and whether the end
+/// was planned by LoadGen (censored for survival) or not.
+/// </summary>
+public readonly record struct EndSample(string Cause, double LifetimeS, double ClientQuietS, double ServerQuietS, bool Planned);

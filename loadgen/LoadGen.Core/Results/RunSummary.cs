@@ -67,7 +67,19 @@ public sealed record TopologySummary
     public required IReadOnlyDictionary<string, long> Outcomes { get; init; }
 
     public required ConnectionCounts Connections { get; init; }
+
+    /// <summary>Timeouts inferred from unplanned ends that cluster at one value.</summary>
+    public IReadOnlyList<DetectedTimeout> DetectedTimeouts { get; init; } = [];
+
+    public ReconnectStats? Reconnects { get; init; }
+
+    public SurvivalSummary? Survival { get; init; }
 }
+
+/// <param name="Count">Streams re-established after an unplanned end.</param>
+/// <param name="TimeToReestablishMs">From the loss to the replacement's response headers.</param>
+/// <param name="LostForGood">Losses still not re-established when the run ended.</param>
+public sealed record ReconnectStats(long Count, LatencyStats TimeToReestablishMs, long LostForGood);
 
 public sealed record StreamCounts(long Attempted, long Opened, long Ended, long PeakActive, long WaitedForSlot);
 

@@ -13,6 +13,8 @@ public sealed record Scenario
 
     public ConnectionOptions Connections { get; init; } = new();
 
+    public ReconnectPolicy Reconnect { get; init; } = new();
+
     /// <summary>How often interval histograms are cut, the run folder flushed and progress shown. Default 5 s.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -54,6 +56,82 @@ public sealed record MessagePlan
 
     /// <summary>Directives attached to every message, for the lab backend (delay, fan-out…).</summary>
     public LabDirectives? Directives { get; init; }
+
+    /// <summary>Directives sent once, with each stream's first message (cut-offs, pushes, ends…).</summary>
+    public StreamDirectives? First { get; init; }
+
+    /// <summary>When set, a stream stops sending once it is this old (it stays open, quiet).</summary>
+    public TimeSpan? ClientQuietAfter { get; init; }
+}
+
+/// <summary>Per-stream behaviour asked of the lab backend, see protos/lab.proto.</summary>
+public sealed record StreamDirectives
+{
+    /// <summary>The server stops writing (it keeps reading).</summary>
+    public bool StopReplying { get; init; }
+
+    /// <summary>The server pushes a frame this often (zero: no pushes)…</summary>
+    public TimeSpan PushEvery { get; init; }
+
+    /// <summary>…this many times (0: until the stream ends).</summary>
+    public int PushCount { get; init; }
+
+    /// <summary>End with <see cref="EndStatus"/> after this many more messages.</summary>
+    public int? EndAfterMessages { get; init; }
+
+    /// <summary>gRPC status code for <see cref="EndAfterMessages"/>.</summary>
+    public int EndStatus { get; init; }
+
+    /// <summary>The server resets the stream on the first message.</summary>
+    public bool Abort { get; init; }
+
+    public ConnectionEndKind CloseConnection { get; init; }
+
+    public CutoffDirective? Cutoff { get; init; }
+}
+
+/// <summary>The backend's own cut-off: end the stream when a side has been quiet (or it has lived) for <paramref name="After"/>.</summary>
+public sealed record CutoffDirective(CutoffWhen When, TimeSpan After, bool Abort, int Status);
+
+public enum CutoffWhen
+{
+    ClientQuiet,
+    ServerQuiet,
+    BothQuiet,
+    Age,
+}
+
+public enum ConnectionEndKind
+{
+    None,
+    Goaway,
+    Abort,
+}
+
+/// <summary>
+/// What a real client does when its stream dies unplanned: re-open after exponential backoff with
+/// jitter. Defaults are gRPC's connection-backoff ones (initial 1 s, multiplier 1.6, jitter 0.2, max 120 s).
+/// The attempt count resets once a stream opens; re-opens share the profile's opens-per-second cap.
+/// </summary>
+public sealed record ReconnectPolicy
+{
+    public bool Enabled { get; init; } = true;
+
+    public TimeSpan Initial { get; init; } = TimeSpan.FromSeconds(1);
+
+    public double Multiplier { get; init; } = 1.6;
+
+    public double Jitter { get; init; } = 0.2;
+
+    public TimeSpan Max { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Delay before re-open attempt <paramref name="attempt"/> (0 = the first after a loss).</summary>
+    public TimeSpan Delay(int attempt, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var bare = Math.Min(Initial.TotalSeconds * Math.Pow(Multiplier, Math.Min(attempt, 64)), Max.TotalSeconds);
+        return TimeSpan.FromSeconds(bare * (1 + (Jitter * ((2 * random.NextDouble()) - 1))));
+    }
 }
 
 public enum ScheduleKind

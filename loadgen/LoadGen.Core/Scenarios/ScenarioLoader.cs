@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -249,6 +248,4 @@ public static partial class ScenarioLoader
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex TargetName();
-
-    internal static string Invariant(double d) => d.ToString(CultureInfo.InvariantCulture);
 }

@@ -76,7 +76,7 @@ public class EngineEndToEndTests
         var stall = Task.Run(async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
-            backend.Stats.Pause(TimeSpan.FromMilliseconds(200));
+            backend.Control.Pause(TimeSpan.FromMilliseconds(200));
         });
 
         var (summary, _) = await EngineHarness.RunAsync(scenario);
