@@ -34,6 +34,7 @@ public sealed class LoadEngine
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan BurstWindow = TimeSpan.FromMilliseconds(100);
 
     private readonly TimeProvider _time;
 
@@ -75,6 +76,7 @@ public sealed class LoadEngine
         {
             using var hlogStream = new FileStream(folder.Latency, FileMode.Create, FileAccess.Write, FileShare.Read);
             using var hlog = new HdrLogWriter(hlogStream, startedAt, $"LoadGen {info.LoadGenVersion} run {folder.RunId}; values in microseconds");
+            using var intervals = new IntervalWriter(folder.Intervals);
             foreach (var target in scenario.Targets)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -82,7 +84,7 @@ public sealed class LoadEngine
                     break;
                 }
 
-                topologies.Add(await RunTopologyAsync(scenario, target, hlog, outcomes, cancellationToken));
+                topologies.Add(await RunTopologyAsync(scenario, target, hlog, intervals, outcomes, cancellationToken));
             }
         }
 
@@ -112,7 +114,7 @@ public sealed class LoadEngine
         return summary;
     }
 
-    private async Task<TopologySummary> RunTopologyAsync(Scenario scenario, TargetOptions target, HdrLogWriter hlog, OutcomeWriter outcomes, CancellationToken cancellationToken)
+    private async Task<TopologySummary> RunTopologyAsync(Scenario scenario, TargetOptions target, HdrLogWriter hlog, IntervalWriter intervals, OutcomeWriter outcomes, CancellationToken cancellationToken)
     {
         var profile = scenario.Profile;
         var metrics = new TopologyMetrics(target.Name);
@@ -151,6 +153,8 @@ public sealed class LoadEngine
         var lastTick = start;
         var nextCut = scenario.Interval;
 
+        (long Attempted, long Opened, long Ended, long Sent, long Received, Dictionary<string, long> Ends) last = (0, 0, 0, 0, 0, []);
+
         void Cut(TimeSpan elapsed)
         {
             var now = _time.GetUtcNow();
@@ -167,6 +171,28 @@ public sealed class LoadEngine
             }
 
             hlog.Flush();
+            var ends = metrics.Outcomes.ToDictionary(StringComparer.Ordinal);
+            intervals.Write(new IntervalRecord
+            {
+                Topology = target.Name,
+                Start = intervalStart,
+                End = now,
+                Phase = profile.PhaseAt(elapsed),
+                TargetStreams = profile.TargetAt(elapsed),
+                Active = metrics.Active,
+                Attempted = metrics.Attempted - last.Attempted,
+                Opened = metrics.Opened - last.Opened,
+                Ended = metrics.Ended - last.Ended,
+                EndsByCause = ends
+                    .Select(kv => (kv.Key, N: kv.Value - last.Ends.GetValueOrDefault(kv.Key)))
+                    .Where(x => x.N > 0)
+                    .ToDictionary(x => x.Key, x => x.N, StringComparer.Ordinal),
+                Sent = metrics.Sent - last.Sent,
+                Received = metrics.Received - last.Received,
+                P50Ms = Histograms.PercentileMs(rtt, 50),
+                P99Ms = Histograms.PercentileMs(rtt, 99),
+            });
+            last = (metrics.Attempted, metrics.Opened, metrics.Ended, metrics.Sent, metrics.Received, ends);
             intervalStart = now;
             var unplanned = metrics.Outcomes.Where(kv => kv.Key != OutcomeClassifier.ClientClosed).Sum(kv => kv.Value);
             Progress?.Invoke(new ProgressSnapshot(
@@ -184,8 +210,8 @@ public sealed class LoadEngine
                 break;
             }
 
-            // Token bucket: at most MaxOpensPerSecond, with at most one second's worth saved up.
-            tokens = Math.Min(Math.Max(1, profile.MaxOpensPerSecond), tokens + (_time.GetElapsedTime(lastTick, now).TotalSeconds * profile.MaxOpensPerSecond));
+            // Token bucket: at most MaxOpensPerSecond, with at most a tenth of a second's worth saved up.
+            tokens = Math.Min(Math.Max(1, profile.MaxOpensPerSecond * BurstWindow.TotalSeconds), tokens + (_time.GetElapsedTime(lastTick, now).TotalSeconds * profile.MaxOpensPerSecond));
             lastTick = now;
             closing.RemoveAll(s => s.IsEnded);
             SweepEnded(live, waiting, scenario.Reconnect, random);

@@ -13,6 +13,7 @@ public sealed class RunFolder
     public const string LatencyFile = "latency.hlog";
     public const string OutcomesFile = "outcomes.ndjson";
     public const string SummaryFile = "summary.json";
+    public const string IntervalsFile = "intervals.ndjson";
 
     private RunFolder(string path, string runId)
     {
@@ -31,6 +32,8 @@ public sealed class RunFolder
     public string OutcomesPath => System.IO.Path.Combine(Path, OutcomesFile);
 
     public string Summary => System.IO.Path.Combine(Path, SummaryFile);
+
+    public string Intervals => System.IO.Path.Combine(Path, IntervalsFile);
 
     /// <summary>Creates a new, uniquely named run folder inside <paramref name="outDir"/>.</summary>
     public static RunFolder Create(string outDir, string scenarioName, DateTimeOffset now)

@@ -1,0 +1,174 @@
+using LoadGen.Core.Results;
+using LoadGen.Core.Scenarios;
+using LoadGen.Lab.Backend;
+
+namespace LoadGen.Tests.Integration;
+
+/// <summary>
+/// Known-answer tests: each server-originated cause is produced on purpose by the lab backend, and
+/// every unplanned end of the run must carry exactly that cause (none invented).
+/// </summary>
+[Collection(SerialLoad.Name)]
+public class StreamEndTests
+{
+    private static async Task<TopologySummary> RunAsync(LabBackend backend, StreamDirectives first, TimeSpan hold, Func<MessagePlan, MessagePlan>? plan = null, int streams = 20)
+    {
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams, hold, m => (plan ?? (x => x))(m with { First = first }));
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+        return Assert.Single(summary.Topologies);
+    }
+
+    private static void OnlyCause(TopologySummary t, string cause, long atLeast)
+    {
+        var unplanned = t.Outcomes.Where(kv => kv.Key is not ("client-closed" or "client-cancelled")).ToDictionary();
+        Assert.True(unplanned.Count == 1 && unplanned.ContainsKey(cause), $"expected only {cause}, got {string.Join(", ", t.Outcomes)}");
+        Assert.True(unplanned[cause] >= atLeast, $"{cause}: {unplanned[cause]} < {atLeast}");
+    }
+
+    [Theory]
+    [InlineData(8, "server-status:ResourceExhausted")]
+    [InlineData(14, "server-status:Unavailable")]
+    [InlineData(7, "server-status:PermissionDenied")]
+    [InlineData(0, "server-status:OK")]
+    public async Task ServerEndsWithStatus_IsClassifiedAsThatStatus(int status, string cause)
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var t = await RunAsync(backend, new StreamDirectives { EndAfterMessages = 2, EndStatus = status }, TimeSpan.FromSeconds(3));
+
+        OnlyCause(t, cause, 20);
+        Assert.True(t.Reconnects!.Count >= 20, $"reconnects {t.Reconnects.Count}");
+    }
+
+    [Fact]
+    public async Task ServerAbortsTheStream_IsRstInternalError()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var t = await RunAsync(backend, new StreamDirectives { Abort = true }, TimeSpan.FromSeconds(2));
+
+        OnlyCause(t, "rst:INTERNAL_ERROR", 20);
+    }
+
+    [Fact]
+    public async Task ConnectionDropped_EveryStreamOnItIsConnectionLost()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var t = await RunAsync(backend, new StreamDirectives { CloseConnection = ConnectionEndKind.Abort }, TimeSpan.FromSeconds(2));
+
+        OnlyCause(t, "connection-lost", 20);
+    }
+
+    [Fact]
+    public async Task GracefulGoaway_OpenStreamsSurvive_NewOnesGoToANewConnection()
+    {
+        // Kestrel's GOAWAY(NO_ERROR) lets open streams finish, as NGINX's keepalive_requests does:
+        // nothing ends, but the client must open fresh connections.
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var t = await RunAsync(backend, new StreamDirectives { CloseConnection = ConnectionEndKind.Goaway }, TimeSpan.FromSeconds(2));
+
+        Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 20 }, t.Outcomes);
+        Assert.True(t.Connections.Opened > t.Connections.Planned, $"connections opened {t.Connections.Opened}");
+    }
+
+    [Fact]
+    public async Task ServerQuietCutoff_IsDetectedWithItsValueAndDirection()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var first = new StreamDirectives { StopReplying = true, Cutoff = new CutoffDirective(CutoffWhen.ServerQuiet, TimeSpan.FromSeconds(2), Abort: true, Status: 0) };
+        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(5));
+
+        OnlyCause(t, "rst:INTERNAL_ERROR", 20);
+        var d = Assert.Single(t.DetectedTimeouts);
+        Assert.Equal(("server-quiet", "rst:INTERNAL_ERROR"), (d.Direction, d.Cause));
+        Assert.InRange(d.Seconds, 1, 3);
+    }
+
+    [Fact]
+    public async Task ClientQuietCutoff_IsDetectedWithItsValueAndDirection()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var first = new StreamDirectives { PushEvery = TimeSpan.FromMilliseconds(200), Cutoff = new CutoffDirective(CutoffWhen.ClientQuiet, TimeSpan.FromSeconds(3), Abort: false, Status: 14) };
+        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(6), m => m with { ClientQuietAfter = TimeSpan.FromMilliseconds(500) });
+
+        OnlyCause(t, "server-status:Unavailable", 20);
+        var d = Assert.Single(t.DetectedTimeouts);
+        Assert.Equal("client-quiet", d.Direction);
+        Assert.InRange(d.Seconds, 2, 4);
+    }
+
+    [Fact]
+    public async Task BothQuietCutoff_IsDetectedAsBothQuiet()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var first = new StreamDirectives { StopReplying = true, Cutoff = new CutoffDirective(CutoffWhen.BothQuiet, TimeSpan.FromSeconds(2), Abort: false, Status: 4) };
+        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(5), m => m with { Interval = TimeSpan.FromMilliseconds(100), ClientQuietAfter = TimeSpan.FromMilliseconds(300) });
+
+        OnlyCause(t, "server-status:DeadlineExceeded", 20);
+        var d = Assert.Single(t.DetectedTimeouts);
+        Assert.Equal("both-quiet", d.Direction);
+        Assert.InRange(d.Seconds, 1, 3);
+    }
+
+    [Fact]
+    public async Task MaxStreamAge_IsDetectedAsAge_AndSurvivalDropsThere()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var first = new StreamDirectives { Cutoff = new CutoffDirective(CutoffWhen.Age, TimeSpan.FromSeconds(2.5), Abort: true, Status: 0) };
+        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(5), m => m with { Interval = TimeSpan.FromMilliseconds(100) });
+
+        var d = Assert.Single(t.DetectedTimeouts);
+        Assert.Equal(("age", "rst:INTERNAL_ERROR"), (d.Direction, d.Cause));
+        Assert.InRange(d.Seconds, 1.5, 3.5);
+        Assert.InRange(t.Survival!.MedianS!.Value, 1.5, 3.5);
+        Assert.True(t.Survival.Events >= 20);
+    }
+
+    [Fact]
+    public async Task MassReset_PopulationRecovers_WithinTheOpensPerSecondCap()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        const int streams = 5000;
+        const double cap = 1000;
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams, TimeSpan.FromSeconds(16), m => m with { Interval = TimeSpan.FromSeconds(1) }) with
+        {
+            Profile = new PopulationProfile
+            {
+                Phases = [new(PhaseKind.Ramp, streams, TimeSpan.FromSeconds(6)), new(PhaseKind.Hold, streams, TimeSpan.FromSeconds(16)), new(PhaseKind.Ramp, 0, TimeSpan.FromSeconds(1))],
+                MaxOpensPerSecond = cap,
+            },
+        };
+        var reset = Task.Run(async () =>
+        {
+            // Wait for the whole population, then reset every stream at once.
+            while (backend.Stats.ActiveStreams < streams)
+            {
+                await Task.Delay(100);
+            }
+
+            await Task.Delay(1000);
+            return backend.Control.AbortAllStreams();
+        });
+
+        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+        var resetCount = await reset;
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(streams, resetCount);
+        Assert.Equal(streams, t.Outcomes["rst:INTERNAL_ERROR"]);
+        Assert.Equal(streams, t.Reconnects!.Count);
+        Assert.Equal(0, t.Reconnects.LostForGood);
+        Assert.Equal(2 * streams, t.Streams.Opened);
+        // Recovered: every lost stream came back before the ramp-down closed them all.
+        Assert.Equal(streams, t.Outcomes["client-closed"]);
+        // The cap, from the run's own records: streams started per interval in intervals.ndjson
+        // (the bucket may hold a tenth of a second's worth on top).
+        var intervals = IntervalWriter.ReadFile(folder.Intervals);
+        Assert.Equal(2 * streams, intervals.Sum(i => i.Attempted));
+        Assert.All(intervals, i => Assert.True(
+            i.Attempted <= (cap * (i.End - i.Start).TotalSeconds) + (cap * 0.1) + 1,
+            $"{i.Attempted} streams started in {(i.End - i.Start).TotalSeconds:0.00} s against a cap of {cap}/s"));
+        var resetInterval = intervals.First(i => i.EndsByCause.ContainsKey("rst:INTERNAL_ERROR"));
+        Assert.Equal(streams, intervals.Sum(i => i.EndsByCause.GetValueOrDefault("rst:INTERNAL_ERROR")));
+        Assert.True(resetInterval.Active < streams);
+        Assert.Contains(intervals.SkipWhile(i => i != resetInterval), i => i.Active == streams);
+    }
+}
