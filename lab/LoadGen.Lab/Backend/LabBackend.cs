@@ -52,6 +52,7 @@ public sealed class LabBackend : IAsyncDisposable
         var control = new LabControl();
         builder.Services.AddSingleton(stats);
         builder.Services.AddSingleton(control);
+        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddGrpc(o =>
         {

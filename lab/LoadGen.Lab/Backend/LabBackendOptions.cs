@@ -20,4 +20,10 @@ public sealed record LabBackendOptions
     /// backend is never what caps a load test (the client's pool decides streams per connection).
     /// </summary>
     public int MaxStreamsPerConnection { get; init; } = 1000;
+
+    /// <summary>
+    /// A cut-off applied to every stream from its start, as a proxy's idle or age timeout would be;
+    /// null for none. Lets the lab impose a timeout without the client asking for it.
+    /// </summary>
+    public LoadGen.Protos.Lab.Cutoff? StreamCutoff { get; init; }
 }

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace LoadGen.Lab.Backend;
 
 /// <summary>The lab's gRPC service: echoes every frame and obeys its directives.</summary>
-internal sealed class LabService(LabBackendStats stats, LabControl control, TimeProvider timeProvider) : Protos.Lab.LabService.LabServiceBase
+internal sealed class LabService(LabBackendStats stats, LabControl control, LabBackendOptions options, TimeProvider timeProvider) : Protos.Lab.LabService.LabServiceBase
 {
     private static readonly TimeSpan CutoffCheck = TimeSpan.FromMilliseconds(20);
 
@@ -22,6 +22,11 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, Time
             // Headers go out at once, so a client can tell "stream open" from "first reply".
             await context.WriteResponseHeadersAsync([]);
             stream.Touch(wrote: true);
+            if (options.StreamCutoff is { } cutoff)
+            {
+                stream.Watch(cutoff);
+            }
+
             await stream.ServeAsync();
         }
         finally
@@ -51,6 +56,8 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, Time
         private volatile bool _silent;
         private Status? _cutoffStatus;
         private ByteString _payload = ByteString.Empty;
+
+        public void Watch(Cutoff cutoff) => _background.Add(WatchCutoffAsync(cutoff));
 
         public void Touch(bool wrote) => Interlocked.Exchange(ref wrote ? ref _lastWrite : ref _lastRead, Stopwatch.GetTimestamp());
 
@@ -86,7 +93,7 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, Time
 
                         if (d.Cutoff is { When: not Cutoff.Types.When.Unspecified } cutoff)
                         {
-                            _background.Add(WatchCutoffAsync(cutoff));
+                            Watch(cutoff);
                         }
 
                         if (d.PushIntervalMs > 0)
@@ -112,7 +119,11 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, Time
                         await Task.Delay(paused, _cutoff.Token);
                     }
 
-                    if (!_silent)
+                    if (d is { HoldReplyMs: > 0 })
+                    {
+                        _background.Add(HeldReplyAsync(frame.Seq, TimeSpan.FromMilliseconds(d.HoldReplyMs), frame.Payload.Length));
+                    }
+                    else if (!_silent)
                     {
                         var replies = Math.Max(1u, d?.ReplyCount ?? 1u);
                         var size = d is { ReplySize: > 0 } ? (int)d.ReplySize : frame.Payload.Length;
@@ -193,6 +204,12 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, Time
 
             Touch(wrote: true);
             stats.MessageSent();
+        }
+
+        private async Task HeldReplyAsync(ulong seq, TimeSpan hold, int size)
+        {
+            await Task.Delay(hold, time, _cutoff.Token);
+            await WriteAsync(seq, 0, size);
         }
 
         private async Task PushAsync(ulong seq, TimeSpan every, uint count)

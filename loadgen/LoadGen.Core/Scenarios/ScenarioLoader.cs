@@ -54,6 +54,7 @@ public static partial class ScenarioLoader
             Profile = ReadProfile(root),
             Messages = ReadMessages(root),
             Connections = ReadConnections(root),
+            Reconnect = ReadReconnect(root),
             Interval = root.Duration("interval", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
             CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             Thresholds = ReadThresholds(root),
@@ -178,8 +179,20 @@ public static partial class ScenarioLoader
             df.RejectUnknown();
         }
 
+        StreamDirectives? first = null;
+        if (f.Get("first") is { } fn)
+        {
+            first = ReadFirst(new YamlFields(root.File, "messages.first", fn));
+        }
+
+        TimeSpan? quietAfter = f.Get("clientQuietAfter") is null
+            ? null
+            : f.Duration("clientQuietAfter", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromDays(7));
+
         var plan = new MessagePlan
         {
+            First = first,
+            ClientQuietAfter = quietAfter,
             Schedule = f.Enum("schedule", d.Schedule),
             Interval = f.Duration("interval", d.Interval, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)),
             PayloadBytes = f.Int("payloadBytes", d.PayloadBytes, 0, 16 * 1024 * 1024),
@@ -188,6 +201,100 @@ public static partial class ScenarioLoader
         };
         f.RejectUnknown();
         return plan;
+    }
+
+    private static StreamDirectives ReadFirst(YamlFields f)
+    {
+        CutoffDirective? cutoff = null;
+        if (f.Get("cutoff") is { } cn)
+        {
+            var c = new YamlFields(f.File, f.FieldPath("cutoff"), cn);
+            var when = c.Scalar(c.Require("when"), c.FieldPath("when"));
+            var kinds = new Dictionary<string, CutoffWhen>(StringComparer.Ordinal)
+            {
+                ["client-quiet"] = CutoffWhen.ClientQuiet,
+                ["server-quiet"] = CutoffWhen.ServerQuiet,
+                ["both-quiet"] = CutoffWhen.BothQuiet,
+                ["age"] = CutoffWhen.Age,
+            };
+            if (!kinds.TryGetValue(when, out var w))
+            {
+                throw c.Error(c.Require("when"), c.FieldPath("when"), $"'{when}' is not one of: {string.Join(", ", kinds.Keys)}");
+            }
+
+            cutoff = new CutoffDirective(
+                w,
+                c.Duration(c.Require("after"), c.FieldPath("after"), TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)),
+                c.String("abort") is "true",
+                StatusCode(c, "status"));
+            c.RejectUnknown();
+        }
+
+        int? endAfter = f.Get("endAfterMessages") is null ? null : f.Int("endAfterMessages", 0, 0, 1_000_000_000);
+        var directives = new StreamDirectives
+        {
+            StopReplying = f.String("stopReplying") is "true",
+            PushEvery = f.Duration("pushEvery", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromHours(1)),
+            PushCount = f.Int("pushCount", 0, 0, int.MaxValue),
+            EndAfterMessages = endAfter,
+            EndStatus = StatusCode(f, "endStatus"),
+            Abort = f.String("abort") is "true",
+            CloseConnection = f.Enum("closeConnection", ConnectionEndKind.None),
+            Cutoff = cutoff,
+        };
+        f.RejectUnknown();
+        return directives;
+    }
+
+    /// <summary>A gRPC status by name (Unavailable) or number (14); OK when absent.</summary>
+    private static int StatusCode(YamlFields f, string key)
+    {
+        var node = f.Get(key);
+        if (node is null)
+        {
+            return 0;
+        }
+
+        var text = f.Scalar(node, f.FieldPath(key));
+        if (int.TryParse(text, out var n) && n is >= 0 and <= 16)
+        {
+            return n;
+        }
+
+        if (Enum.TryParse<Grpc.Core.StatusCode>(text, ignoreCase: false, out var code) && Enum.IsDefined(code))
+        {
+            return (int)code;
+        }
+
+        throw f.Error(node, f.FieldPath(key), $"'{text}' is not a gRPC status: use a name such as Unavailable or a number 0-16");
+    }
+
+    private static ReconnectPolicy ReadReconnect(YamlFields root)
+    {
+        var node = root.Get("reconnect");
+        if (node is null)
+        {
+            return new ReconnectPolicy();
+        }
+
+        var f = new YamlFields(root.File, "reconnect", node);
+        var d = new ReconnectPolicy();
+        var enabled = f.String("enabled") ?? "true";
+        if (enabled is not ("true" or "false"))
+        {
+            throw f.Error(f.Get("enabled")!, "reconnect.enabled", $"'{enabled}' is not true or false");
+        }
+
+        var policy = new ReconnectPolicy
+        {
+            Enabled = enabled == "true",
+            Initial = f.Duration("initial", d.Initial, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
+            Multiplier = f.Double("multiplier", d.Multiplier, 1, 10),
+            Jitter = f.Double("jitter", d.Jitter, 0, 1),
+            Max = f.Duration("max", d.Max, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(24)),
+        };
+        f.RejectUnknown();
+        return policy;
     }
 
     private static ConnectionOptions ReadConnections(YamlFields root)
