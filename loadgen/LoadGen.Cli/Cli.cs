@@ -17,6 +17,7 @@ internal static class Cli
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(ValidateCommand.Create(console));
+        root.Subcommands.Add(ProbeCommand.Create(console));
         root.Subcommands.Add(LabCommand.Create(console));
 
         var parse = root.Parse(args);
@@ -39,7 +40,7 @@ internal static class Cli
             if (Interlocked.Increment(ref signals) == 1)
             {
                 ctx.Cancel = true;
-                console.Error($"\n{ctx.Signal}: closing streams and writing the run folder (again to exit at once)...");
+                console.Error($"\n{ctx.Signal}: stopping gracefully (open streams are closed, results written); send it again to exit at once");
                 stop.Cancel();
             }
         }

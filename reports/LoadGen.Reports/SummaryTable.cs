@@ -27,6 +27,9 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             Row("send lag p99 (client side)", t, x => Ms(x.SendLagMs.P99)),
             Row("connections planned / opened", t, x => $"{x.Connections.Planned} / {x.Connections.Opened}"),
             Row("stream ends by cause", t, x => x.Outcomes.Count == 0 ? "-" : string.Join(", ", x.Outcomes.Select(kv => $"{kv.Key} {N(kv.Value)}"))),
+            Row("detected timeouts", t, x => x.DetectedTimeouts.Count == 0 ? "-" : string.Join(", ", x.DetectedTimeouts.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Direction} {d.Seconds:0.0} s → {d.Cause} ({N(d.Count)})")))),
+            Row("reconnects / p99 time / lost", t, x => x.Reconnects is { } r ? $"{N(r.Count)} / {Ms(r.TimeToReestablishMs.P99)} / {N(r.LostForGood)}" : "-"),
+            Row("stream survival median", t, x => x.Survival is { MedianS: { } m } ? string.Create(CultureInfo.InvariantCulture, $"{m:0.0} s") : "not reached"),
         };
         return new SummaryTable(["", .. t.Select(x => x.Name)], rows);
     }

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
+using LoadGen.Protos.Lab;
 
 namespace LoadGen.Cli.Commands;
 
@@ -10,12 +12,38 @@ internal static class LabCommand
         var host = new Option<string>("--host") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
         var grpcPort = new Option<int>("--grpc-port") { Description = "h2c port of the gRPC lab service (0: any free port).", DefaultValueFactory = _ => 8000 };
         var healthPort = new Option<int>("--health-port") { Description = "HTTP/1.1 port of /healthz (0: any free port).", DefaultValueFactory = _ => 8001 };
+        var cutoff = new Option<string?>("--cutoff")
+        {
+            Description = "Impose a timeout on every stream, as a proxy would: WHEN:DURATION with WHEN one of client-quiet, server-quiet, both-quiet, age (e.g. client-quiet:30s). The stream then ends with status Unavailable.",
+            HelpName = "WHEN:DURATION",
+        };
         var backend = new Command("backend", "Run the lab backend as its own process until Ctrl-C: the gRPC lab service over h2c, /healthz over HTTP/1.1.")
         {
-            host, grpcPort, healthPort,
+            host, grpcPort, healthPort, cutoff,
         };
         backend.SetAction(async (pr, ct) =>
         {
+            Cutoff? streamCutoff = null;
+            if (pr.GetValue(cutoff) is { } spec)
+            {
+                var parts = spec.Split(':', 2);
+                var when = parts[0] switch
+                {
+                    "client-quiet" => Cutoff.Types.When.ClientQuiet,
+                    "server-quiet" => Cutoff.Types.When.ServerQuiet,
+                    "both-quiet" => Cutoff.Types.When.BothQuiet,
+                    "age" => Cutoff.Types.When.Age,
+                    _ => Cutoff.Types.When.Unspecified,
+                };
+                if (parts.Length != 2 || when == Cutoff.Types.When.Unspecified || !Durations.TryParse(parts[1], out var after))
+                {
+                    console.Error($"error: --cutoff '{spec}': expected WHEN:DURATION, WHEN one of client-quiet, server-quiet, both-quiet, age; DURATION {Durations.Expected}");
+                    return ExitCodes.BadInput;
+                }
+
+                streamCutoff = new Cutoff { When = when, AfterMs = (uint)after.TotalMilliseconds, Status = 14 };
+            }
+
             LabBackend b;
             try
             {
@@ -24,6 +52,7 @@ internal static class LabCommand
                     Host = pr.GetValue(host)!,
                     GrpcPort = pr.GetValue(grpcPort),
                     HealthPort = pr.GetValue(healthPort),
+                    StreamCutoff = streamCutoff,
                 }, ct);
             }
             catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException)

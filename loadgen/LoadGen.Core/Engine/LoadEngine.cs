@@ -171,7 +171,8 @@ public sealed class LoadEngine
             }
 
             hlog.Flush();
-            var ends = metrics.Outcomes.ToDictionary(StringComparer.Ordinal);
+            // One snapshot of the counters, so the deltas of consecutive intervals add up exactly.
+            var snap = (metrics.Attempted, metrics.Opened, metrics.Ended, metrics.Sent, metrics.Received, Ends: metrics.Outcomes.ToDictionary(StringComparer.Ordinal));
             intervals.Write(new IntervalRecord
             {
                 Topology = target.Name,
@@ -180,19 +181,19 @@ public sealed class LoadEngine
                 Phase = profile.PhaseAt(elapsed),
                 TargetStreams = profile.TargetAt(elapsed),
                 Active = metrics.Active,
-                Attempted = metrics.Attempted - last.Attempted,
-                Opened = metrics.Opened - last.Opened,
-                Ended = metrics.Ended - last.Ended,
-                EndsByCause = ends
+                Attempted = snap.Attempted - last.Attempted,
+                Opened = snap.Opened - last.Opened,
+                Ended = snap.Ended - last.Ended,
+                EndsByCause = snap.Ends
                     .Select(kv => (kv.Key, N: kv.Value - last.Ends.GetValueOrDefault(kv.Key)))
                     .Where(x => x.N > 0)
                     .ToDictionary(x => x.Key, x => x.N, StringComparer.Ordinal),
-                Sent = metrics.Sent - last.Sent,
-                Received = metrics.Received - last.Received,
+                Sent = snap.Sent - last.Sent,
+                Received = snap.Received - last.Received,
                 P50Ms = Histograms.PercentileMs(rtt, 50),
                 P99Ms = Histograms.PercentileMs(rtt, 99),
             });
-            last = (metrics.Attempted, metrics.Opened, metrics.Ended, metrics.Sent, metrics.Received, ends);
+            last = snap;
             intervalStart = now;
             var unplanned = metrics.Outcomes.Where(kv => kv.Key != OutcomeClassifier.ClientClosed).Sum(kv => kv.Value);
             Progress?.Invoke(new ProgressSnapshot(

@@ -13,10 +13,13 @@ public sealed record Classification(string Cause, string? GrpcStatus, long? Http
 /// the gRPC status, the HTTP/2 error code of an RST_STREAM or GOAWAY (HttpProtocolException),
 /// socket and TLS failures. See ../shared/docs/STREAM-FAULTS.md for what each hop produces.
 /// </summary>
-public static class OutcomeClassifier
+public static partial class OutcomeClassifier
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"HTTP status code: (\d{3})")]
+    private static partial System.Text.RegularExpressions.Regex HttpStatus();
+
     /// <summary>Bumped whenever a cause is added, renamed or re-derived.</summary>
-    public const int VocabularyVersion = 1;
+    public const int VocabularyVersion = 2;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
@@ -25,6 +28,7 @@ public static class OutcomeClassifier
     public const string TlsFailed = "tls-failed";
     public const string ConnectionLost = "connection-lost";
     public const string DeadlineExceeded = "deadline-exceeded";
+    public const string KeepaliveTimeout = "keepalive-timeout";
 
     public static Classification Classify(Exception exception)
     {
@@ -43,6 +47,18 @@ public static class OutcomeClassifier
                 ? $"goaway:{name}"
                 : $"rst:{name}";
             return new Classification(cause, status, protocol.ErrorCode, kinds, detail);
+        }
+
+        // A non-200 answer (a proxy's error page, an auth rejection): Grpc.Net.Client reports
+        // "Bad gRPC response. HTTP status code: N" and keeps no structured copy of N.
+        if (rpc is not null && HttpStatus().Match(rpc.Status.Detail) is { Success: true } http)
+        {
+            return new Classification($"http-status:{http.Groups[1].Value}", status, null, kinds, detail);
+        }
+
+        if (chain.Any(e => e.Message.Contains("KeepAlivePingTimeout", StringComparison.Ordinal) || e.Message.Contains("respond to a ping", StringComparison.Ordinal)))
+        {
+            return new Classification(KeepaliveTimeout, status, null, kinds, detail);
         }
 
         if (rpc is not null)

@@ -15,6 +15,9 @@ public sealed record Scenario
 
     public ReconnectPolicy Reconnect { get; init; } = new();
 
+    /// <summary>Bounds for `loadgen probe-timeouts`; defaults when the file has no 'probe' section.</summary>
+    public Engine.ProbeOptions Probe { get; init; } = new();
+
     /// <summary>How often interval histograms are cut, the run folder flushed and progress shown. Default 5 s.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
 

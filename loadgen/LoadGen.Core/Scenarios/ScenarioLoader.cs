@@ -55,6 +55,7 @@ public static partial class ScenarioLoader
             Messages = ReadMessages(root),
             Connections = ReadConnections(root),
             Reconnect = ReadReconnect(root),
+            Probe = ReadProbe(root),
             Interval = root.Duration("interval", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
             CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             Thresholds = ReadThresholds(root),
@@ -267,6 +268,47 @@ public static partial class ScenarioLoader
         }
 
         throw f.Error(node, f.FieldPath(key), $"'{text}' is not a gRPC status: use a name such as Unavailable or a number 0-16");
+    }
+
+    private static Engine.ProbeOptions ReadProbe(YamlFields root)
+    {
+        var node = root.Get("probe");
+        if (node is null)
+        {
+            return new Engine.ProbeOptions();
+        }
+
+        var f = new YamlFields(root.File, "probe", node);
+        var d = new Engine.ProbeOptions();
+        var names = new Dictionary<string, Engine.ProbeDirection>(StringComparer.Ordinal)
+        {
+            ["client-quiet"] = Engine.ProbeDirection.ClientQuiet,
+            ["server-quiet"] = Engine.ProbeDirection.ServerQuiet,
+            ["both-quiet"] = Engine.ProbeDirection.BothQuiet,
+        };
+        var directions = new List<Engine.ProbeDirection>();
+        foreach (var (item, path) in f.Sequence("directions"))
+        {
+            var text = f.Scalar(item, path);
+            directions.Add(names.TryGetValue(text, out var dir) ? dir : throw f.Error(item, path, $"'{text}' is not one of: {string.Join(", ", names.Keys)}"));
+        }
+
+        var probe = new Engine.ProbeOptions
+        {
+            Min = f.Duration("min", d.Min, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(24)),
+            Max = f.Duration("max", d.Max, TimeSpan.FromMilliseconds(200), TimeSpan.FromHours(24)),
+            Resolution = f.Duration("resolution", d.Resolution, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),
+            Budget = f.Duration("budget", d.Budget, TimeSpan.FromSeconds(1), TimeSpan.FromDays(2)),
+            Parallel = f.Int("parallel", d.Parallel, 2, 100),
+            Directions = directions.Count == 0 ? d.Directions : directions,
+        };
+        if (probe.Max <= probe.Min)
+        {
+            throw f.Error(f.Get("max") ?? f.Node, "probe.max", $"must be longer than probe.min ({Durations.Format(probe.Min)})");
+        }
+
+        f.RejectUnknown();
+        return probe;
     }
 
     private static ReconnectPolicy ReadReconnect(YamlFields root)

@@ -121,4 +121,36 @@ public class CliTests
         Assert.Equal(2, code);
         Assert.Contains("expected a number with a unit", err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ProbeTimeouts_AgainstTheEmbeddedLab_FindsNoCutoff_AndWritesProbeJson()
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var file = TempFile("""
+            name: probe
+            targets:
+              - name: backend-h2c
+                address: lab://backend-h2c
+            profile:
+              phases:
+                - ramp: 1
+                  over: 0s
+            probe:
+              min: 500ms
+              max: 2s
+              resolution: 500ms
+              budget: 30s
+              parallel: 3
+              directions: [client-quiet, both-quiet]
+            """);
+
+        var (code, stdout, err) = await Run("probe-timeouts", "--scenario", file, "--out", outDir);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("client-quiet  cut-off none found", stdout, StringComparison.Ordinal);
+        Assert.Contains("no cut-off: streams survived 2 s quiet", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("server-quiet", stdout, StringComparison.Ordinal);
+        var probeJson = File.ReadAllText(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), "probe.json"));
+        Assert.Contains("\"direction\": \"both-quiet\"", probeJson, StringComparison.Ordinal);
+    }
 }

@@ -73,6 +73,26 @@ public class OutcomeClassifierTests
         Assert.Equal("connection-lost", OutcomeClassifier.Classify(e).Cause);
     }
 
+    [Fact]
+    public void NonOkHttpAnswer_IsHttpStatus_WithTheProxySignatureKept()
+    {
+        var e = Rpc(StatusCode.Unavailable, "Bad gRPC response. HTTP status code: 503");
+        var c = OutcomeClassifier.Classify(e);
+
+        Assert.Equal("http-status:503", c.Cause);
+        Assert.Equal("Unavailable", c.GrpcStatus);
+        Assert.Contains("HTTP status code: 503", c.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PingTimeout_IsKeepaliveTimeout()
+    {
+        var e = Rpc(StatusCode.Unavailable, "Error reading next message.",
+            new HttpRequestException("The HTTP/2 server didn't respond to a ping request within the configured KeepAlivePingTimeout."));
+
+        Assert.Equal("keepalive-timeout", OutcomeClassifier.Classify(e).Cause);
+    }
+
     [Theory]
     [InlineData(7, "REFUSED_STREAM")]
     [InlineData(8, "CANCEL")]

@@ -65,6 +65,66 @@ public class ScenarioLoaderTests
     }
 
     [Fact]
+    public void Load_ReadsStreamDirectivesReconnectAndProbe()
+    {
+        var s = ScenarioLoader.Load(Valid + """
+
+            reconnect:
+              initial: 500ms
+              multiplier: 2
+              max: 30s
+            probe:
+              max: 90s
+              directions: [server-quiet]
+            """, "t.yaml");
+        Assert.Equal(TimeSpan.FromMilliseconds(500), s.Reconnect.Initial);
+        Assert.Equal(2, s.Reconnect.Multiplier);
+        Assert.Equal(0.2, s.Reconnect.Jitter);
+        Assert.Equal(TimeSpan.FromSeconds(90), s.Probe.Max);
+        Assert.Equal([LoadGen.Core.Engine.ProbeDirection.ServerQuiet], s.Probe.Directions);
+
+        var withFirst = ScenarioLoader.Load(Valid.Replace("  maxInFlight: 4", """
+              maxInFlight: 4
+              clientQuietAfter: 2s
+              first:
+                stopReplying: true
+                endAfterMessages: 3
+                endStatus: Unavailable
+                closeConnection: goaway
+                cutoff:
+                  when: server-quiet
+                  after: 5s
+                  abort: true
+            """.TrimEnd(), StringComparison.Ordinal), "t.yaml");
+        var first = withFirst.Messages.First!;
+        Assert.True(first.StopReplying);
+        Assert.Equal((3, 14), (first.EndAfterMessages!.Value, first.EndStatus));
+        Assert.Equal(ConnectionEndKind.Goaway, first.CloseConnection);
+        Assert.Equal(new CutoffDirective(CutoffWhen.ServerQuiet, TimeSpan.FromSeconds(5), true, 0), first.Cutoff);
+        Assert.Equal(TimeSpan.FromSeconds(2), withFirst.Messages.ClientQuietAfter);
+    }
+
+    [Theory]
+    [InlineData("endStatus: Unavailable", "endStatus: Unavailible", "messages.first.endStatus", "not a gRPC status")]
+    [InlineData("when: server-quiet", "when: idle", "messages.first.cutoff.when", "not one of")]
+    public void BadStreamDirectives_AreRejectedWithTheirField(string from, string to, string field, string problem)
+    {
+        var yaml = Valid.Replace("  maxInFlight: 4", """
+              maxInFlight: 4
+              first:
+                endAfterMessages: 3
+                endStatus: Unavailable
+                cutoff:
+                  when: server-quiet
+                  after: 5s
+            """.TrimEnd(), StringComparison.Ordinal).Replace(from, to, StringComparison.Ordinal);
+
+        var e = Fails(yaml);
+        Assert.Equal(field, e.Field);
+        Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WrongUnit_NamesFileLineAndField()
     {
         var e = Fails(Valid.Replace("interval: 250ms", "interval: 5 sec", StringComparison.Ordinal));

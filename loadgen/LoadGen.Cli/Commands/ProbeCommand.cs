@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using Grpc.Net.Client;
+using LoadGen.Core.Engine;
+using LoadGen.Core.Results;
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Cli.Commands;
+
+internal static class ProbeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var scenario = CommonOptions.Scenario();
+        var output = CommonOptions.Out();
+        var target = new Option<string?>("--target", "-t") { Description = "Probe only this target of the scenario (default: each in turn)." };
+        var cmd = new Command("probe-timeouts",
+            "Find the idle cut-offs a path imposes on a stream: per direction (client-quiet, server-quiet, both-quiet), " +
+            "the longest quiet interval that survives, by a bounded search within the scenario's 'probe' bounds and budget. " +
+            "The targets must serve the lab service. Writes probe.json into a run folder.")
+        {
+            scenario, target, output,
+        };
+        cmd.SetAction(async (pr, ct) =>
+        {
+            Scenario s;
+            try
+            {
+                s = ScenarioLoader.LoadFile(pr.GetValue(scenario)!.FullName);
+            }
+            catch (ScenarioException e)
+            {
+                console.Error($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
+            if (pr.GetValue(target) is { } only)
+            {
+                if (s.Targets.All(t => t.Name != only))
+                {
+                    console.Error($"error: --target {only}: the scenario has no such target (it has: {string.Join(", ", s.Targets.Select(t => t.Name))})");
+                    return ExitCodes.BadInput;
+                }
+
+                s = s with { Targets = s.Targets.Where(t => t.Name == only).ToList() };
+            }
+
+            return await ExecuteAsync(console, s, pr.GetValue(output)!, ct);
+        });
+        return cmd;
+    }
+
+    private static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, CancellationToken ct)
+    {
+        var unknown = LabTargets.Unknown(scenario).ToList();
+        if (unknown.Count > 0)
+        {
+            console.Error($"error: {string.Join("; ", unknown)}: not a lab topology this version has");
+            return ExitCodes.BadInput;
+        }
+
+        await using var lab = new LabTargets();
+        var resolved = await lab.ResolveAsync(scenario, ct);
+        var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
+        var p = scenario.Probe;
+        console.Error($"probe {folder.RunId}: quiet intervals {Durations.Format(p.Min)}..{Durations.Format(p.Max)}, resolution {Durations.Format(p.Resolution)}, budget {Durations.Format(p.Budget)} per target");
+        var report = new List<object>();
+        foreach (var t in resolved.Targets)
+        {
+            var probe = new TimeoutProbe(() => GrpcChannel.ForAddress(t.Address, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = TimeSpan.FromSeconds(10) },
+            }))
+            {
+                Log = line => console.Error($"[{t.Name}] {line}"),
+            };
+            IReadOnlyList<ProbeResult> results;
+            try
+            {
+                results = await probe.RunAsync(p, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                console.Error("interrupted");
+                folder.WriteJson("probe.json", report);
+                return ExitCodes.Interrupted;
+            }
+
+            report.Add(new { Target = t.Name, Address = t.Address.ToString(), Results = results });
+            console.Line($"{t.Name}:");
+            foreach (var r in results)
+            {
+                var cutoff = r.CutoffS is { } c ? string.Create(CultureInfo.InvariantCulture, $"{c:0.0} s (±{(r.ShortestFailedS - r.LongestSurvivedS) / 2:0.0})") : "none found";
+                console.Line($"  {r.Direction,-13} cut-off {cutoff,-18} {r.Verdict} [{r.Probes} probes]");
+            }
+        }
+
+        folder.WriteJson("probe.json", report);
+        console.Line($"run folder: {folder.Path}");
+        return ExitCodes.Ok;
+    }
+}
