@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using LoadGen.Lab.Backend;
+
+namespace LoadGen.Lab.Esp;
+
+/// <summary>
+/// The ESP stand-in: a real NGINX (Debian 12 ships 1.22, the version whose h2c port cannot serve
+/// HTTP/1.1) started as a child process with its own prefix and generated config, in front of the
+/// lab backend. ESP's own auth and config plumbing are not imitated; its proxying is.
+/// </summary>
+public sealed class EspStandIn : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _nginx;
+
+    private EspStandIn(Process process, string nginx, string prefix, int httpPort, int http2Port, string config)
+    {
+        _process = process;
+        _nginx = nginx;
+        Prefix = prefix;
+        HttpPort = httpPort;
+        Http2Port = http2Port;
+        Config = config;
+    }
+
+    /// <summary>The folder holding nginx.conf, error.log and the pid file.</summary>
+    public string Prefix { get; }
+
+    public int HttpPort { get; }
+
+    public int Http2Port { get; }
+
+    /// <summary>The generated nginx.conf, for the run folder and for people.</summary>
+    public string Config { get; }
+
+    public Uri Http2Address => new($"http://127.0.0.1:{Http2Port}");
+
+    public Uri HealthAddress(string path) => new($"http://127.0.0.1:{HttpPort}{path}");
+
+    public string ErrorLog => File.Exists(Path.Combine(Prefix, "error.log")) ? File.ReadAllText(Path.Combine(Prefix, "error.log")) : "";
+
+    /// <summary>Where NGINX is: $LOADGEN_NGINX, /usr/sbin/nginx, or on PATH; null when missing.</summary>
+    public static string? FindBinary() => LabBinaries.Find("LOADGEN_NGINX", "nginx");
+
+    /// <summary>NGINX's version line, e.g. "nginx version: nginx/1.22.1".</summary>
+    public static string Version(string binary)
+    {
+        using var p = Process.Start(new ProcessStartInfo(binary, "-v") { RedirectStandardError = true, UseShellExecute = false })!;
+        var text = p.StandardError.ReadToEnd().Trim();
+        p.WaitForExit();
+        return text;
+    }
+
+    public static async Task<EspStandIn> StartAsync(EspOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var nginx = FindBinary() ?? throw new FileNotFoundException("NGINX is not installed (apt-get install nginx-light), and LOADGEN_NGINX does not name it.");
+        var prefix = Directory.CreateTempSubdirectory("loadgen-esp-").FullName;
+        foreach (var d in new[] { "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi" })
+        {
+            // Workers run as an unprivileged user when NGINX is started as root.
+            var dir = Directory.CreateDirectory(Path.Combine(prefix, d));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(dir.FullName, (UnixFileMode)0x1FF);
+            }
+        }
+
+        var httpPort = options.HttpPort == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.HttpPort;
+        var http2Port = options.Http2Port == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.Http2Port;
+        var config = Render(options, prefix, httpPort, http2Port);
+        await File.WriteAllTextAsync(Path.Combine(prefix, "nginx.conf"), config, cancellationToken);
+
+        var process = Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", "nginx.conf", "-e", "error.log"])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        }) ?? throw new InvalidOperationException($"{nginx} did not start");
+        var esp = new EspStandIn(process, nginx, prefix, httpPort, http2Port, config);
+        await esp.WaitListeningAsync(cancellationToken);
+        return esp;
+    }
+
+    /// <summary>`nginx -s reload`: new workers take new streams; old ones keep theirs until worker_shutdown_timeout.</summary>
+    public Task ReloadAsync() => SignalAsync("reload");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await SignalAsync("quit");
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(Prefix, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A worker still closing its log: the temp folder is left for the OS to clean.
+        }
+    }
+
+    internal static string Render(EspOptions o, string prefix, int httpPort, int http2Port)
+    {
+        static string S(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (long)Math.Ceiling(t.TotalMilliseconds))}ms");
+        var backend = $"{o.Backend.Host}:{o.Backend.Port}";
+        var sb = new StringBuilder();
+        sb.AppendLine("# Generated by LoadGen: the ESP stand-in (NGINX configured from ESP v1-style flags).");
+        sb.AppendLine("daemon off;");
+        sb.AppendLine("master_process on;");
+        sb.AppendLine("worker_processes 1;");
+        sb.AppendLine("worker_rlimit_nofile 16000;");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"pid {prefix}/nginx.pid;");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"error_log {prefix}/error.log info;");
+        if (o.WorkerShutdownTimeout is { } wst)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"worker_shutdown_timeout {S(wst)};");
+        }
+
+        sb.AppendLine("events { worker_connections 8000; }");
+        sb.AppendLine("http {");
+        sb.AppendLine("  access_log off;");
+        foreach (var t in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" })
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {t}_temp_path {prefix}/tmp/{t.Replace("client_", "", StringComparison.Ordinal)};");
+        }
+
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  client_body_timeout {S(o.ClientBodyTimeout)};");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  keepalive_timeout {S(o.KeepaliveTimeout)};");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  keepalive_requests {o.KeepaliveRequests};");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  http2_max_concurrent_streams {o.Http2MaxConcurrentStreams};");
+        sb.AppendLine("  client_max_body_size 32m;");
+        // ESP's two plaintext listeners: h2c for gRPC (`listen … http2`, prior knowledge only in
+        // 1.22) and HTTP/1.1 for the health check, which the h2c port cannot serve.
+        sb.AppendLine("  server {");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{http2Port} http2;");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
+        sb.AppendLine("    location / {");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_pass grpc://{backend};");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_read_timeout {S(o.GrpcReadTimeout)};");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_send_timeout {S(o.GrpcSendTimeout)};");
+        sb.AppendLine("    }");
+        sb.AppendLine("  }");
+        sb.AppendLine("  server {");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{httpPort};");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
+        sb.AppendLine("    location / { return 404; }");
+        sb.AppendLine("  }");
+        sb.AppendLine("}");
+        return sb.ToString();
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var p = Process.Start(new ProcessStartInfo(_nginx, ["-p", Prefix, "-c", "nginx.conf", "-e", "error.log", "-s", signal])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+        })!;
+        await p.WaitForExitAsync();
+    }
+
+    private async Task WaitListeningAsync(CancellationToken ct)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < until)
+        {
+            if (_process.HasExited)
+            {
+                var stderr = await _process.StandardError.ReadToEndAsync(ct);
+                throw new InvalidOperationException($"NGINX exited at start (code {_process.ExitCode}): {stderr}{ErrorLog}");
+            }
+
+            if (await Accepts(Http2Port) && await Accepts(HttpPort))
+            {
+                return;
+            }
+
+            await Task.Delay(50, ct);
+        }
+
+        throw new TimeoutException($"NGINX did not listen on {Http2Port} and {HttpPort} within 10 s: {ErrorLog}");
+    }
+
+    private static async Task<bool> Accepts(int port)
+    {
+        using var s = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await s.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

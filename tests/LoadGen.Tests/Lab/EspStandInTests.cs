@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Sockets;
+using LoadGen.Core.Scenarios;
+using LoadGen.Lab.Backend;
+using LoadGen.Lab.Esp;
+using LoadGen.Tests.Integration;
+
+namespace LoadGen.Tests.Lab;
+
+/// <summary>The ESP stand-in is real NGINX; these tests pin what NGINX 1.22 does.</summary>
+[Collection(SerialLoad.Name)]
+public class EspStandInTests
+{
+    [LabFact("nginx")]
+    public async Task HealthCheck_OnTheH2cPort_FailsWithHttp2Frames_OnTheHttpPort_Returns200()
+    {
+        Assert.NotNull(EspStandIn.FindBinary());
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var esp = await EspStandIn.StartAsync(new EspOptions { Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}") });
+
+        // What a Kubernetes HTTP/1.1 probe sends, straight to the h2c port.
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, esp.Http2Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync("GET /healthz HTTP/1.1\r\nHost: esp\r\nConnection: close\r\n\r\n"u8.ToArray());
+        var answer = new MemoryStream();
+        var buffer = new byte[4096];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        int n;
+        while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0)
+        {
+            answer.Write(buffer, 0, n);
+        }
+
+        var frames = Http2Frames(answer.ToArray());
+        // NGINX 1.22 answers as HTTP/2 (SETTINGS first), then GOAWAY(PROTOCOL_ERROR), never HTTP/1.1.
+        // If a newer NGINX (≥ 1.25.1 sniffs the preface) answers "HTTP/1.1 200", this fails: the pitfall is gone.
+        Assert.False(answer.ToArray().AsSpan().StartsWith("HTTP/1."u8), "the h2c port answered HTTP/1.x: " + esp.Config);
+        Assert.Equal(0x4, frames[0].Type);
+        var goaway = Assert.Single(frames, f => f.Type == 0x7);
+        Assert.Equal(1, goaway.ErrorCode);
+
+        using var http = new HttpClient();
+        var ok = await http.GetAsync(esp.HealthAddress("/healthz"));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [LabFact("nginx")]
+    public async Task GrpcThroughNginxH2c_HoldsStreamsAndMatchesEveryReply()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var esp = await EspStandIn.StartAsync(new EspOptions { Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}") });
+        var scenario = EngineHarness.Scenario(esp.Http2Address, streams: 150, hold: TimeSpan.FromSeconds(3));
+
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(150, t.Streams.PeakActive);
+        Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 150 }, t.Outcomes);
+        Assert.Equal(t.Messages.Sent, t.Messages.Received);
+        // Stock grpc_pass: one upstream connection per stream.
+        Assert.Equal(150, backend.Stats.TotalStreams);
+    }
+
+    private static async Task<LoadGen.Core.Results.TopologySummary> QuietClientThroughNginxAsync(TimeSpan? serverPush)
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var esp = await EspStandIn.StartAsync(new EspOptions
+        {
+            Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}"),
+            ClientBodyTimeout = TimeSpan.FromSeconds(2),
+        });
+        // The client sends for 300 ms, then goes quiet with the stream open.
+        var scenario = EngineHarness.Scenario(esp.Http2Address, streams: 20, hold: TimeSpan.FromSeconds(5), m => m with
+        {
+            Interval = TimeSpan.FromMilliseconds(100),
+            ClientQuietAfter = TimeSpan.FromMilliseconds(300),
+            First = serverPush is { } every ? new StreamDirectives { PushEvery = every } : null,
+        });
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+        return Assert.Single(summary.Topologies);
+    }
+
+    [LabFact("nginx")]
+    public async Task ClientBodyTimeout_DoesNotFire_WhileTheServerKeepsSending()
+    {
+        // STREAM-FAULTS.md's "how the lab reproduces it" (quiet client, server sending) does not
+        // reproduce it on NGINX 1.22: a client quiet for 2.5x client_body_timeout survives.
+        var t = await QuietClientThroughNginxAsync(serverPush: TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 20 }, t.Outcomes);
+        Assert.Empty(t.DetectedTimeouts);
+    }
+
+    [LabFact("nginx")]
+    public async Task ClientBodyTimeout_BothSidesQuiet_IsRstProtocolError_DetectedAtItsValue()
+    {
+        var t = await QuietClientThroughNginxAsync(serverPush: null);
+
+        var unplanned = t.Outcomes.Where(kv => kv.Key != "client-closed").ToDictionary();
+        Assert.True(unplanned.Keys.SequenceEqual(["rst:PROTOCOL_ERROR"]), string.Join(", ", t.Outcomes));
+        Assert.True(unplanned["rst:PROTOCOL_ERROR"] >= 20);
+        var d = Assert.Single(t.DetectedTimeouts);
+        // The client cannot tell which side NGINX was timing: both had been quiet for ~2 s.
+        Assert.Equal(("both-quiet", "rst:PROTOCOL_ERROR"), (d.Direction, d.Cause));
+        Assert.InRange(d.Seconds, 1, 3);
+    }
+
+    private sealed record Frame(int Type, long ErrorCode);
+
+    private static List<Frame> Http2Frames(byte[] bytes)
+    {
+        var frames = new List<Frame>();
+        for (var i = 0; i + 9 <= bytes.Length;)
+        {
+            var length = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+            var type = bytes[i + 3];
+            long error = -1;
+            if (type == 0x7 && i + 9 + 8 <= bytes.Length)
+            {
+                var p = i + 9 + 4;
+                error = ((long)bytes[p] << 24) | ((long)bytes[p + 1] << 16) | ((long)bytes[p + 2] << 8) | bytes[p + 3];
+            }
+
+            frames.Add(new Frame(type, error));
+            i += 9 + length;
+        }
+
+        return frames;
+    }
+}
