@@ -309,7 +309,7 @@ public sealed class LoadEngine
             SendLagMs = LatencyStats.From(totals[metrics.SendLag]),
             Outcomes = metrics.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
             Connections = new ConnectionCounts(pool.Planned, pool.PerConnection, metrics.ConnectionsOpened),
-            DetectedTimeouts = TimeoutDetector.Detect(samples),
+            DetectedTimeouts = TimeoutDetector.Detect(samples, 2 * scenario.Messages.Interval),
             Reconnects = new ReconnectStats(metrics.Reconnects, LatencyStats.From(totals[metrics.Reconnect]), lostForGood),
             Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
         };

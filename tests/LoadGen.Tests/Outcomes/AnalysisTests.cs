@@ -47,7 +47,7 @@ public class AnalysisTests
         var ends = Enumerable.Range(0, 20).Select(i => End("rst:INTERNAL_ERROR", 10 + i, 0.1 + (i % 5 * 0.1), 5.0 + (i % 3 * 0.1))).ToList();
         var d = Assert.Single(TimeoutDetector.Detect(ends));
         Assert.Equal(("server-quiet", "rst:INTERNAL_ERROR", 20L), (d.Direction, d.Cause, d.Count));
-        Assert.InRange(d.Seconds, 5.0, 5.2);
+        Assert.InRange(d.Seconds, 5.0, 5.1);
     }
 
     [Fact]
@@ -62,7 +62,33 @@ public class AnalysisTests
     {
         var ends = Enumerable.Range(0, 10).Select(i => End("goaway:NO_ERROR", 120 + (i * 0.05), 0.2, 0.3)).ToList();
         var d = Assert.Single(TimeoutDetector.Detect(ends));
-        Assert.Equal(("age", 120.2), (d.Direction, d.Seconds));
+        Assert.Equal(("age", 120.0), (d.Direction, d.Seconds));
+    }
+
+    [Fact]
+    public void Detector_LateBatch_IsStillOneTimeoutAtItsEarliestFiring()
+    {
+        // Observed on NGINX 1.22 under load: a 2 s client_body_timeout firing for a batch up to 1.4 s late.
+        double[] quiet = [2.0, 2.0, 2.0, 2.0, 1.76, 1.8, 2.0, 2.82, 2.88, 2.93, 2.94, 3.06, 3.04, 3.1, 3.2, 3.23, 3.29, 3.3, 3.39, 3.38];
+        var ends = quiet.Select((q, i) => End("rst:PROTOCOL_ERROR", q + 0.3 + (i * 0.05), q, q)).ToList();
+
+        var d = Assert.Single(TimeoutDetector.Detect(ends));
+        Assert.Equal("both-quiet", d.Direction);
+        Assert.InRange(d.Seconds, 1.7, 2.1);
+    }
+
+    [Fact]
+    public void Detector_OrdinaryTrafficQuietTimes_NoClaim()
+    {
+        // A mass reset of streams sending once a second: quiet times spread evenly over 0-1.5 s.
+        var random = new Random(5);
+        var ends = Enumerable.Range(0, 5000).Select(i => End("rst:INTERNAL_ERROR", 2 + (i * 0.001), random.NextDouble(), random.NextDouble() * 1.5)).ToList();
+        Assert.Empty(TimeoutDetector.Detect(ends));
+
+        // A loaded server stretched the gaps to 0.6-2.4 s: below two message intervals, still no claim.
+        var stretched = Enumerable.Range(0, 5000).Select(i => End("rst:INTERNAL_ERROR", 2 + (i * 0.001), random.NextDouble(), 0.9 + (random.NextDouble() * 1.2))).ToList();
+        Assert.NotEmpty(TimeoutDetector.Detect(stretched));
+        Assert.Empty(TimeoutDetector.Detect(stretched, minQuiet: TimeSpan.FromSeconds(2)));
     }
 
     [Fact]
