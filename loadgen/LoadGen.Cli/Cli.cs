@@ -13,7 +13,7 @@ internal static class Cli
             "LoadGen: load and soak tests for long-lived gRPC bidirectional streams.\n" +
             "Holds thousands of streams against one or more topologies, measures every message (HdrHistogram,\n" +
             "coordinated-omission corrected) and records why every stream ended, into a run folder.\n\n" +
-            "Exit codes: 0 ok, 1 a threshold failed, 2 bad input, 3 the run failed, 130 interrupted.");
+            "Exit codes: 0 ok, 1 a threshold failed, 2 bad input, 3 the run could not be carried out, 130 interrupted.");
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(ValidateCommand.Create(console));

@@ -1,24 +1,22 @@
 using LoadGen.Core.Results;
 using LoadGen.Core.Scenarios;
-using LoadGen.Lab.Backend;
+using LoadGen.Lab;
 
 namespace LoadGen.Cli;
 
-/// <summary>
-/// Turns lab://TOPOLOGY addresses into the embedded lab, started in this process for the run.
-/// Only backend-h2c (no proxy) exists so far; the proxied topologies come with the lab's proxies.
-/// </summary>
+/// <summary>Turns lab://TOPOLOGY addresses into the lab's topologies, started in this process for the run.</summary>
 internal sealed class LabTargets : IAsyncDisposable
 {
-    public static readonly IReadOnlyList<string> Known = ["backend-h2c"];
+    public static IReadOnlyList<string> Known => LabTopologies.Names;
 
-    private LabBackend? _backend;
+    private readonly LabTopologies _lab = new();
 
     public IReadOnlyList<RunTarget> RunTargets { get; private set; } = [];
 
     public static IEnumerable<string> Unknown(Scenario scenario) =>
         scenario.Targets.Where(t => t.Address.Scheme == "lab" && !Known.Contains(t.Address.Host)).Select(t => $"{t.Name}: {t.Address}");
 
+    /// <exception cref="LabComponentMissingException">A topology needs a proxy binary that is missing.</exception>
     public async Task<Scenario> ResolveAsync(Scenario scenario, CancellationToken cancellationToken)
     {
         var resolved = new List<TargetOptions>();
@@ -32,20 +30,14 @@ internal sealed class LabTargets : IAsyncDisposable
                 continue;
             }
 
-            _backend ??= await LabBackend.StartAsync(new LabBackendOptions(), cancellationToken);
-            resolved.Add(t with { Address = _backend.GrpcAddress });
-            runTargets.Add(new RunTarget(t.Name, t.Address.ToString(), _backend.GrpcAddress.ToString(), "backend: embedded Kestrel (in-process)"));
+            var endpoint = await _lab.EnsureAsync(t.Address.Host, cancellationToken);
+            resolved.Add(t with { Address = endpoint.Address, CaFile = endpoint.CaFile });
+            runTargets.Add(new RunTarget(t.Name, t.Address.ToString(), endpoint.Address.ToString(), endpoint.Components));
         }
 
         RunTargets = runTargets;
         return scenario with { Targets = resolved };
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _lab.DisposeAsync();
 }

@@ -12,6 +12,14 @@ public sealed record EspOptions
     /// <summary>--http2_port: plaintext HTTP/2 (h2c, prior knowledge) — where a TLS-terminating gateway forwards.</summary>
     public int Http2Port { get; init; }
 
+    /// <summary>--ssl_port: TLS with HTTP/2 (ALPN h2) — the direct-TLS topology. Used when <see cref="CertificateFile"/> is set; 0 picks a free port.</summary>
+    public int SslPort { get; init; }
+
+    /// <summary>PEM certificate (and <see cref="KeyFile"/>) for the TLS port; null: no TLS port.</summary>
+    public string? CertificateFile { get; init; }
+
+    public string? KeyFile { get; init; }
+
     /// <summary>--backend: the gRPC backend, grpc://host:port.</summary>
     public required Uri Backend { get; init; }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using LoadGen.Lab.Backend;
 
@@ -17,8 +16,9 @@ public sealed class EspStandIn : IAsyncDisposable
     private readonly Process _process;
     private readonly string _nginx;
 
-    private EspStandIn(Process process, string nginx, string prefix, int httpPort, int http2Port, string config)
+    private EspStandIn(Process process, string nginx, string prefix, int httpPort, int http2Port, int sslPort, string config)
     {
+        SslPort = sslPort;
         _process = process;
         _nginx = nginx;
         Prefix = prefix;
@@ -33,6 +33,11 @@ public sealed class EspStandIn : IAsyncDisposable
     public int HttpPort { get; }
 
     public int Http2Port { get; }
+
+    /// <summary>The TLS port; 0 when the stand-in has none.</summary>
+    public int SslPort { get; }
+
+    public Uri SslAddress => new($"https://127.0.0.1:{SslPort}");
 
     /// <summary>The generated nginx.conf, for the run folder and for people.</summary>
     public string Config { get; }
@@ -72,7 +77,8 @@ public sealed class EspStandIn : IAsyncDisposable
 
         var httpPort = options.HttpPort == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.HttpPort;
         var http2Port = options.Http2Port == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.Http2Port;
-        var config = Render(options, prefix, httpPort, http2Port);
+        var sslPort = options.CertificateFile is null ? 0 : options.SslPort == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.SslPort;
+        var config = Render(options, prefix, httpPort, http2Port, sslPort);
         await File.WriteAllTextAsync(Path.Combine(prefix, "nginx.conf"), config, cancellationToken);
 
         var process = Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", "nginx.conf", "-e", "error.log"])
@@ -81,8 +87,9 @@ public sealed class EspStandIn : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         }) ?? throw new InvalidOperationException($"{nginx} did not start");
-        var esp = new EspStandIn(process, nginx, prefix, httpPort, http2Port, config);
-        await esp.WaitListeningAsync(cancellationToken);
+        var esp = new EspStandIn(process, nginx, prefix, httpPort, http2Port, sslPort, config);
+        int[] ports = sslPort == 0 ? [http2Port, httpPort] : [http2Port, httpPort, sslPort];
+        await LabBinaries.WaitListeningAsync(process, "NGINX", ports, () => esp.ErrorLog, cancellationToken);
         return esp;
     }
 
@@ -117,7 +124,7 @@ public sealed class EspStandIn : IAsyncDisposable
         }
     }
 
-    internal static string Render(EspOptions o, string prefix, int httpPort, int http2Port)
+    internal static string Render(EspOptions o, string prefix, int httpPort, int http2Port, int sslPort)
     {
         static string S(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (long)Math.Ceiling(t.TotalMilliseconds))}ms");
         var backend = $"{o.Backend.Host}:{o.Backend.Port}";
@@ -149,15 +156,31 @@ public sealed class EspStandIn : IAsyncDisposable
         sb.AppendLine("  client_max_body_size 32m;");
         // ESP's two plaintext listeners: h2c for gRPC (`listen … http2`, prior knowledge only in
         // 1.22) and HTTP/1.1 for the health check, which the h2c port cannot serve.
-        sb.AppendLine("  server {");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{http2Port} http2;");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
-        sb.AppendLine("    location / {");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_pass grpc://{backend};");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_read_timeout {S(o.GrpcReadTimeout)};");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_send_timeout {S(o.GrpcSendTimeout)};");
-        sb.AppendLine("    }");
-        sb.AppendLine("  }");
+        void GrpcServer(string listen, params string[] extra)
+        {
+            sb.AppendLine("  server {");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    listen {listen};");
+            foreach (var line in extra)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    {line}");
+            }
+
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
+            sb.AppendLine("    location / {");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_pass grpc://{backend};");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_read_timeout {S(o.GrpcReadTimeout)};");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_send_timeout {S(o.GrpcSendTimeout)};");
+            sb.AppendLine("    }");
+            sb.AppendLine("  }");
+        }
+
+        GrpcServer($"127.0.0.1:{http2Port} http2");
+        if (sslPort != 0)
+        {
+            // ESP's --ssl_port: one TLS port serves HTTP/1.1 and HTTP/2 alike (ALPN), health checks included.
+            GrpcServer($"127.0.0.1:{sslPort} ssl http2", $"ssl_certificate {o.CertificateFile};", $"ssl_certificate_key {o.KeyFile};");
+        }
+
         sb.AppendLine("  server {");
         sb.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{httpPort};");
         sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
@@ -175,41 +198,5 @@ public sealed class EspStandIn : IAsyncDisposable
             RedirectStandardError = true,
         })!;
         await p.WaitForExitAsync();
-    }
-
-    private async Task WaitListeningAsync(CancellationToken ct)
-    {
-        var until = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < until)
-        {
-            if (_process.HasExited)
-            {
-                var stderr = await _process.StandardError.ReadToEndAsync(ct);
-                throw new InvalidOperationException($"NGINX exited at start (code {_process.ExitCode}): {stderr}{ErrorLog}");
-            }
-
-            if (await Accepts(Http2Port) && await Accepts(HttpPort))
-            {
-                return;
-            }
-
-            await Task.Delay(50, ct);
-        }
-
-        throw new TimeoutException($"NGINX did not listen on {Http2Port} and {HttpPort} within 10 s: {ErrorLog}");
-    }
-
-    private static async Task<bool> Accepts(int port)
-    {
-        using var s = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            await s.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

@@ -60,7 +60,17 @@ internal static class ProbeCommand
         }
 
         await using var lab = new LabTargets();
-        var resolved = await lab.ResolveAsync(scenario, ct);
+        Scenario resolved;
+        try
+        {
+            resolved = await lab.ResolveAsync(scenario, ct);
+        }
+        catch (LoadGen.Lab.LabComponentMissingException e)
+        {
+            console.Error($"error: {e.Message}");
+            return ExitCodes.RunFailed;
+        }
+
         var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
         var p = scenario.Probe;
         console.Error($"probe {folder.RunId}: quiet intervals {Durations.Format(p.Min)}..{Durations.Format(p.Max)}, resolution {Durations.Format(p.Resolution)}, budget {Durations.Format(p.Budget)} per target");
@@ -69,7 +79,7 @@ internal static class ProbeCommand
         {
             var probe = new TimeoutProbe(() => GrpcChannel.ForAddress(t.Address, new GrpcChannelOptions
             {
-                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = TimeSpan.FromSeconds(10) },
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = TimeSpan.FromSeconds(10), SslOptions = TlsTrust.TrustOnly(t.CaFile) },
             }))
             {
                 Log = line => console.Error($"[{t.Name}] {line}"),

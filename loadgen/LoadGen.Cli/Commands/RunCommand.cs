@@ -48,7 +48,17 @@ internal static class RunCommand
         }
 
         await using var lab = new LabTargets();
-        var resolved = await lab.ResolveAsync(scenario, ct);
+        Scenario resolved;
+        try
+        {
+            resolved = await lab.ResolveAsync(scenario, ct);
+        }
+        catch (LoadGen.Lab.LabComponentMissingException e)
+        {
+            console.Error($"error: {e.Message}");
+            return ExitCodes.RunFailed;
+        }
+
         var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
         console.Error($"run {folder.RunId}: {scenario.Targets.Count} target(s), peak {scenario.Profile.Peak:#,0} streams, {Durations.Format(scenario.Profile.Duration)} each; folder {folder.Path}");
         var engine = new LoadEngine

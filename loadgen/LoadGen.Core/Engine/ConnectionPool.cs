@@ -34,7 +34,7 @@ internal sealed class ConnectionPool : IDisposable
         {
             _channels[i] = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
             {
-                HttpHandler = CreateHandler(options),
+                HttpHandler = CreateHandler(options, target.CaFile),
                 DisposeHttpClient = true,
                 MaxReceiveMessageSize = 32 * 1024 * 1024,
                 MaxSendMessageSize = 32 * 1024 * 1024,
@@ -91,8 +91,9 @@ internal sealed class ConnectionPool : IDisposable
         _capacity.Release();
     }
 
-    private SocketsHttpHandler CreateHandler(ConnectionOptions options) => new()
+    private SocketsHttpHandler CreateHandler(ConnectionOptions options, string? caFile) => new()
     {
+        SslOptions = TlsTrust.TrustOnly(caFile),
         EnableMultipleHttp2Connections = true,
         PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
         PooledConnectionLifetime = Timeout.InfiniteTimeSpan,

@@ -101,14 +101,33 @@ internal sealed class LabStream
             try
             {
                 lease = await _s.Pool.AcquireAsync(openTimeout.Token);
-                connection = lease.Index;
-                call = lease.Client.Chat(cancellationToken: _abort.Token);
+            }
+            catch (OperationCanceledException) when (openTimeout.IsCancellationRequested && !_abort.IsCancellationRequested)
+            {
+                outcome = OpenStalled();
+                return;
+            }
+
+            connection = lease.Index;
+            call = lease.Client.Chat(cancellationToken: _abort.Token);
+            // The stream opens with its first message, as real clients do: some proxies (NGINX 1.22
+            // on its TLS port) pass nothing upstream, response headers included, before the first DATA frame.
+            var exchange = ExchangeAsync(call);
+            try
+            {
                 await call.ResponseHeadersAsync.WaitAsync(openTimeout.Token);
             }
             catch (OperationCanceledException) when (openTimeout.IsCancellationRequested && !_abort.IsCancellationRequested)
             {
-                outcome = new Classification(OutcomeClassifier.OpenStalled, null, null, "TimeoutException",
-                    $"no response headers within {_s.OpenTimeout.TotalSeconds:0.###} s (slot wait included)");
+                await _abort.CancelAsync();
+                await exchange;
+                outcome = OpenStalled();
+                return;
+            }
+            catch (Exception)
+            {
+                // The call failed before its headers; the exchange classifies the failure.
+                outcome = await exchange;
                 return;
             }
 
@@ -122,7 +141,7 @@ internal sealed class LabStream
 
             _s.Metrics.StreamOpened();
             opened = true;
-            outcome = await ExchangeAsync(call);
+            outcome = await exchange;
         }
         catch (Exception e)
         {
@@ -177,7 +196,19 @@ internal sealed class LabStream
         _ = receive.ContinueWith(_ => sendStop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         Exception? sendError = null;
-        var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight);
+        // First message at once; the second after a random share of an interval, so streams opened
+        // together do not send in lockstep; then the plan's gaps.
+        var firstGap = true;
+        var sender = new OpenLoopSender(_s.Time, TimeSpan.Zero, () =>
+        {
+            if (firstGap)
+            {
+                firstGap = false;
+                return _s.Schedule.FirstOffset();
+            }
+
+            return _s.Schedule.NextGap();
+        }, inFlight);
         try
         {
             await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled, sendStop.Token), sendStop.Token);
@@ -230,6 +261,9 @@ internal sealed class LabStream
             : ServerEnded(call);
     }
 
+    private Classification OpenStalled() => new(OutcomeClassifier.OpenStalled, null, null, "TimeoutException",
+        $"no response headers within {_s.OpenTimeout.TotalSeconds:0.###} s (slot wait included)");
+
     private static Classification ServerEnded(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call)
     {
         var status = call.GetStatus();
@@ -242,7 +276,8 @@ internal sealed class LabStream
     private async ValueTask SendAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, ulong seq, long scheduled, CancellationToken stop)
     {
         var now = _s.Time.GetTimestamp();
-        if (_s.ClientQuietAfter is { } quietAfter && _s.Time.GetElapsedTime(Interlocked.Read(ref _openedAt), scheduled) >= quietAfter)
+        var openedAt = Interlocked.Read(ref _openedAt);
+        if (_s.ClientQuietAfter is { } quietAfter && seq > 1 && openedAt != 0 && _s.Time.GetElapsedTime(openedAt, scheduled) >= quietAfter)
         {
             // The client goes quiet for good: the stream stays open and sends nothing more.
             await Task.Delay(Timeout.InfiniteTimeSpan, _s.Time, stop);

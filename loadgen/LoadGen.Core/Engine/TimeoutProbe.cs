@@ -168,7 +168,6 @@ public sealed class TimeoutProbe(Func<GrpcChannel> connect)
 
         try
         {
-            await call.ResponseHeadersAsync.WaitAsync(o.ReplyTimeout, ct);
             switch (direction)
             {
                 case ProbeDirection.ClientQuiet:

@@ -37,6 +37,12 @@ public sealed record TargetOptions
 
     /// <summary>http://host:port for h2c, https://host:port for TLS.</summary>
     public required Uri Address { get; init; }
+
+    /// <summary>
+    /// PEM file of the CA(s) to trust for this target's TLS certificate, instead of the system's
+    /// (a private CA; the lab's own). Revocation is not checked against such a CA.
+    /// </summary>
+    public string? CaFile { get; init; }
 }
 
 /// <summary>Per-stream send plan.</summary>

@@ -90,8 +90,18 @@ public static partial class ScenarioLoader
                 throw f.Error(addressNode, f.FieldPath("address"), $"'{addressText}' is not an address: expected http://host:port (h2c), https://host:port (TLS) or lab://TOPOLOGY (the embedded lab)");
             }
 
+            var caFile = f.String("caFile");
+            if (caFile is not null)
+            {
+                caFile = Path.GetFullPath(caFile, Path.GetDirectoryName(Path.GetFullPath(root.File)) ?? ".");
+                if (!File.Exists(caFile))
+                {
+                    throw f.Error(f.Get("caFile")!, f.FieldPath("caFile"), $"no such file: {caFile}");
+                }
+            }
+
             f.RejectUnknown();
-            targets.Add(new TargetOptions { Name = name, Address = address });
+            targets.Add(new TargetOptions { Name = name, Address = address, CaFile = caFile });
         }
 
         if (targets.Count == 0)

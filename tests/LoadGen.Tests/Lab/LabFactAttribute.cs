@@ -9,14 +9,15 @@ namespace LoadGen.Tests.Lab;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class LabFactAttribute : FactAttribute
 {
-    public LabFactAttribute(string binary)
+    public LabFactAttribute(params string[] binaries)
     {
-        Binary = binary;
-        if (LabBinaries.Find($"LOADGEN_{binary.ToUpperInvariant()}", binary) is null && !LabBinaries.Required)
+        Binaries = binaries;
+        var missing = binaries.Where(b => LabBinaries.Find($"LOADGEN_{b.ToUpperInvariant()}", b) is null).ToList();
+        if (missing.Count > 0 && !LabBinaries.Required)
         {
-            Skip = $"{binary} is not installed (apt-get install nginx-light haproxy); set {LabBinaries.RequireVariable}=1 to make this a failure";
+            Skip = $"{string.Join(", ", missing)} not installed (apt-get install nginx-light haproxy); set {LabBinaries.RequireVariable}=1 to make this a failure";
         }
     }
 
-    public string Binary { get; }
+    public IReadOnlyList<string> Binaries { get; }
 }
