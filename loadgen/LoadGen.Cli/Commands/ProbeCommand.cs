@@ -23,14 +23,8 @@ internal static class ProbeCommand
         };
         cmd.SetAction(async (pr, ct) =>
         {
-            Scenario s;
-            try
+            if (CommandSupport.LoadScenario(console, pr.GetValue(scenario)!) is not { } s)
             {
-                s = ScenarioLoader.LoadFile(pr.GetValue(scenario)!.FullName);
-            }
-            catch (ScenarioException e)
-            {
-                console.Error($"error: {e.Message}");
                 return ExitCodes.BadInput;
             }
 
@@ -52,23 +46,11 @@ internal static class ProbeCommand
 
     private static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, CancellationToken ct)
     {
-        var unknown = LabTargets.Unknown(scenario).ToList();
-        if (unknown.Count > 0)
-        {
-            console.Error($"error: {string.Join("; ", unknown)}: not a lab topology this version has");
-            return ExitCodes.BadInput;
-        }
-
         await using var lab = new LabTargets();
-        Scenario resolved;
-        try
+        var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);
+        if (resolved is null)
         {
-            resolved = await lab.ResolveAsync(scenario, ct);
-        }
-        catch (LoadGen.Lab.LabComponentMissingException e)
-        {
-            console.Error($"error: {e.Message}");
-            return ExitCodes.RunFailed;
+            return exitCode;
         }
 
         var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);

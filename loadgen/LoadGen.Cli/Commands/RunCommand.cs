@@ -21,14 +21,8 @@ internal static class RunCommand
         };
         cmd.SetAction(async (pr, ct) =>
         {
-            Scenario s;
-            try
+            if (CommandSupport.LoadScenario(console, pr.GetValue(scenario)!) is not { } s)
             {
-                s = ScenarioLoader.LoadFile(pr.GetValue(scenario)!.FullName);
-            }
-            catch (ScenarioException e)
-            {
-                console.Error($"error: {e.Message}");
                 return ExitCodes.BadInput;
             }
 
@@ -40,23 +34,11 @@ internal static class RunCommand
     /// <summary>Runs a loaded scenario end to end: lab targets, engine, summary table, exit code.</summary>
     public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, bool quiet, CancellationToken ct)
     {
-        var unknown = LabTargets.Unknown(scenario).ToList();
-        if (unknown.Count > 0)
-        {
-            console.Error($"error: {string.Join("; ", unknown)}: not a lab topology this version has (known: {string.Join(", ", LabTargets.Known.Select(k => "lab://" + k))})");
-            return ExitCodes.BadInput;
-        }
-
         await using var lab = new LabTargets();
-        Scenario resolved;
-        try
+        var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);
+        if (resolved is null)
         {
-            resolved = await lab.ResolveAsync(scenario, ct);
-        }
-        catch (LoadGen.Lab.LabComponentMissingException e)
-        {
-            console.Error($"error: {e.Message}");
-            return ExitCodes.RunFailed;
+            return exitCode;
         }
 
         var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);

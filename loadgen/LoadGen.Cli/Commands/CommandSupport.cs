@@ -1,0 +1,42 @@
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Cli.Commands;
+
+/// <summary>Steps several commands share, each printing its own error.</summary>
+internal static class CommandSupport
+{
+    /// <summary>Loads a scenario file; on a bad one prints where it is wrong and returns null (exit 2).</summary>
+    public static Scenario? LoadScenario(CliConsole console, FileInfo file)
+    {
+        try
+        {
+            return ScenarioLoader.LoadFile(file.FullName);
+        }
+        catch (ScenarioException e)
+        {
+            console.Error($"error: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Starts what the scenario's lab:// targets need; on failure prints why and gives the exit code.</summary>
+    public static async Task<(Scenario? Resolved, int ExitCode)> ResolveLabAsync(CliConsole console, LabTargets lab, Scenario scenario, CancellationToken ct)
+    {
+        var unknown = LabTargets.Unknown(scenario).ToList();
+        if (unknown.Count > 0)
+        {
+            console.Error($"error: {string.Join("; ", unknown)}: not a lab topology this version has (known: {string.Join(", ", LabTargets.Known.Select(k => "lab://" + k))})");
+            return (null, ExitCodes.BadInput);
+        }
+
+        try
+        {
+            return (await lab.ResolveAsync(scenario, ct), ExitCodes.Ok);
+        }
+        catch (LoadGen.Lab.LabComponentMissingException e)
+        {
+            console.Error($"error: {e.Message}");
+            return (null, ExitCodes.RunFailed);
+        }
+    }
+}
