@@ -196,22 +196,19 @@ internal sealed class LabStream
         _ = receive.ContinueWith(_ => sendStop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         Exception? sendError = null;
-        // First message at once; the second after a random share of an interval, so streams opened
-        // together do not send in lockstep; then the plan's gaps.
-        var firstGap = true;
-        var sender = new OpenLoopSender(_s.Time, TimeSpan.Zero, () =>
-        {
-            if (firstGap)
-            {
-                firstGap = false;
-                return _s.Schedule.FirstOffset();
-            }
-
-            return _s.Schedule.NextGap();
-        }, inFlight);
+        // Message 1 opens the stream (some proxies answer only after it); the schedule of the rest
+        // starts once the stream is open, so open time never counts as message latency.
+        var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight);
         try
         {
-            await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled, sendStop.Token), sendStop.Token);
+            if (inFlight is not null)
+            {
+                await inFlight.WaitAsync(sendStop.Token);
+            }
+
+            await SendAsync(call, 1, _s.Time.GetTimestamp(), sendStop.Token);
+            await call.ResponseHeadersAsync.WaitAsync(sendStop.Token);
+            await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled, sendStop.Token), sendStop.Token, firstSeq: 2);
         }
         catch (OperationCanceledException) when (sendStop.IsCancellationRequested)
         {
@@ -276,8 +273,7 @@ internal sealed class LabStream
     private async ValueTask SendAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, ulong seq, long scheduled, CancellationToken stop)
     {
         var now = _s.Time.GetTimestamp();
-        var openedAt = Interlocked.Read(ref _openedAt);
-        if (_s.ClientQuietAfter is { } quietAfter && seq > 1 && openedAt != 0 && _s.Time.GetElapsedTime(openedAt, scheduled) >= quietAfter)
+        if (_s.ClientQuietAfter is { } quietAfter && seq > 1 && _s.Time.GetElapsedTime(Interlocked.Read(ref _openedAt), scheduled) >= quietAfter)
         {
             // The client goes quiet for good: the stream stays open and sends nothing more.
             await Task.Delay(Timeout.InfiniteTimeSpan, _s.Time, stop);
@@ -304,8 +300,13 @@ internal sealed class LabStream
             _s.Metrics.MessageReceived();
             if (frame.ReplyIndex == 0 && _pending.TryTake(frame.Seq, out var scheduled, out var sent))
             {
-                _s.Metrics.Rtt.RecordMicros(Micros(scheduled, now));
-                _s.Metrics.RttUncorrected.RecordMicros(Micros(sent, now));
+                // Message 1 went out before the stream was open: its round trip is open latency's.
+                if (frame.Seq != 1)
+                {
+                    _s.Metrics.Rtt.RecordMicros(Micros(scheduled, now));
+                    _s.Metrics.RttUncorrected.RecordMicros(Micros(sent, now));
+                }
+
                 inFlight?.Release();
             }
         }

@@ -26,10 +26,11 @@ public sealed class OpenLoopSender
     /// Sends until <paramref name="cancellationToken"/> fires (then throws <see cref="OperationCanceledException"/>)
     /// or a send throws. <paramref name="send"/> gets the sequence number (from 1) and the scheduled timestamp.
     /// </summary>
-    public async Task RunAsync(Func<ulong, long, ValueTask> send, CancellationToken cancellationToken)
+    /// <param name="firstSeq">Sequence number of the first message this sender sends.</param>
+    public async Task RunAsync(Func<ulong, long, ValueTask> send, CancellationToken cancellationToken, ulong firstSeq = 1)
     {
         var next = _time.GetTimestamp() + ToTicks(_firstOffset);
-        ulong seq = 0;
+        var seq = firstSeq - 1;
         while (true)
         {
             var wait = _time.GetElapsedTime(_time.GetTimestamp(), next);

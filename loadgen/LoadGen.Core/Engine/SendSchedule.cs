@@ -17,8 +17,8 @@ public sealed class SendSchedule
     }
 
     /// <summary>
-    /// Delay before a stream's first send: uniform within one interval, so thousands of streams
-    /// opened together do not send in lockstep.
+    /// A stream's phase: uniform within one interval, so thousands of streams opened together do not
+    /// send in lockstep.
     /// </summary>
     public TimeSpan FirstOffset() => _interval * _random.NextDouble();
 
