@@ -17,6 +17,7 @@ internal sealed class ConnectionPool : IDisposable
     private readonly GrpcChannel[] _channels;
     private readonly LabService.LabServiceClient[] _clients;
     private readonly int[] _streams;
+    private readonly TaskCompletionSource[] _warm;
     private readonly SemaphoreSlim _capacity;
     private readonly TopologyMetrics _metrics;
     private readonly Lock _lock = new();
@@ -29,6 +30,7 @@ internal sealed class ConnectionPool : IDisposable
         _channels = new GrpcChannel[Planned];
         _clients = new LabService.LabServiceClient[Planned];
         _streams = new int[Planned];
+        _warm = Enumerable.Range(0, Planned).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _capacity = new SemaphoreSlim(Planned * PerConnection);
         for (var i = 0; i < Planned; i++)
         {
@@ -55,21 +57,44 @@ internal sealed class ConnectionPool : IDisposable
             await _capacity.WaitAsync(cancellationToken);
         }
 
+        int chosen;
+        bool wait;
         lock (_lock)
         {
-            var best = 0;
+            chosen = 0;
             for (var i = 1; i < _streams.Length; i++)
             {
-                if (_streams[i] < _streams[best])
+                if (_streams[i] < _streams[chosen])
                 {
-                    best = i;
+                    chosen = i;
                 }
             }
 
-            _streams[best]++;
-            return new Lease(this, best, _clients[best]);
+            // A connection's first stream goes alone: until its response headers arrive the client
+            // does not know the server's stream limit, and a burst beyond it is refused.
+            wait = _streams[chosen] > 0 && !_warm[chosen].Task.IsCompleted;
+            _streams[chosen]++;
         }
+
+        var lease = new Lease(this, chosen, _clients[chosen]);
+        if (wait)
+        {
+            try
+            {
+                await _warm[chosen].Task.WaitAsync(cancellationToken);
+            }
+            catch
+            {
+                lease.Dispose();
+                throw;
+            }
+        }
+
+        return lease;
     }
+
+    /// <summary>The connection carried a stream to its response headers (or that stream ended): others may follow.</summary>
+    private void Warm(int index) => _warm[index].TrySetResult();
 
     public void Dispose()
     {
@@ -125,6 +150,9 @@ internal sealed class ConnectionPool : IDisposable
         public int Index { get; } = index;
 
         public LabService.LabServiceClient Client { get; } = client;
+
+        /// <summary>Call once the stream has its response headers or has ended.</summary>
+        public void MarkWarm() => pool.Warm(Index);
 
         public void Dispose()
         {

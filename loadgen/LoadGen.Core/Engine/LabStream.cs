@@ -131,6 +131,7 @@ internal sealed class LabStream
                 return;
             }
 
+            lease.MarkWarm();
             var openedAt = time.GetTimestamp();
             Interlocked.Exchange(ref _openedAt, openedAt);
             _s.Metrics.Open.RecordMicros(Micros(asked, openedAt));
@@ -150,6 +151,7 @@ internal sealed class LabStream
         finally
         {
             call?.Dispose();
+            lease?.MarkWarm();
             lease?.Dispose();
             outcome ??= new Classification(OutcomeClassifier.ClientCancelled, null, null, "", null);
             _s.Metrics.StreamClosed(opened, outcome.Cause);
