@@ -1,4 +1,5 @@
 using LoadGen.Lab.Backend;
+using LoadGen.Lab.Embedded;
 using LoadGen.Lab.Esp;
 using LoadGen.Lab.Gateway;
 using LoadGen.Lab.Tls;
@@ -8,67 +9,81 @@ namespace LoadGen.Lab;
 /// <summary>A lab topology as a client reaches it, and what stands behind it.</summary>
 /// <param name="CaFile">The CA to trust for a TLS address; null for h2c.</param>
 /// <param name="Components">Which parts are real binaries and which embedded, for run.json and reports.</param>
-public sealed record LabEndpoint(string Name, Uri Address, string? CaFile, string Components);
+/// <param name="Fallbacks">Parts that should have been real binaries but are embedded stand-ins on this machine: say so loudly.</param>
+public sealed record LabEndpoint(string Name, Uri Address, string? CaFile, string Components, IReadOnlyList<string> Fallbacks);
 
 /// <summary>
 /// Stands up the seed's topologies on loopback, each part once, on demand:
 /// <list type="bullet">
 /// <item><c>backend-h2c</c>: client → backend (h2c). The floor.</item>
 /// <item><c>direct-tls</c>: client → ESP stand-in (NGINX, TLS + HTTP/2 on its ssl port) → backend.</item>
-/// <item><c>gateway</c>: client → gateway stand-in (HAProxy, TLS terminated) → ESP stand-in h2c port → backend.</item>
+/// <item><c>gateway</c>: client → gateway stand-in (HAProxy or the embedded YARP gateway, TLS terminated) → ESP stand-in h2c port → backend.</item>
 /// </list>
+/// A part whose binary is missing comes up as the embedded .NET proxy, and the endpoint says so,
+/// unless <see cref="LabBinaries.RequireVariable"/> is set (CI), where that is an error.
 /// </summary>
 public sealed class LabTopologies : IAsyncDisposable
 {
     public static readonly IReadOnlyList<string> Names = ["backend-h2c", "direct-tls", "gateway"];
 
+    private const string BackendPart = "backend: Kestrel (embedded)";
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private LabBackend? _backend;
+    private readonly LabOptions _options;
     private LabCertificates? _certs;
-    private EspStandIn? _esp;
-    private HaproxyGateway? _gateway;
+    private string? _espPart;
+    private string? _espFallback;
+    private string? _gatewayPart;
+    private string? _gatewayFallback;
 
-    public LabBackend? Backend => _backend;
+    public LabTopologies(LabOptions? options = null)
+    {
+        _options = options ?? new LabOptions();
+    }
 
-    public EspStandIn? Esp => _esp;
+    public LabBackend? Backend { get; private set; }
+
+    /// <summary>The ESP stand-in when it is real NGINX.</summary>
+    public EspStandIn? Esp { get; private set; }
+
+    /// <summary>The ESP stand-in when it is the embedded proxy.</summary>
+    public EmbeddedProxy? EmbeddedEsp { get; private set; }
+
+    public HaproxyGateway? Haproxy { get; private set; }
+
+    /// <summary>The gateway stand-in when it is the embedded proxy (the one with idle, duration, drain and fault knobs).</summary>
+    public EmbeddedProxy? EmbeddedGateway { get; private set; }
+
+    /// <summary>The CA clients trust for the lab's TLS ports, once one is up.</summary>
+    public string? CaFile => _certs?.CaFile;
 
     public async Task<LabEndpoint> EnsureAsync(string name, CancellationToken cancellationToken = default)
     {
+        if (!Names.Contains(name))
+        {
+            throw new ArgumentException($"lab://{name} is not a lab topology (known: {string.Join(", ", Names)})", nameof(name));
+        }
+
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            _backend ??= await LabBackend.StartAsync(new LabBackendOptions(), cancellationToken);
-            const string backendPart = "backend: Kestrel (embedded)";
+            Backend ??= await LabBackend.StartAsync(_options.Backend, cancellationToken);
             if (name == "backend-h2c")
             {
-                return new LabEndpoint(name, _backend.GrpcAddress, null, backendPart);
+                return new LabEndpoint(name, Backend.GrpcAddress, null, BackendPart, []);
             }
 
-            var nginx = EspStandIn.FindBinary() ?? throw new LabComponentMissingException(
-                $"lab://{name} needs NGINX for its ESP stand-in: apt-get install nginx-light (or set LOADGEN_NGINX). The embedded fallback proxy is not built yet.");
             _certs ??= LabCertificates.Create(Directory.CreateTempSubdirectory("loadgen-tls-").FullName);
-            _esp ??= await EspStandIn.StartAsync(new EspOptions
-            {
-                Backend = new Uri($"grpc://{_backend.GrpcAddress.Authority}"),
-                CertificateFile = _certs.ServerCertificateFile,
-                KeyFile = _certs.ServerKeyFile,
-            }, cancellationToken);
-            var espPart = $"esp: {EspStandIn.Version(nginx).Replace("nginx version: ", "", StringComparison.Ordinal)} (real binary)";
+            await EnsureEspAsync(cancellationToken);
             if (name == "direct-tls")
             {
-                return new LabEndpoint(name, _esp.SslAddress, _certs.CaFile, $"{espPart}, TLS on its ssl port → {backendPart}");
+                var address = Esp?.SslAddress ?? EmbeddedEsp!.TlsAddress!;
+                return new LabEndpoint(name, address, _certs.CaFile, $"{_espPart}, TLS on its ssl port → {BackendPart}", Fallbacks(_espFallback));
             }
 
-            if (name == "gateway")
-            {
-                var haproxy = HaproxyGateway.FindBinary() ?? throw new LabComponentMissingException(
-                    "lab://gateway needs HAProxy for its TLS gateway stand-in: apt-get install haproxy (or set LOADGEN_HAPROXY). The embedded fallback gateway is not built yet.");
-                _gateway ??= await HaproxyGateway.StartAsync(_esp.Http2Address, _certs.ServerBundleFile, cancellationToken: cancellationToken);
-                return new LabEndpoint(name, _gateway.Address, _certs.CaFile,
-                    $"gateway: {HaproxyGateway.Version(haproxy)} (real binary), TLS terminated → {espPart}, h2c port → {backendPart}");
-            }
-
-            throw new ArgumentException($"lab://{name} is not a lab topology (known: {string.Join(", ", Names)})", nameof(name));
+            await EnsureGatewayAsync(cancellationToken);
+            var gateway = Haproxy?.Address ?? EmbeddedGateway!.TlsAddress!;
+            return new LabEndpoint(name, gateway, _certs.CaFile,
+                $"{_gatewayPart}, TLS terminated → {_espPart}, h2c port → {BackendPart}", Fallbacks(_gatewayFallback, _espFallback));
         }
         finally
         {
@@ -76,21 +91,143 @@ public sealed class LabTopologies : IAsyncDisposable
         }
     }
 
+    /// <summary>The ESP stand-in's h2c address (where the gateway forwards), once it is up.</summary>
+    public Uri? EspH2cAddress => Esp?.Http2Address ?? EmbeddedEsp?.H2cAddress;
+
+    /// <summary>The ESP stand-in's HTTP/1.1 health check, once it is up.</summary>
+    public Uri? EspHealthAddress => Esp?.HealthAddress(_options.Backend.HealthPath) ?? EmbeddedEsp?.HealthAddress;
+
+    private static string[] Fallbacks(params string?[] parts) => parts.OfType<string>().ToArray();
+
+    private async Task EnsureEspAsync(CancellationToken ct)
+    {
+        if (Esp is not null || EmbeddedEsp is not null)
+        {
+            return;
+        }
+
+        var nginx = EspStandIn.FindBinary();
+        if (Choose(_options.Esp, nginx is not null, "the ESP stand-in needs NGINX: apt-get install nginx-light (or set LOADGEN_NGINX)"))
+        {
+            var options = new EspOptions
+            {
+                Backend = new Uri($"grpc://{Backend!.GrpcAddress.Authority}"),
+                CertificateFile = _certs!.ServerCertificateFile,
+                KeyFile = _certs.ServerKeyFile,
+                Healthz = _options.Backend.HealthPath,
+            };
+            options = _options.ConfigureEsp?.Invoke(options) ?? options;
+            Esp = await EspStandIn.StartAsync(options with
+            {
+                Backend = new Uri($"grpc://{Backend.GrpcAddress.Authority}"),
+                CertificateFile = _certs.ServerCertificateFile,
+                KeyFile = _certs.ServerKeyFile,
+            }, ct);
+            _espPart = $"esp: {EspStandIn.Version(nginx!).Replace("nginx version: ", "", StringComparison.Ordinal)} (real binary)";
+            return;
+        }
+
+        EmbeddedEsp = await EmbeddedProxy.StartAsync(new EmbeddedProxyOptions
+        {
+            Upstream = Backend!.GrpcAddress,
+            TlsPort = 0,
+            CertificateFile = _certs!.ServerCertificateFile,
+            KeyFile = _certs.ServerKeyFile,
+            H2cPort = 0,
+            HttpPort = 0,
+            HealthPath = _options.Backend.HealthPath,
+            Role = "esp",
+        }, ct);
+        _espPart = "esp: embedded .NET proxy (YARP)";
+        if (_options.Esp == LabPart.Auto)
+        {
+            _espPart += " — FALLBACK, NGINX not found";
+            _espFallback = "ESP stand-in is the embedded .NET proxy, not NGINX (not installed): NGINX's timeouts and limits are absent";
+        }
+    }
+
+    private async Task EnsureGatewayAsync(CancellationToken ct)
+    {
+        if (Haproxy is not null || EmbeddedGateway is not null)
+        {
+            return;
+        }
+
+        var haproxy = HaproxyGateway.FindBinary();
+        var wantReal = _options.Gateway == LabPart.Real || (_options.Gateway == LabPart.Auto && !_options.GatewayNeedsEnvoyKnobs);
+        if (wantReal && Choose(_options.Gateway, haproxy is not null, "the gateway stand-in needs HAProxy: apt-get install haproxy (or set LOADGEN_HAPROXY)"))
+        {
+            Haproxy = await HaproxyGateway.StartAsync(EspH2cAddress!, _certs!.ServerBundleFile, cancellationToken: ct);
+            _gatewayPart = $"gateway: {HaproxyGateway.Version(haproxy!)} (real binary)";
+            return;
+        }
+
+        var options = new EmbeddedProxyOptions
+        {
+            Upstream = EspH2cAddress!,
+            TlsPort = 0,
+            CertificateFile = _certs!.ServerCertificateFile,
+            KeyFile = _certs.ServerKeyFile,
+            StreamIdleTimeout = _options.GatewayStreamIdleTimeout,
+            MaxStreamDuration = _options.GatewayMaxStreamDuration,
+            CutStyle = _options.GatewayCutStyle,
+            Faults = _options.GatewayFaults,
+        };
+        EmbeddedGateway = await EmbeddedProxy.StartAsync(options, ct);
+        _gatewayPart = $"gateway: {EmbeddedProxy.Describe(options)}";
+        if (wantReal)
+        {
+            _gatewayPart += " — FALLBACK, HAProxy not found";
+            _gatewayFallback = "gateway stand-in is the embedded .NET proxy, not HAProxy (not installed)";
+        }
+    }
+
+    /// <summary>True: use the real binary. Throws where the real one is demanded (by option or by CI's variable) but missing.</summary>
+    private static bool Choose(LabPart part, bool present, string missing)
+    {
+        if (part == LabPart.Embedded)
+        {
+            return false;
+        }
+
+        if (present)
+        {
+            return true;
+        }
+
+        if (part == LabPart.Real || LabBinaries.Required)
+        {
+            throw new LabComponentMissingException($"{missing}; {(part == LabPart.Real ? "the real binary was asked for" : $"{LabBinaries.RequireVariable} is set, so the embedded fallback is not allowed")}.");
+        }
+
+        return false;
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_gateway is not null)
+        if (Haproxy is not null)
         {
-            await _gateway.DisposeAsync();
+            await Haproxy.DisposeAsync();
         }
 
-        if (_esp is not null)
+        if (EmbeddedGateway is not null)
         {
-            await _esp.DisposeAsync();
+            await EmbeddedGateway.DisposeAsync();
         }
 
-        if (_backend is not null)
+        if (Esp is not null)
         {
-            await _backend.DisposeAsync();
+            await Esp.DisposeAsync();
+        }
+
+        if (EmbeddedEsp is not null)
+        {
+            await EmbeddedEsp.DisposeAsync();
+        }
+
+        if (Backend is not null)
+        {
+            await Backend.DisposeAsync();
         }
 
         if (_certs is not null)

@@ -26,6 +26,13 @@ internal static class EngineHarness
         CloseTimeout = TimeSpan.FromSeconds(5),
     };
 
+    /// <summary>The same workload against a lab topology (its TLS CA trusted).</summary>
+    public static Scenario Scenario(LoadGen.Lab.LabEndpoint endpoint, int streams, TimeSpan hold, Func<MessagePlan, MessagePlan>? messages = null) =>
+        Scenario(endpoint.Address, streams, hold, messages) with
+        {
+            Targets = [new TargetOptions { Name = endpoint.Name, Address = endpoint.Address, CaFile = endpoint.CaFile }],
+        };
+
     public static async Task<(RunSummary Summary, RunFolder Folder)> RunAsync(Scenario scenario, CancellationToken ct = default)
     {
         var dir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));

@@ -1,0 +1,46 @@
+using LoadGen.Lab.Backend;
+using LoadGen.Lab.Embedded;
+using LoadGen.Lab.Esp;
+
+namespace LoadGen.Lab;
+
+/// <summary>Which implementation stands in for a proxy.</summary>
+public enum LabPart
+{
+    /// <summary>The real binary when installed, else the embedded .NET proxy (said loudly) — unless binaries are required.</summary>
+    Auto,
+
+    /// <summary>The real binary (NGINX, HAProxy); missing is an error.</summary>
+    Real,
+
+    /// <summary>The embedded .NET proxy (YARP).</summary>
+    Embedded,
+}
+
+/// <summary>How the lab's topologies are built. The defaults imitate the seed: ESP v1 and an Istio gateway with stock settings.</summary>
+public sealed record LabOptions
+{
+    public LabPart Esp { get; init; } = LabPart.Auto;
+
+    /// <summary>
+    /// Auto picks HAProxy unless a knob only the embedded gateway has is set
+    /// (<see cref="GatewayStreamIdleTimeout"/>, <see cref="GatewayMaxStreamDuration"/>, <see cref="GatewayFaults"/>).
+    /// </summary>
+    public LabPart Gateway { get; init; } = LabPart.Auto;
+
+    public LabBackendOptions Backend { get; init; } = new();
+
+    /// <summary>Changes to the ESP stand-in's settings (timeouts, stream caps); ports, backend and certificates are the lab's.</summary>
+    public Func<EspOptions, EspOptions>? ConfigureEsp { get; init; }
+
+    public TimeSpan? GatewayStreamIdleTimeout { get; init; }
+
+    public TimeSpan? GatewayMaxStreamDuration { get; init; }
+
+    public StreamCutStyle GatewayCutStyle { get; init; } = StreamCutStyle.Envoy;
+
+    public FaultRules GatewayFaults { get; init; } = FaultRules.None;
+
+    internal bool GatewayNeedsEnvoyKnobs =>
+        GatewayStreamIdleTimeout is not null || GatewayMaxStreamDuration is not null || GatewayFaults != FaultRules.None;
+}
