@@ -4,28 +4,34 @@ namespace LoadGen.Cli;
 
 internal static class BuiltinScenarios
 {
-    /// <summary>The demo: ramp to N streams, hold, ramp down, 1 msg/s each, against the embedded lab.</summary>
-    public static Scenario Demo(int streams, TimeSpan duration)
+    /// <summary>
+    /// The built-in comparison workload: every target ramps to N streams, holds them, ramps down;
+    /// 1 msg/s per stream, 64-byte payloads. <paramref name="hold"/> is each target's total hold,
+    /// shared out over <paramref name="rounds"/> interleaved rounds.
+    /// </summary>
+    public static Scenario Compare(IReadOnlyList<TargetOptions> targets, int streams, TimeSpan hold, int rounds, string name = "compare")
     {
-        var ramp = TimeSpan.FromSeconds(Math.Min(10, duration.TotalSeconds / 6));
-        var down = TimeSpan.FromSeconds(Math.Min(5, duration.TotalSeconds / 12));
+        // About 400 opens/s: a 2,000-stream ramp takes 5 s, and no proxy sees a connection storm.
+        var ramp = TimeSpan.FromSeconds(Math.Clamp(streams / 400.0, 1, 30));
+        var down = TimeSpan.FromSeconds(Math.Clamp(streams / 800.0, 1, 10));
         return new Scenario
         {
-            Name = "demo",
-            Source = "built-in:demo",
-            Targets = [new TargetOptions { Name = "backend-h2c", Address = new Uri("lab://backend-h2c") }],
+            Name = name,
+            Source = $"built-in:{name}",
+            Targets = targets,
             Profile = new PopulationProfile
             {
                 Phases =
                 [
                     new ProfilePhase(PhaseKind.Ramp, streams, ramp),
-                    new ProfilePhase(PhaseKind.Hold, streams, duration - ramp - down),
+                    new ProfilePhase(PhaseKind.Hold, streams, hold),
                     new ProfilePhase(PhaseKind.Ramp, 0, down),
                 ],
                 MaxOpensPerSecond = Math.Max(100, streams / ramp.TotalSeconds * 1.5),
             },
             Messages = new MessagePlan { Interval = TimeSpan.FromSeconds(1), PayloadBytes = 64 },
             Interval = TimeSpan.FromSeconds(5),
+            Rounds = rounds,
         };
     }
 }

@@ -16,6 +16,7 @@ internal static class Cli
             "Exit codes: 0 ok, 1 a threshold failed, 2 bad input, 3 the run could not be carried out, 130 interrupted.");
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
+        root.Subcommands.Add(CompareCommand.Create(console));
         root.Subcommands.Add(ValidateCommand.Create(console));
         root.Subcommands.Add(ProbeCommand.Create(console));
         root.Subcommands.Add(LabCommand.Create(console));

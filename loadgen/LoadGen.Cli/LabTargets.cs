@@ -5,13 +5,16 @@ using LoadGen.Lab;
 namespace LoadGen.Cli;
 
 /// <summary>Turns lab://TOPOLOGY addresses into the lab's topologies, started in this process for the run.</summary>
-internal sealed class LabTargets : IAsyncDisposable
+internal sealed class LabTargets(LabPart parts = LabPart.Auto) : IAsyncDisposable
 {
     public static IReadOnlyList<string> Known => LabTopologies.Names;
 
-    private readonly LabTopologies _lab = new();
+    private readonly LabTopologies _lab = new(new LabOptions { Esp = parts, Gateway = parts });
 
     public IReadOnlyList<RunTarget> RunTargets { get; private set; } = [];
+
+    /// <summary>Lab parts that are embedded stand-ins because a binary is missing: the run must say so loudly.</summary>
+    public IReadOnlyList<string> Fallbacks { get; private set; } = [];
 
     public static IEnumerable<string> Unknown(Scenario scenario) =>
         scenario.Targets.Where(t => t.Address.Scheme == "lab" && !Known.Contains(t.Address.Host)).Select(t => $"{t.Name}: {t.Address}");
@@ -21,6 +24,7 @@ internal sealed class LabTargets : IAsyncDisposable
     {
         var resolved = new List<TargetOptions>();
         var runTargets = new List<RunTarget>();
+        var fallbacks = new List<string>();
         foreach (var t in scenario.Targets)
         {
             if (t.Address.Scheme != "lab")
@@ -33,9 +37,11 @@ internal sealed class LabTargets : IAsyncDisposable
             var endpoint = await _lab.EnsureAsync(t.Address.Host, cancellationToken);
             resolved.Add(t with { Address = endpoint.Address, CaFile = endpoint.CaFile });
             runTargets.Add(new RunTarget(t.Name, t.Address.ToString(), endpoint.Address.ToString(), endpoint.Components));
+            fallbacks.AddRange(endpoint.Fallbacks.Except(fallbacks));
         }
 
         RunTargets = runTargets;
+        Fallbacks = fallbacks;
         return scenario with { Targets = resolved };
     }
 

@@ -22,4 +22,12 @@ internal static class CommonOptions
     {
         Description = "Print no progress lines, only the final summary.",
     };
+
+    public static Option<LoadGen.Lab.LabPart> LabParts() => new("--lab")
+    {
+        Description = "For lab:// targets: auto = real NGINX/HAProxy when installed, else the embedded .NET proxies (with a warning); " +
+            "real = the binaries or fail; embedded = the embedded proxies.",
+        DefaultValueFactory = _ => LoadGen.Lab.LabPart.Auto,
+        HelpName = "auto|real|embedded",
+    };
 }

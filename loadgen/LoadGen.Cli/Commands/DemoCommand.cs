@@ -9,36 +9,38 @@ internal static class DemoCommand
     {
         var output = CommonOptions.Out();
         var quiet = CommonOptions.Quiet();
+        var lab = CommonOptions.LabParts();
         var streams = new Option<int>("--streams")
         {
-            Description = "Streams to hold.",
+            Description = "Streams each topology holds.",
             DefaultValueFactory = _ => 2000,
         };
         var duration = new Option<string>("--duration")
         {
-            Description = "Whole run: ramp up, hold, ramp down (e.g. 60s, 5m).",
-            DefaultValueFactory = _ => "60s",
+            Description = "How long each topology holds its streams, in total over its two rounds (e.g. 40s, 5m).",
+            DefaultValueFactory = _ => "40s",
         };
-        var cmd = new Command("demo", "Start the embedded lab backend in this process and hold 2,000 bidi streams against it for about a minute (1 msg/s each), then print a summary and the run folder.")
+        var cmd = new Command("demo",
+            "Stand up the lab (real NGINX and HAProxy when installed, embedded .NET proxies otherwise) and compare the seed's two paths:\n" +
+            "direct-tls (client → ESP stand-in over TLS) and gateway (client → TLS-terminating gateway → ESP h2c), 2,000 streams each at\n" +
+            "1 msg/s, in two interleaved rounds; then print the comparison and the run folder. Same as:\n" +
+            "  loadgen compare --topologies direct-tls,gateway --streams 2000 --duration 40s --rounds 2")
         {
-            output, quiet, streams, duration,
+            output, quiet, streams, duration, lab,
         };
         cmd.SetAction(async (pr, ct) =>
         {
-            var n = pr.GetValue(streams);
-            if (n is < 1 or > 1_000_000)
+            if (CompareCommand.Workload(console, pr.GetValue(streams), pr.GetValue(duration)) is not { } w)
             {
-                console.Error($"error: --streams {n}: must be between 1 and 1,000,000");
                 return ExitCodes.BadInput;
             }
 
-            if (!Durations.TryParse(pr.GetValue(duration), out var d) || d < TimeSpan.FromSeconds(3))
-            {
-                console.Error($"error: --duration '{pr.GetValue(duration)}': expected {Durations.Expected}, at least 3s");
-                return ExitCodes.BadInput;
-            }
-
-            return await RunCommand.ExecuteAsync(console, BuiltinScenarios.Demo(n, d), pr.GetValue(output)!, pr.GetValue(quiet), ct);
+            TargetOptions[] targets =
+            [
+                new() { Name = "direct-tls", Address = new Uri("lab://direct-tls") },
+                new() { Name = "gateway", Address = new Uri("lab://gateway") },
+            ];
+            return await RunCommand.ExecuteAsync(console, BuiltinScenarios.Compare(targets, w.Streams, w.Hold, rounds: 2, name: "demo"), pr.GetValue(output)!, pr.GetValue(quiet), pr.GetValue(lab), ct);
         });
         return cmd;
     }

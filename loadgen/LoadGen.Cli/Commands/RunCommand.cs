@@ -15,9 +15,10 @@ internal static class RunCommand
         var scenario = CommonOptions.Scenario();
         var output = CommonOptions.Out();
         var quiet = CommonOptions.Quiet();
+        var lab = CommonOptions.LabParts();
         var cmd = new Command("run", "Run a scenario file against its targets and write a run folder (run.json, latency.hlog, outcomes.ndjson, summary.json).")
         {
-            scenario, output, quiet,
+            scenario, output, quiet, lab,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -26,23 +27,35 @@ internal static class RunCommand
                 return ExitCodes.BadInput;
             }
 
-            return await ExecuteAsync(console, s, pr.GetValue(output)!, pr.GetValue(quiet), ct);
+            return await ExecuteAsync(console, s, pr.GetValue(output)!, pr.GetValue(quiet), pr.GetValue(lab), ct);
         });
         return cmd;
     }
 
     /// <summary>Runs a loaded scenario end to end: lab targets, engine, summary table, exit code.</summary>
-    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, bool quiet, CancellationToken ct)
+    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, bool quiet, LoadGen.Lab.LabPart labParts, CancellationToken ct)
     {
-        await using var lab = new LabTargets();
+        await using var lab = new LabTargets(labParts);
         var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);
         if (resolved is null)
         {
             return exitCode;
         }
 
+        foreach (var f in lab.Fallbacks)
+        {
+            console.Error($"WARNING: {f}. Install nginx-light and haproxy for the real proxies; results below are NOT the real path's.");
+        }
+
         var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
-        console.Error($"run {folder.RunId}: {scenario.Targets.Count} target(s), peak {scenario.Profile.Peak:#,0} streams, {Durations.Format(scenario.Profile.Duration)} each; folder {folder.Path}");
+        var each = scenario.Rounds > 1
+            ? $"{scenario.Rounds} interleaved rounds of {Durations.Format(scenario.Profile.SplitHold(scenario.Rounds).Duration)} each"
+            : $"{Durations.Format(scenario.Profile.Duration)} each";
+        console.Error($"run {folder.RunId}: {scenario.Targets.Count} target(s) ({string.Join(", ", scenario.Targets.Select(t => t.Name))}), peak {scenario.Profile.Peak:#,0} streams, {each}; folder {folder.Path}");
+        foreach (var t in lab.RunTargets.Where(t => t.Components is not null))
+        {
+            console.Error($"  {t.Name}: {t.Components}");
+        }
         var engine = new LoadEngine
         {
             Progress = quiet ? null : p => console.Error(FormatProgress(p)),

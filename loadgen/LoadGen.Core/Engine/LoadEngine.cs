@@ -71,22 +71,30 @@ public sealed class LoadEngine
         };
         folder.WriteJson(RunFolder.RunFile, info);
 
-        var topologies = new List<TopologySummary>();
+        var runs = scenario.Targets.Select(t => new TopologyRun(t)).ToList();
+        var rounds = new List<RoundSummary>();
+        var roundScenario = scenario.Rounds > 1 ? scenario with { Profile = scenario.Profile.SplitHold(scenario.Rounds) } : scenario;
         await using (var outcomes = new OutcomeWriter(folder.OutcomesPath))
         {
             using var hlogStream = new FileStream(folder.Latency, FileMode.Create, FileAccess.Write, FileShare.Read);
             using var hlog = new HdrLogWriter(hlogStream, startedAt, $"LoadGen {info.LoadGenVersion} run {folder.RunId}; values in microseconds");
             using var intervals = new IntervalWriter(folder.Intervals);
-            foreach (var target in scenario.Targets)
+            // Interleaved rounds (A, B, A, B …): drift on a shared machine hits every topology alike.
+            for (var round = 1; round <= scenario.Rounds; round++)
             {
-                if (cancellationToken.IsCancellationRequested)
+                foreach (var run in runs)
                 {
-                    break;
-                }
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
 
-                topologies.Add(await RunTopologyAsync(scenario, target, hlog, intervals, outcomes, cancellationToken));
+                    rounds.Add(await RunRoundAsync(roundScenario, run, round, hlog, intervals, outcomes, cancellationToken));
+                }
             }
         }
+
+        var topologies = runs.Where(r => r.Rounds > 0).Select(r => r.Summarize(scenario)).ToList();
 
         var endedAt = _time.GetUtcNow();
         var completion = cancellationToken.IsCancellationRequested ? "interrupted" : "completed";
@@ -102,6 +110,7 @@ public sealed class LoadEngine
             Completion = completion,
             Verdict = thresholds.Count == 0 ? "none" : thresholds.All(t => t.Passed) ? "pass" : "fail",
             Topologies = topologies,
+            Rounds = scenario.Rounds > 1 ? rounds : [],
             Thresholds = thresholds,
             LoadGen = new ProcessStats(
                 Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
@@ -114,11 +123,16 @@ public sealed class LoadEngine
         return summary;
     }
 
-    private async Task<TopologySummary> RunTopologyAsync(Scenario scenario, TargetOptions target, HdrLogWriter hlog, IntervalWriter intervals, OutcomeWriter outcomes, CancellationToken cancellationToken)
+    private async Task<RoundSummary> RunRoundAsync(Scenario scenario, TopologyRun run, int round, HdrLogWriter hlog, IntervalWriter intervals, OutcomeWriter outcomes, CancellationToken cancellationToken)
     {
         var profile = scenario.Profile;
-        var metrics = new TopologyMetrics(target.Name);
+        var target = run.Target;
+        var metrics = run.Metrics;
+        var roundStartedAt = _time.GetUtcNow();
+        var atStart = (metrics.Attempted, metrics.Opened, metrics.Sent, metrics.Received, Ends: metrics.Outcomes.ToDictionary(StringComparer.Ordinal));
+        var roundRtt = Histograms.Create();
         using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics);
+        run.Connections = (pool.Planned, pool.PerConnection);
         var directives = ToProto(scenario.Messages.Directives, null);
         var first = scenario.Messages.First is null ? null : ToProto(scenario.Messages.Directives, scenario.Messages.First);
         var random = new Random();
@@ -135,14 +149,7 @@ public sealed class LoadEngine
             scenario.Messages.MaxInFlight,
             scenario.Connections.OpenTimeout);
 
-        var totals = new Dictionary<ShardedRecorder, HistogramBase>
-        {
-            [metrics.Rtt] = Histograms.Create(),
-            [metrics.RttUncorrected] = Histograms.Create(),
-            [metrics.Open] = Histograms.Create(),
-            [metrics.SendLag] = Histograms.Create(),
-            [metrics.Reconnect] = Histograms.Create(),
-        };
+        var totals = run.Totals;
         var start = _time.GetTimestamp();
         var intervalStart = _time.GetUtcNow();
         var live = new List<LabStream>();
@@ -159,14 +166,20 @@ public sealed class LoadEngine
         {
             var now = _time.GetUtcNow();
             HistogramBase rtt = null!;
-            foreach (var (recorder, total) in totals)
+            foreach (var recorder in (ShardedRecorder[])[metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect])
             {
                 var h = recorder.TakeInterval();
+                if (!totals.TryGetValue(recorder, out var total))
+                {
+                    totals[recorder] = total = Histograms.Create();
+                }
+
                 total.Add(h);
                 hlog.Write(h, intervalStart, now);
                 if (recorder == metrics.Rtt)
                 {
                     rtt = h;
+                    roundRtt.Add(h);
                 }
             }
 
@@ -176,6 +189,7 @@ public sealed class LoadEngine
             intervals.Write(new IntervalRecord
             {
                 Topology = target.Name,
+                Round = scenario.Rounds > 1 ? round : null,
                 Start = intervalStart,
                 End = now,
                 Phase = profile.PhaseAt(elapsed),
@@ -197,7 +211,7 @@ public sealed class LoadEngine
             intervalStart = now;
             var unplanned = metrics.Outcomes.Where(kv => kv.Key != OutcomeClassifier.ClientClosed).Sum(kv => kv.Value);
             Progress?.Invoke(new ProgressSnapshot(
-                target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
+                scenario.Rounds > 1 ? $"{target.Name} round {round}/{scenario.Rounds}" : target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
                 metrics.Opened, metrics.Ended, unplanned, metrics.Sent, metrics.Received,
                 Histograms.PercentileMs(rtt, 50), Histograms.PercentileMs(rtt, 99)));
         }
@@ -294,25 +308,71 @@ public sealed class LoadEngine
         var duration = _time.GetElapsedTime(start);
         Cut(duration);
         await outcomes.FlushAsync();
-        var samples = metrics.EndSamples.ToList();
-
-        return new TopologySummary
+        run.Add(duration, lostForGood);
+        return new RoundSummary
         {
-            Name = target.Name,
-            Address = target.Address.ToString(),
+            Topology = target.Name,
+            Round = round,
+            StartedAt = roundStartedAt,
             DurationS = Math.Round(duration.TotalSeconds, 3),
-            Streams = new StreamCounts(metrics.Attempted, metrics.Opened, metrics.Ended, metrics.PeakActive, metrics.WaitedForSlot),
-            Messages = new MessageCounts(metrics.Sent, metrics.Received),
-            LatencyMs = LatencyStats.From(totals[metrics.Rtt]),
-            LatencyUncorrectedMs = LatencyStats.From(totals[metrics.RttUncorrected]),
-            OpenLatencyMs = LatencyStats.From(totals[metrics.Open]),
-            SendLagMs = LatencyStats.From(totals[metrics.SendLag]),
-            Outcomes = metrics.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
-            Connections = new ConnectionCounts(pool.Planned, pool.PerConnection, metrics.ConnectionsOpened),
-            DetectedTimeouts = TimeoutDetector.Detect(samples, 2 * scenario.Messages.Interval),
-            Reconnects = new ReconnectStats(metrics.Reconnects, LatencyStats.From(totals[metrics.Reconnect]), lostForGood),
-            Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
+            Streams = new StreamCounts(metrics.Attempted - atStart.Attempted, metrics.Opened - atStart.Opened, 0, 0, 0),
+            Messages = new MessageCounts(metrics.Sent - atStart.Sent, metrics.Received - atStart.Received),
+            LatencyMs = LatencyStats.From(roundRtt),
+            Outcomes = metrics.Outcomes
+                .Select(kv => (kv.Key, N: kv.Value - atStart.Ends.GetValueOrDefault(kv.Key)))
+                .Where(x => x.N > 0)
+                .OrderByDescending(x => x.N)
+                .ToDictionary(x => x.Key, x => x.N, StringComparer.Ordinal),
         };
+    }
+
+    /// <summary>One topology across its rounds: the metrics and whole-run histograms its rounds add to.</summary>
+    private sealed class TopologyRun(TargetOptions target)
+    {
+        public TargetOptions Target { get; } = target;
+
+        public TopologyMetrics Metrics { get; } = new(target.Name);
+
+        public Dictionary<ShardedRecorder, HistogramBase> Totals { get; } = [];
+
+        public (int Planned, int PerConnection) Connections { get; set; }
+
+        public int Rounds { get; private set; }
+
+        private TimeSpan _duration;
+        private long _lostForGood;
+
+        public void Add(TimeSpan duration, long lostForGood)
+        {
+            Rounds++;
+            _duration += duration;
+            _lostForGood += lostForGood;
+        }
+
+        public TopologySummary Summarize(Scenario scenario)
+        {
+            var m = Metrics;
+            HistogramBase T(ShardedRecorder r) => Totals.TryGetValue(r, out var h) ? h : Histograms.Create();
+            var samples = m.EndSamples.ToList();
+            return new TopologySummary
+            {
+                Name = Target.Name,
+                Address = Target.Address.ToString(),
+                DurationS = Math.Round(_duration.TotalSeconds, 3),
+                Rounds = Rounds,
+                Streams = new StreamCounts(m.Attempted, m.Opened, m.Ended, m.PeakActive, m.WaitedForSlot),
+                Messages = new MessageCounts(m.Sent, m.Received),
+                LatencyMs = LatencyStats.From(T(m.Rtt)),
+                LatencyUncorrectedMs = LatencyStats.From(T(m.RttUncorrected)),
+                OpenLatencyMs = LatencyStats.From(T(m.Open)),
+                SendLagMs = LatencyStats.From(T(m.SendLag)),
+                Outcomes = m.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+                Connections = new ConnectionCounts(Connections.Planned, Connections.PerConnection, m.ConnectionsOpened),
+                DetectedTimeouts = TimeoutDetector.Detect(samples, 2 * scenario.Messages.Interval),
+                Reconnects = new ReconnectStats(m.Reconnects, LatencyStats.From(T(m.Reconnect)), _lostForGood),
+                Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
+            };
+        }
     }
 
     /// <summary>

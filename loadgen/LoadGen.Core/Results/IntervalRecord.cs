@@ -11,6 +11,9 @@ public sealed record IntervalRecord
 {
     public required string Topology { get; init; }
 
+    /// <summary>The interleaved round this interval belongs to; null when the run has one round.</summary>
+    public int? Round { get; init; }
+
     public required DateTimeOffset Start { get; init; }
 
     public required DateTimeOffset End { get; init; }

@@ -28,6 +28,12 @@ public sealed record RunSummary
 
     public required IReadOnlyList<TopologySummary> Topologies { get; init; }
 
+    /// <summary>
+    /// With interleaved rounds (compare): each topology's share of each round, in the order they ran,
+    /// so a comparison can tell a difference from round-to-round noise. Empty for a single round.
+    /// </summary>
+    public IReadOnlyList<RoundSummary> Rounds { get; init; } = [];
+
     public IReadOnlyList<ThresholdResult> Thresholds { get; init; } = [];
 
     public ProcessStats? LoadGen { get; init; }
@@ -46,6 +52,9 @@ public sealed record TopologySummary
     public required string Address { get; init; }
 
     public double DurationS { get; init; }
+
+    /// <summary>Rounds this topology ran (1 unless the run interleaved rounds).</summary>
+    public int Rounds { get; init; } = 1;
 
     public required StreamCounts Streams { get; init; }
 
@@ -74,6 +83,28 @@ public sealed record TopologySummary
     public ReconnectStats? Reconnects { get; init; }
 
     public SurvivalSummary? Survival { get; init; }
+}
+
+/// <summary>One topology's part of one interleaved round.</summary>
+public sealed record RoundSummary
+{
+    public required string Topology { get; init; }
+
+    public required int Round { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public double DurationS { get; init; }
+
+    /// <summary>Attempted and opened in this round (ended, peak and slot waits are whole-run figures).</summary>
+    public required StreamCounts Streams { get; init; }
+
+    public required MessageCounts Messages { get; init; }
+
+    /// <summary>This round's corrected round trip.</summary>
+    public required LatencyStats LatencyMs { get; init; }
+
+    public required IReadOnlyDictionary<string, long> Outcomes { get; init; }
 }
 
 /// <param name="Count">Streams re-established after an unplanned end.</param>

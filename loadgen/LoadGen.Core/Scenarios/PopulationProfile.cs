@@ -18,6 +18,12 @@ public sealed record PopulationProfile
 
     public TimeSpan Duration => Phases.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.During);
 
+    /// <summary>The profile of one of <paramref name="rounds"/> interleaved rounds: ramps as they are, holds cut to 1/rounds.</summary>
+    public PopulationProfile SplitHold(int rounds) => rounds <= 1 ? this : this with
+    {
+        Phases = Phases.Select(p => p.Kind == PhaseKind.Hold ? p with { During = p.During / rounds } : p).ToList(),
+    };
+
     /// <summary>The highest level any phase reaches.</summary>
     public int Peak => Phases.Count == 0 ? 0 : Phases.Max(p => p.Streams);
 

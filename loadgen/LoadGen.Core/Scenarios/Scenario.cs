@@ -21,6 +21,12 @@ public sealed record Scenario
     /// <summary>How often interval histograms are cut, the run folder flushed and progress shown. Default 5 s.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Interleaved rounds: with N &gt; 1 the targets take turns (A, B, A, B …), N rounds each, every
+    /// round running the profile with its hold phases cut to 1/N. 1 runs each target once, in order.
+    /// </summary>
+    public int Rounds { get; init; } = 1;
+
     /// <summary>How long streams get to close gracefully at the end before they are cancelled. Default 10 s.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

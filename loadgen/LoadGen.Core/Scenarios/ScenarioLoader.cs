@@ -57,6 +57,7 @@ public static partial class ScenarioLoader
             Reconnect = ReadReconnect(root),
             Probe = ReadProbe(root),
             Interval = root.Duration("interval", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+            Rounds = root.Int("rounds", 1, 1, 1000),
             CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             Thresholds = ReadThresholds(root),
         };

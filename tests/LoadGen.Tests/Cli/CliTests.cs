@@ -105,12 +105,50 @@ public class CliTests
     [InlineData("run", "--scenario", "x.yaml", "--bogus")]
     [InlineData("frobnicate")]
     [InlineData("demo", "--streams", "many")]
+    [InlineData("compare", "--topologies", "direct-tls,gatewy")]
+    [InlineData("compare", "--topologies", "direct-tls")]
+    [InlineData("compare", "--topologies", "a=ftp://x,b=https://y")]
+    [InlineData("compare", "--rounds", "0")]
+    [InlineData("demo", "--lab", "sometimes")]
     public async Task BadCommandLine_ExitsTwo(params string[] args)
     {
         var (code, _, err) = await Run(args);
 
         Assert.Equal(2, code);
         Assert.Contains("error:", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Compare_EmbeddedLab_InterleavesRounds_AndWritesBothTopologiesToOneSummary()
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+
+        var (code, stdout, err) = await Run("compare", "--topologies", "direct-tls,gateway", "--lab", "embedded",
+            "--streams", "50", "--duration", "4s", "--rounds", "2", "--out", outDir);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
+        var summary = folder.ReadSummary();
+        Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
+        Assert.All(summary.Topologies, t =>
+        {
+            Assert.Equal(2, t.Rounds);
+            Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 100 }, t.Outcomes);
+            Assert.Equal(t.Messages.Sent, t.Messages.Received);
+        });
+        // A, B, A, B — and each round's counts add up to the topology's.
+        Assert.Equal([("direct-tls", 1), ("gateway", 1), ("direct-tls", 2), ("gateway", 2)], summary.Rounds.Select(r => (r.Topology, r.Round)));
+        Assert.True(summary.Rounds.Zip(summary.Rounds.Skip(1)).All(p => p.First.StartedAt < p.Second.StartedAt));
+        foreach (var t in summary.Topologies)
+        {
+            var rounds = summary.Rounds.Where(r => r.Topology == t.Name).ToList();
+            Assert.Equal(t.Messages.Sent, rounds.Sum(r => r.Messages.Sent));
+            Assert.Equal(t.LatencyMs.Count, rounds.Sum(r => r.LatencyMs.Count));
+            Assert.All(rounds, r => Assert.Equal(50, r.Outcomes["client-closed"]));
+        }
+
+        Assert.Contains("embedded .NET proxy", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("WARNING", err, StringComparison.Ordinal);
     }
 
     [Fact]
