@@ -53,6 +53,9 @@ public sealed class LabTopologies : IAsyncDisposable
     /// <summary>The gateway stand-in when it is the embedded proxy (the one with idle, duration, drain and fault knobs).</summary>
     public EmbeddedProxy? EmbeddedGateway { get; private set; }
 
+    /// <summary>Ids of the real proxies' processes (NGINX master, HAProxy) this lab started.</summary>
+    public IReadOnlyList<int> ChildProcessIds => new[] { Esp?.ProcessId, Haproxy?.ProcessId }.OfType<int>().ToList();
+
     /// <summary>The CA clients trust for the lab's TLS ports, once one is up.</summary>
     public string? CaFile => _certs?.CaFile;
 

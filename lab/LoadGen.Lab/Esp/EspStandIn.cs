@@ -27,6 +27,9 @@ public sealed class EspStandIn : IAsyncDisposable
         Config = config;
     }
 
+    /// <summary>The child process's id (NGINX's master), for leftover checks.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The folder holding nginx.conf, error.log and the pid file.</summary>
     public string Prefix { get; }
 

@@ -23,6 +23,9 @@ public sealed class HaproxyGateway : IAsyncDisposable
         Config = config;
     }
 
+    /// <summary>The child process's id (NGINX's master), for leftover checks.</summary>
+    public int ProcessId => _process.Id;
+
     public string Folder { get; }
 
     public int Port { get; }

@@ -77,7 +77,10 @@ internal static class LabCommand
 
             return ExitCodes.Ok;
         });
-        var lab = new Command("lab", "The local lab that stands up topologies on loopback.") { backend };
+        var lab = new Command("lab", "The local lab that stands up topologies on loopback.")
+        {
+            backend, LabUpCommand.Create(console), LabCheckCommand.Create(console),
+        };
         return lab;
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
+using LoadGen.Lab.Check;
 using LoadGen.Lab.Esp;
 using LoadGen.Tests.Integration;
 
@@ -19,26 +19,14 @@ public class EspStandInTests
         await using var esp = await EspStandIn.StartAsync(new EspOptions { Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}") });
 
         // What a Kubernetes HTTP/1.1 probe sends, straight to the h2c port.
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, esp.Http2Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync("GET /healthz HTTP/1.1\r\nHost: esp\r\nConnection: close\r\n\r\n"u8.ToArray());
-        var answer = new MemoryStream();
-        var buffer = new byte[4096];
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        int n;
-        while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0)
-        {
-            answer.Write(buffer, 0, n);
-        }
+        var onH2c = await HealthCheck.Http1Async(new Uri($"http://127.0.0.1:{esp.Http2Port}/healthz"), TimeSpan.FromSeconds(5));
 
-        var frames = Http2Frames(answer.ToArray());
         // NGINX 1.22 answers as HTTP/2 (SETTINGS first), then GOAWAY(PROTOCOL_ERROR), never HTTP/1.1.
         // If a newer NGINX (≥ 1.25.1 sniffs the preface) answers "HTTP/1.1 200", this fails: the pitfall is gone.
-        Assert.False(answer.ToArray().AsSpan().StartsWith("HTTP/1."u8), "the h2c port answered HTTP/1.x: " + esp.Config);
-        Assert.Equal(0x4, frames[0].Type);
-        var goaway = Assert.Single(frames, f => f.Type == 0x7);
-        Assert.Equal(1, goaway.ErrorCode);
+        Assert.True(onH2c.Answer == ProbeAnswer.Http2Frames, $"{onH2c.Answer} {onH2c.Status} {onH2c.Detail}\n{esp.Config}");
+        Assert.StartsWith("SETTINGS", onH2c.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, onH2c.GoawayCode);
+        Assert.False(onH2c.Healthy);
 
         using var http = new HttpClient();
         var ok = await http.GetAsync(esp.HealthAddress("/healthz"));
@@ -104,28 +92,5 @@ public class EspStandInTests
         // The client cannot tell which side NGINX was timing: both had been quiet for ~2 s.
         Assert.Equal(("both-quiet", "rst:PROTOCOL_ERROR"), (d.Direction, d.Cause));
         Assert.InRange(d.Seconds, 1, 3);
-    }
-
-    private sealed record Frame(int Type, long ErrorCode);
-
-    private static List<Frame> Http2Frames(byte[] bytes)
-    {
-        var frames = new List<Frame>();
-        for (var i = 0; i + 9 <= bytes.Length;)
-        {
-            var length = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-            var type = bytes[i + 3];
-            long error = -1;
-            if (type == 0x7 && i + 9 + 8 <= bytes.Length)
-            {
-                var p = i + 9 + 4;
-                error = ((long)bytes[p] << 24) | ((long)bytes[p + 1] << 16) | ((long)bytes[p + 2] << 8) | bytes[p + 3];
-            }
-
-            frames.Add(new Frame(type, error));
-            i += 9 + length;
-        }
-
-        return frames;
     }
 }

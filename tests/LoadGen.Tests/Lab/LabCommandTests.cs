@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using LoadGen.Lab.Backend;
+using LoadGen.Lab.Check;
+using LoadGen.Tests.Integration;
+
+namespace LoadGen.Tests.Lab;
+
+/// <summary>`loadgen lab check` and `loadgen lab up` as an SRE uses them.</summary>
+[Collection(SerialLoad.Name)]
+public class LabCommandTests
+{
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await LoadGen.Cli.Cli.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [LabFact("nginx", "haproxy")]
+    public async Task LabCheck_Gateway_ExplainsTheH2cHealthCheckPitfall_AndPassesOnTheHttpPort()
+    {
+        var (code, stdout, err) = await Run("lab", "check", "--topology", "gateway", "--lab", "real");
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        var lines = stdout.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("FAIL  ESP stand-in --http2_port", StringComparison.Ordinal));
+        Assert.Contains("GOAWAY(PROTOCOL_ERROR)", stdout, StringComparison.Ordinal);
+        Assert.Contains("point it at ESP's --http_port", stdout, StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.StartsWith("PASS  ESP stand-in --http_port", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("PASS  gRPC bidi stream through https://127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains("lab://gateway is usable.", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LabCheck_Url_NothingListening_ExitsThreeAndSaysRefused()
+    {
+        var port = LabBackend.FreePort(System.Net.IPAddress.Loopback);
+
+        var (code, stdout, _) = await Run("lab", "check", "--url", $"http://127.0.0.1:{port}/healthz");
+
+        Assert.Equal(3, code);
+        Assert.Contains("connection refused", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LabCheck_Url_AgainstAnHttp1HealthPort_Passes()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+
+        var (code, stdout, _) = await Run("lab", "check", "--url", backend.HealthAddress.ToString());
+
+        Assert.Equal(0, code);
+        Assert.Contains("→ 200", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 503 Service Unavailable\r\n\r\n", ProbeAnswer.Http1, false)]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n", ProbeAnswer.Http1, true)]
+    [InlineData("SSH-2.0-OpenSSH_9.2\r\n", ProbeAnswer.Other, false)]
+    public void HealthCheck_ClassifiesRawAnswers(string raw, ProbeAnswer answer, bool healthy)
+    {
+        var r = HealthCheck.Classify(new Uri("http://127.0.0.1:1/healthz"), System.Text.Encoding.ASCII.GetBytes(raw));
+
+        Assert.Equal((answer, healthy), (r.Answer, r.Healthy));
+    }
+
+    /// <summary>Starts `loadgen lab up` as its own process, as a user would.</summary>
+    private static Process StartLabUp(params string[] args)
+    {
+        var dll = typeof(LoadGen.Cli.Cli).Assembly.Location;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add("lab");
+        psi.ArgumentList.Add("up");
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi)!;
+    }
+
+    private static async Task<List<string>> ReadUntilUpAsync(Process p)
+    {
+        var lines = new List<string>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await p.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+        {
+            lines.Add(line);
+            if (line.StartsWith("lab is up", StringComparison.Ordinal))
+            {
+                return lines;
+            }
+        }
+
+        throw new InvalidOperationException($"lab up ended early:\n{string.Join('\n', lines)}\n{await p.StandardError.ReadToEndAsync()}");
+    }
+
+    private static bool Alive(int pid) => Directory.Exists($"/proc/{pid}") &&
+        !File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2].StartsWith('Z');
+
+    [LabFact("nginx", "haproxy")]
+    public async Task LabUp_PrintsEndpointsAndCa_AndSigtermLeavesNoChildProcess()
+    {
+        using var p = StartLabUp("--topologies", "direct-tls,gateway", "--lab", "real");
+        var lines = await ReadUntilUpAsync(p);
+
+        Assert.Contains(lines, l => l.StartsWith("direct-tls", StringComparison.Ordinal) && l.Contains("https://127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("HAProxy", StringComparison.Ordinal));
+        var ca = lines.Single(l => l.StartsWith("CA to trust", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
+        Assert.True(File.Exists(ca), ca);
+        var pids = lines.Where(l => l.StartsWith("child pid", StringComparison.Ordinal)).Select(l => int.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, pids.Count);
+        // NGINX's workers are children of its master: they must go too.
+        var all = pids.Concat(pids.SelectMany(pid => File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))).ToList();
+        Assert.All(all, pid => Assert.True(Alive(pid), $"pid {pid} not running while the lab is up"));
+
+        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await p.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, p.ExitCode);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(ca)), "the lab's certificate folder was left behind");
+        // Give the kernel a moment to reap; then nothing the lab started may be running.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (all.Any(Alive) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.DoesNotContain(all, Alive);
+    }
+
+    [Fact]
+    public async Task LabUp_Embedded_ForADuration_StopsByItself()
+    {
+        using var p = StartLabUp("--topologies", "gateway", "--lab", "embedded", "--for", "1s");
+        var lines = await ReadUntilUpAsync(p);
+
+        Assert.Contains(lines, l => l.StartsWith("gateway", StringComparison.Ordinal) && l.Contains("embedded .NET proxy", StringComparison.Ordinal));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await p.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, p.ExitCode);
+        Assert.Contains("lab: stopping", await p.StandardOutput.ReadToEndAsync(), StringComparison.Ordinal);
+    }
+}
