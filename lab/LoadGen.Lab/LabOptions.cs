@@ -41,6 +41,9 @@ public sealed record LabOptions
 
     public FaultRules GatewayFaults { get; init; } = FaultRules.None;
 
+    /// <summary>Use the embedded gateway even with no knob set now (settings will change on cue).</summary>
+    public bool GatewayForceEmbedded { get; init; }
+
     internal bool GatewayNeedsEnvoyKnobs =>
-        GatewayStreamIdleTimeout is not null || GatewayMaxStreamDuration is not null || GatewayFaults != FaultRules.None;
+        GatewayForceEmbedded || GatewayStreamIdleTimeout is not null || GatewayMaxStreamDuration is not null || GatewayFaults != FaultRules.None;
 }

@@ -94,6 +94,23 @@ public sealed class LabTopologies : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Kills the backend (every stream and connection dropped, ports closed), keeps it down for
+    /// <paramref name="down"/>, then starts a fresh one on the same ports.
+    /// </summary>
+    public async Task<string> KillBackendAsync(TimeSpan down, CancellationToken cancellationToken = default)
+    {
+        var old = Backend ?? throw new InvalidOperationException("the lab backend is not up");
+        var ports = (Grpc: old.GrpcAddress.Port, Health: new Uri(old.HealthAddress.GetLeftPart(UriPartial.Authority)).Port);
+        // As a crash: every TCP connection dropped at once, then the ports close.
+        var connections = old.Control.EndAllConnections(graceful: false);
+        await old.StopAsync(TimeSpan.Zero);
+        await old.DisposeAsync();
+        await Task.Delay(down, cancellationToken);
+        Backend = await LabBackend.StartAsync(_options.Backend with { GrpcPort = ports.Grpc, HealthPort = ports.Health }, cancellationToken);
+        return $"backend killed ({connections} connections dropped), down {down.TotalSeconds:0.###} s, back on port {ports.Grpc}";
+    }
+
     /// <summary>The ESP stand-in's h2c address (where the gateway forwards), once it is up.</summary>
     public Uri? EspH2cAddress => Esp?.Http2Address ?? EmbeddedEsp?.H2cAddress;
 
@@ -157,6 +174,11 @@ public sealed class LabTopologies : IAsyncDisposable
         }
 
         var haproxy = HaproxyGateway.FindBinary();
+        if (_options.Gateway == LabPart.Real && _options.GatewayNeedsEnvoyKnobs)
+        {
+            throw new ArgumentException("the gateway settings asked for (stream idle timeout, max stream duration, fault rules) exist only on the embedded gateway; HAProxy was asked for");
+        }
+
         var wantReal = _options.Gateway == LabPart.Real || (_options.Gateway == LabPart.Auto && !_options.GatewayNeedsEnvoyKnobs);
         if (wantReal && Choose(_options.Gateway, haproxy is not null, "the gateway stand-in needs HAProxy: apt-get install haproxy (or set LOADGEN_HAPROXY)"))
         {

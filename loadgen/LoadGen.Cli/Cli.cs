@@ -59,7 +59,22 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
 
     public TextWriter Err { get; } = stderr;
 
-    public void Line(string text) => Out.WriteLine(text);
+    private readonly Lock _lock = new();
 
-    public void Error(string text) => Err.WriteLine(text);
+    public void Line(string text)
+    {
+        lock (_lock)
+        {
+            Out.WriteLine(text);
+        }
+    }
+
+    /// <summary>Progress, warnings and errors; safe from any thread (fault events arrive from their own).</summary>
+    public void Error(string text)
+    {
+        lock (_lock)
+        {
+            Err.WriteLine(text);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using LoadGen.Core.Engine;
 using LoadGen.Core.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab;
@@ -9,7 +10,10 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto) : IAsyncDisposabl
 {
     public static IReadOnlyList<string> Known => LabTopologies.Names;
 
-    private readonly LabTopologies _lab = new(new LabOptions { Esp = parts, Gateway = parts });
+    private LabTopologies? _lab;
+
+    /// <summary>Carries out the scenario's faults on cue against the lab started for it.</summary>
+    public IFaultInjector? Injector => _lab is null ? null : new LabFaultInjector(_lab);
 
     public IReadOnlyList<RunTarget> RunTargets { get; private set; } = [];
 
@@ -22,6 +26,7 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto) : IAsyncDisposabl
     /// <exception cref="LabComponentMissingException">A topology needs a proxy binary that is missing.</exception>
     public async Task<Scenario> ResolveAsync(Scenario scenario, CancellationToken cancellationToken)
     {
+        _lab ??= new LabTopologies(LabFaultInjector.Options(scenario, parts));
         var resolved = new List<TargetOptions>();
         var runTargets = new List<RunTarget>();
         var fallbacks = new List<string>();
@@ -45,5 +50,5 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto) : IAsyncDisposabl
         return scenario with { Targets = resolved };
     }
 
-    public ValueTask DisposeAsync() => _lab.DisposeAsync();
+    public ValueTask DisposeAsync() => _lab?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -70,6 +70,7 @@ public sealed class EmbeddedProxy : IAsyncDisposable
     private readonly Timer _sweeper;
     private readonly LabControl _connections;
     private FaultRules _faults;
+    private StreamLimits _limits;
 
     private EmbeddedProxy(EmbeddedProxyOptions options, WebApplication app, HttpMessageInvoker client, LabControl connections)
     {
@@ -78,6 +79,7 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         _upstreamClient = client;
         _connections = connections;
         _faults = options.Faults;
+        _limits = new StreamLimits(options.StreamIdleTimeout, options.MaxStreamDuration, options.CutStyle);
         _sweeper = new Timer(_ => Sweep(), null, SweepEvery, SweepEvery);
     }
 
@@ -97,6 +99,13 @@ public sealed class EmbeddedProxy : IAsyncDisposable
     {
         get => Volatile.Read(ref _faults);
         set => Volatile.Write(ref _faults, value ?? FaultRules.None);
+    }
+
+    /// <summary>Current idle and duration cuts; replace them while streams run (a config push on cue).</summary>
+    public StreamLimits Limits
+    {
+        get => Volatile.Read(ref _limits);
+        set => Volatile.Write(ref _limits, value ?? throw new ArgumentNullException(nameof(value)));
     }
 
     /// <summary>Streams being proxied right now.</summary>
@@ -278,15 +287,14 @@ public sealed class EmbeddedProxy : IAsyncDisposable
 
     private void Sweep()
     {
-        var idle = Options.StreamIdleTimeout;
-        var max = Options.MaxStreamDuration;
+        var (idle, max, style) = Limits;
         if (idle is null && max is null)
         {
             return;
         }
 
         var now = Stopwatch.GetTimestamp();
-        var code = Options.CutStyle == StreamCutStyle.Envoy ? NoError : Cancel;
+        var code = style == StreamCutStyle.Envoy ? NoError : Cancel;
         foreach (var s in _streams.Keys)
         {
             if (s.Cut)

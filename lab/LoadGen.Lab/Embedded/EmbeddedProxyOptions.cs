@@ -10,6 +10,9 @@ public enum StreamCutStyle
     Yarp,
 }
 
+/// <summary>The embedded proxy's per-stream cuts: idle (no DATA either way) and age; null = off.</summary>
+public sealed record StreamLimits(TimeSpan? StreamIdleTimeout, TimeSpan? MaxStreamDuration, StreamCutStyle CutStyle);
+
 /// <summary>Istio-style fault rules for new streams (VirtualService <c>fault.abort</c> / <c>fault.delay</c>).</summary>
 public sealed record FaultRules
 {

@@ -13,10 +13,10 @@ namespace LoadGen.Lab.Esp;
 /// </summary>
 public sealed class EspStandIn : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly string _nginx;
+    private Process _process;
 
-    private EspStandIn(Process process, string nginx, string prefix, int httpPort, int http2Port, int sslPort, string config)
+    private EspStandIn(Process process, string nginx, string prefix, int httpPort, int http2Port, int sslPort, EspOptions options, string config)
     {
         SslPort = sslPort;
         _process = process;
@@ -24,8 +24,12 @@ public sealed class EspStandIn : IAsyncDisposable
         Prefix = prefix;
         HttpPort = httpPort;
         Http2Port = http2Port;
+        Options = options;
         Config = config;
     }
+
+    /// <summary>The settings in force (changed by <see cref="ReconfigureAsync"/>).</summary>
+    public EspOptions Options { get; private set; }
 
     /// <summary>The child process's id (NGINX's master), for leftover checks.</summary>
     public int ProcessId => _process.Id;
@@ -43,7 +47,7 @@ public sealed class EspStandIn : IAsyncDisposable
     public Uri SslAddress => new($"https://127.0.0.1:{SslPort}");
 
     /// <summary>The generated nginx.conf, for the run folder and for people.</summary>
-    public string Config { get; }
+    public string Config { get; private set; }
 
     public Uri Http2Address => new($"http://127.0.0.1:{Http2Port}");
 
@@ -83,18 +87,67 @@ public sealed class EspStandIn : IAsyncDisposable
         var sslPort = options.CertificateFile is null ? 0 : options.SslPort == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.SslPort;
         var config = Render(options, prefix, httpPort, http2Port, sslPort);
         await File.WriteAllTextAsync(Path.Combine(prefix, "nginx.conf"), config, cancellationToken);
+        var esp = new EspStandIn(Launch(nginx, prefix), nginx, prefix, httpPort, http2Port, sslPort, options, config);
+        await esp.WaitListeningAsync(cancellationToken);
+        return esp;
+    }
 
-        var process = Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", "nginx.conf", "-e", "error.log"])
+    private static Process Launch(string nginx, string prefix) =>
+        Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", "nginx.conf", "-e", "error.log"])
         {
             UseShellExecute = false,
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         }) ?? throw new InvalidOperationException($"{nginx} did not start");
-        var esp = new EspStandIn(process, nginx, prefix, httpPort, http2Port, sslPort, config);
-        int[] ports = sslPort == 0 ? [http2Port, httpPort] : [http2Port, httpPort, sslPort];
-        await LabBinaries.WaitListeningAsync(process, "NGINX", ports, () => esp.ErrorLog, cancellationToken);
-        return esp;
+
+    private Task WaitListeningAsync(CancellationToken ct)
+    {
+        int[] ports = SslPort == 0 ? [Http2Port, HttpPort] : [Http2Port, HttpPort, SslPort];
+        return LabBinaries.WaitListeningAsync(_process, "NGINX", ports, () => ErrorLog, ct);
     }
+
+    /// <summary>
+    /// Changes settings on the fly, as an ESP rollout does: rewrites nginx.conf (same ports, backend and
+    /// certificates) and reloads. Open streams stay on the old worker (see <see cref="ReloadAsync"/>).
+    /// </summary>
+    public async Task ReconfigureAsync(Func<EspOptions, EspOptions> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var next = change(Options) with { Backend = Options.Backend, CertificateFile = Options.CertificateFile, KeyFile = Options.KeyFile };
+        var config = Render(next, Prefix, HttpPort, Http2Port, SslPort);
+        await File.WriteAllTextAsync(Path.Combine(Prefix, "nginx.conf"), config);
+        (Options, Config) = (next, config);
+        await ReloadAsync();
+    }
+
+    /// <summary>
+    /// A hard restart, as a crashed or rescheduled proxy: SIGTERM (NGINX's fast shutdown: every
+    /// connection closes at once), then a new NGINX on the same ports.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        ProcessSignals.Send(_process.Id, ProcessSignals.SigTerm);
+        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+
+        _process.Dispose();
+        _process = Launch(_nginx, Prefix);
+        await WaitListeningAsync(cancellationToken);
+    }
+
+    /// <summary>SIGSTOP the master and its workers for <paramref name="duration"/>, then SIGCONT: a silent black hole.</summary>
+    public Task FreezeAsync(TimeSpan duration, CancellationToken cancellationToken = default) =>
+        ProcessSignals.FreezeAsync(_process.Id, duration, cancellationToken);
 
     /// <summary>`nginx -s reload`: new workers take new streams; old ones keep theirs until worker_shutdown_timeout.</summary>
     public Task ReloadAsync() => SignalAsync("reload");

@@ -13,7 +13,7 @@ namespace LoadGen.Lab.Gateway;
 /// </summary>
 public sealed class HaproxyGateway : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
 
     private HaproxyGateway(Process process, string folder, int port, string config)
     {
@@ -57,15 +57,48 @@ public sealed class HaproxyGateway : IAsyncDisposable
         var config = Render(upstream, bundlePem, port);
         var path = Path.Combine(folder, "haproxy.cfg");
         await File.WriteAllTextAsync(path, config, cancellationToken);
-        var process = Process.Start(new ProcessStartInfo(haproxy, ["-db", "-f", path])
+        var gateway = new HaproxyGateway(Launch(haproxy, path), folder, port, config);
+        await LabBinaries.WaitListeningAsync(gateway._process, "HAProxy", [port], () => "", cancellationToken);
+        return gateway;
+    }
+
+    private static Process Launch(string haproxy, string configPath) =>
+        Process.Start(new ProcessStartInfo(haproxy, ["-db", "-f", configPath])
         {
             UseShellExecute = false,
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         }) ?? throw new InvalidOperationException($"{haproxy} did not start");
-        var gateway = new HaproxyGateway(process, folder, port, config);
-        await LabBinaries.WaitListeningAsync(process, "HAProxy", [port], () => "", cancellationToken);
-        return gateway;
+
+    /// <summary>
+    /// Drain like a gateway pod going away: HAProxy's soft stop (SIGUSR1: stop listening, GOAWAY on
+    /// HTTP/2 connections, let streams finish), a hard stop after <paramref name="closeAfter"/> for what
+    /// is still open, then a fresh HAProxy on the same port (the replacement pod). Returns the time the
+    /// port was closed to new connections.
+    /// </summary>
+    public async Task<TimeSpan> DrainAsync(TimeSpan closeAfter, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        ProcessSignals.Send(_process.Id, ProcessSignals.SigUsr1);
+        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            cts.CancelAfter(closeAfter);
+            try
+            {
+                await _process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+
+        _process.Dispose();
+        var haproxy = FindBinary() ?? throw new FileNotFoundException("HAProxy vanished during a drain");
+        _process = Launch(haproxy, Path.Combine(Folder, "haproxy.cfg"));
+        await LabBinaries.WaitListeningAsync(_process, "HAProxy", [Port], () => "", cancellationToken);
+        return Stopwatch.GetElapsedTime(started);
     }
 
     internal static string Render(Uri upstream, string bundlePem, int port)

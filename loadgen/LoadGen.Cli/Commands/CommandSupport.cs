@@ -38,5 +38,10 @@ internal static class CommandSupport
             console.Error($"error: {e.Message}");
             return (null, ExitCodes.RunFailed);
         }
+        catch (ArgumentException e)
+        {
+            console.Error($"error: {e.Message}");
+            return (null, ExitCodes.BadInput);
+        }
     }
 }

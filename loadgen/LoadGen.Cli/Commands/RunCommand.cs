@@ -58,6 +58,8 @@ internal static class RunCommand
         }
         var engine = new LoadEngine
         {
+            Faults = scenario.Faults.Count > 0 ? lab.Injector : null,
+            FaultEvent = e => console.Error($"[{e.Topology}{(e.Round is { } r ? $" round {r}" : "")}] fault at {Durations.Format(TimeSpan.FromSeconds(e.AtS))}: {e.Description} — {e.State}{(e.Detail is { } d ? ": " + d : "")}"),
             Progress = quiet ? null : p => console.Error(FormatProgress(p)),
         };
         RunSummary summary;

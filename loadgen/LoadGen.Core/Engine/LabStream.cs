@@ -165,7 +165,8 @@ internal sealed class LabStream
                     time.GetElapsedTime(openedAt, now).TotalSeconds,
                     time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastSend)), now).TotalSeconds,
                     time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastReceive)), now).TotalSeconds,
-                    outcome.Cause is OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled));
+                    outcome.Cause is OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled,
+                    now / (double)time.TimestampFrequency));
             }
 
             _s.Outcomes.Write(new OutcomeRecord

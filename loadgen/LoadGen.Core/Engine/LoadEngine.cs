@@ -43,6 +43,12 @@ public sealed class LoadEngine
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>Carries out the scenario's faults on cue; required when it has any.</summary>
+    public IFaultInjector? Faults { get; init; }
+
+    /// <summary>Called as a fault on cue fires and finishes (from any thread).</summary>
+    public Action<FaultEvent>? FaultEvent { get; init; }
+
     /// <summary>Called at every interval tick, from the engine's loop: keep it quick.</summary>
     public Action<ProgressSnapshot>? Progress { get; init; }
 
@@ -52,6 +58,11 @@ public sealed class LoadEngine
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(folder);
+        if (scenario.Faults.Count > 0 && Faults is null)
+        {
+            throw new InvalidOperationException("the scenario has faults on cue but no fault injector was given (faults act on lab:// topologies)");
+        }
+
         var startedAt = _time.GetUtcNow();
         var wallStart = Stopwatch.GetTimestamp();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
@@ -72,6 +83,7 @@ public sealed class LoadEngine
         folder.WriteJson(RunFolder.RunFile, info);
 
         var runs = scenario.Targets.Select(t => new TopologyRun(t)).ToList();
+        IReadOnlyList<FaultEvent> faultEvents = [];
         var rounds = new List<RoundSummary>();
         var roundScenario = scenario.Rounds > 1 ? scenario with { Profile = scenario.Profile.SplitHold(scenario.Rounds) } : scenario;
         await using (var outcomes = new OutcomeWriter(folder.OutcomesPath))
@@ -79,6 +91,7 @@ public sealed class LoadEngine
             using var hlogStream = new FileStream(folder.Latency, FileMode.Create, FileAccess.Write, FileShare.Read);
             using var hlog = new HdrLogWriter(hlogStream, startedAt, $"LoadGen {info.LoadGenVersion} run {folder.RunId}; values in microseconds");
             using var intervals = new IntervalWriter(folder.Intervals);
+            using var events = new FaultEventWriter(folder.Events);
             // Interleaved rounds (A, B, A, B …): drift on a shared machine hits every topology alike.
             for (var round = 1; round <= scenario.Rounds; round++)
             {
@@ -89,9 +102,11 @@ public sealed class LoadEngine
                         break;
                     }
 
-                    rounds.Add(await RunRoundAsync(roundScenario, run, round, hlog, intervals, outcomes, cancellationToken));
+                    rounds.Add(await RunRoundAsync(roundScenario, run, round, new RunWriters(hlog, intervals, outcomes, events), cancellationToken));
                 }
             }
+
+            faultEvents = events.All;
         }
 
         var topologies = runs.Where(r => r.Rounds > 0).Select(r => r.Summarize(scenario)).ToList();
@@ -112,6 +127,7 @@ public sealed class LoadEngine
             Topologies = topologies,
             Rounds = scenario.Rounds > 1 ? rounds : [],
             Thresholds = thresholds,
+            Events = faultEvents,
             LoadGen = new ProcessStats(
                 Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
                 Math.Round(cpu.TotalSeconds, 2),
@@ -123,8 +139,15 @@ public sealed class LoadEngine
         return summary;
     }
 
-    private async Task<RoundSummary> RunRoundAsync(Scenario scenario, TopologyRun run, int round, HdrLogWriter hlog, IntervalWriter intervals, OutcomeWriter outcomes, CancellationToken cancellationToken)
+    /// <summary>Where a round writes: the run folder's open files.</summary>
+    private sealed record RunWriters(HdrLogWriter Hlog, IntervalWriter Intervals, OutcomeWriter Outcomes, FaultEventWriter Events);
+
+    private async Task<RoundSummary> RunRoundAsync(Scenario scenario, TopologyRun run, int round, RunWriters writers, CancellationToken cancellationToken)
     {
+        var (hlog, intervals, outcomes) = (writers.Hlog, writers.Intervals, writers.Outcomes);
+        var pendingFaults = new List<Task>();
+        var nextFault = 0;
+        var faults = scenario.Faults.OrderBy(f => f.At).ToList();
         var profile = scenario.Profile;
         var target = run.Target;
         var metrics = run.Metrics;
@@ -276,6 +299,11 @@ public sealed class LoadEngine
                 }
             }
 
+            while (nextFault < faults.Count && elapsed >= faults[nextFault].At)
+            {
+                pendingFaults.Add(FireAsync(faults[nextFault++], target, scenario.Rounds > 1 ? round : null, writers.Events, cancellationToken));
+            }
+
             if (elapsed >= nextCut)
             {
                 Cut(elapsed);
@@ -287,6 +315,8 @@ public sealed class LoadEngine
 
         SweepEnded(live, waiting, scenario.Reconnect, random);
         var lostForGood = waiting.Count;
+        // A fault still going (a stop or kill "for N s") ends before the next round starts.
+        await Task.WhenAll(pendingFaults);
         foreach (var s in live)
         {
             s.RequestClose();
@@ -324,6 +354,39 @@ public sealed class LoadEngine
                 .OrderByDescending(x => x.N)
                 .ToDictionary(x => x.Key, x => x.N, StringComparer.Ordinal),
         };
+    }
+
+    /// <summary>Carries out one fault on cue and writes it to events.ndjson as it fires and as it finishes; never throws.</summary>
+    private async Task FireAsync(FaultStep step, TargetOptions target, int? round, FaultEventWriter events, CancellationToken cancellationToken)
+    {
+        FaultEvent Event(string state, string? detail) => new()
+        {
+            Time = _time.GetUtcNow(),
+            Topology = target.Name,
+            Round = round,
+            AtS = step.At.TotalSeconds,
+            Action = step.Name,
+            Description = step.Describe(),
+            State = state,
+            Detail = detail,
+        };
+
+        void Write(FaultEvent e)
+        {
+            events.Write(e);
+            FaultEvent?.Invoke(e);
+        }
+
+        Write(Event("fired", null));
+        try
+        {
+            var detail = await Faults!.ApplyAsync(step, target, cancellationToken);
+            Write(Event("done", detail));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Write(Event("failed", $"{e.GetType().Name}: {e.Message}"));
+        }
     }
 
     /// <summary>One topology across its rounds: the metrics and whole-run histograms its rounds add to.</summary>

@@ -128,4 +128,5 @@ public sealed class TopologyMetrics
 /// been quiet (since the last frame, or since the headers when there was none), and whether the end
 /// was planned by LoadGen (censored for survival) or not.
 /// </summary>
-public readonly record struct EndSample(string Cause, double LifetimeS, double ClientQuietS, double ServerQuietS, bool Planned);
+/// <param name="EndedAtS">When the stream ended, in seconds on a monotonic clock (NaN when unknown).</param>
+public readonly record struct EndSample(string Cause, double LifetimeS, double ClientQuietS, double ServerQuietS, bool Planned, double EndedAtS = double.NaN);

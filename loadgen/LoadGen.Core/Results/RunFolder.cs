@@ -14,6 +14,7 @@ public sealed class RunFolder
     public const string OutcomesFile = "outcomes.ndjson";
     public const string SummaryFile = "summary.json";
     public const string IntervalsFile = "intervals.ndjson";
+    public const string EventsFile = "events.ndjson";
 
     private RunFolder(string path, string runId)
     {
@@ -34,6 +35,9 @@ public sealed class RunFolder
     public string Summary => System.IO.Path.Combine(Path, SummaryFile);
 
     public string Intervals => System.IO.Path.Combine(Path, IntervalsFile);
+
+    /// <summary>Faults on cue, as they fired and finished.</summary>
+    public string Events => System.IO.Path.Combine(Path, EventsFile);
 
     /// <summary>Creates a new, uniquely named run folder inside <paramref name="outDir"/>.</summary>
     public static RunFolder Create(string outDir, string scenarioName, DateTimeOffset now)

@@ -36,6 +36,9 @@ public sealed record RunSummary
 
     public IReadOnlyList<ThresholdResult> Thresholds { get; init; } = [];
 
+    /// <summary>Faults on cue as they fired and finished (also in events.ndjson).</summary>
+    public IReadOnlyList<FaultEvent> Events { get; init; } = [];
+
     public ProcessStats? LoadGen { get; init; }
 
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)

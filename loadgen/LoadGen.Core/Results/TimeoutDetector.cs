@@ -16,7 +16,8 @@ public sealed record DetectedTimeout(string Direction, double Seconds, string Ca
 /// the values lie in [anchor, anchor + max(1.5 s, 10%)]. The quiet times of ordinary traffic (spread
 /// from 0 to the message interval) never pass, and a quiet-time claim must be at least
 /// <c>minQuiet</c> (the engine passes two message intervals: a shorter timeout cannot be told apart
-/// from the gaps of the traffic itself, which a loaded server stretches). No cluster, no claim.
+/// from the gaps of the traffic itself, which a loaded server stretches). No cluster, no claim. Ends
+/// that all happened at one moment while their values spread are a mass event, not a timeout: no claim.
 /// </summary>
 public static class TimeoutDetector
 {
@@ -59,13 +60,43 @@ public static class TimeoutDetector
                 claim = ("age", a);
             }
 
-            if (claim is { } x)
+            if (claim is { } x && !AtOneMoment(list, x.Direction))
             {
                 found.Add(new DetectedTimeout(x.Direction, Math.Round(x.Seconds, 1), group.Key, list.Count));
             }
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// True when the ends happened at one moment while their ages or quiet times spread: a mass event
+    /// (a proxy restarted, a gateway drained, a reload's worker timed out) — the clock explains the
+    /// ends better than any per-stream timer, so no per-stream timeout is claimed.
+    /// </summary>
+    private static bool AtOneMoment(List<EndSample> ends, string direction)
+    {
+        if (ends.Any(e => double.IsNaN(e.EndedAtS)))
+        {
+            return false;
+        }
+
+        Func<EndSample, double> value = direction switch
+        {
+            "client-quiet" => e => e.ClientQuietS,
+            "server-quiet" => e => e.ServerQuietS,
+            "both-quiet" => e => Math.Min(e.ClientQuietS, e.ServerQuietS),
+            _ => e => e.LifetimeS,
+        };
+        var valueSpread = Spread(ends.Select(value));
+        return valueSpread >= 0.2 && Spread(ends.Select(e => e.EndedAtS)) < valueSpread / 4;
+    }
+
+    /// <summary>10th to 90th percentile range.</summary>
+    private static double Spread(IEnumerable<double> values)
+    {
+        var v = values.Order().ToList();
+        return v[(int)Math.Ceiling(0.9 * (v.Count - 1))] - v[(int)Math.Floor(0.1 * (v.Count - 1))];
     }
 
     private static double Tolerance(double anchor) => Math.Max(1.5, 0.1 * anchor);

@@ -32,6 +32,12 @@ public sealed record Scenario
 
     public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
 
+    /// <summary>How lab:// topologies are built (ESP and gateway settings).</summary>
+    public LabSettings Lab { get; init; } = new();
+
+    /// <summary>Faults on cue, each at a time after every target's (every round's) start; lab:// targets only.</summary>
+    public IReadOnlyList<FaultStep> Faults { get; init; } = [];
+
     /// <summary>Where the scenario came from (file path, or "built-in:NAME").</summary>
     public string Source { get; init; } = "code";
 }

@@ -60,9 +60,129 @@ public static partial class ScenarioLoader
             Rounds = root.Int("rounds", 1, 1, 1000),
             CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             Thresholds = ReadThresholds(root),
+            Lab = ReadLab(root),
+            Faults = ReadFaults(root),
         };
         root.RejectUnknown();
+        if (scenario.Faults.Count > 0 && scenario.Targets.FirstOrDefault(t => t.Address.Scheme != "lab") is { } outside)
+        {
+            var node = root.Get("faults")!;
+            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "faults",
+                $"faults on cue act on the lab's own parts, but target '{outside.Name}' ({outside.Address}) is not a lab:// topology");
+        }
+
+        var last = scenario.Faults.Count == 0 ? TimeSpan.Zero : scenario.Faults.Max(f => f.At);
+        var round = scenario.Profile.SplitHold(scenario.Rounds).Duration;
+        if (last >= round)
+        {
+            var node = root.Get("faults")!;
+            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "faults",
+                $"a fault at {Durations.Format(last)} would never fire: each {(scenario.Rounds > 1 ? "round" : "target's run")} lasts {Durations.Format(round)}");
+        }
         return scenario;
+    }
+
+    private static LabSettings ReadLab(YamlFields root)
+    {
+        var node = root.Get("lab");
+        if (node is null)
+        {
+            return new LabSettings();
+        }
+
+        var f = new YamlFields(root.File, "lab", node);
+        var esp = f.Get("esp") is { } e ? ReadEsp(new YamlFields(root.File, "lab.esp", e)) : new EspSettings();
+        var gateway = f.Get("gateway") is { } g ? ReadGateway(new YamlFields(root.File, "lab.gateway", g)) : new GatewaySettings();
+        f.RejectUnknown();
+        return new LabSettings { Esp = esp, Gateway = gateway };
+    }
+
+    private static TimeSpan? OptionalDuration(YamlFields f, string key, TimeSpan min, TimeSpan max) =>
+        f.Get(key) is null ? null : f.Duration(key, TimeSpan.Zero, min, max);
+
+    private static EspSettings ReadEsp(YamlFields f, bool rejectUnknown = true)
+    {
+        var esp = new EspSettings
+        {
+            ClientBodyTimeout = OptionalDuration(f, "clientBodyTimeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(7)),
+            KeepaliveTimeout = OptionalDuration(f, "keepaliveTimeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(7)),
+            KeepaliveRequests = f.Get("keepaliveRequests") is null ? null : f.Int("keepaliveRequests", 0, 1, int.MaxValue),
+            GrpcReadTimeout = OptionalDuration(f, "grpcReadTimeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(7)),
+            GrpcSendTimeout = OptionalDuration(f, "grpcSendTimeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(7)),
+            WorkerShutdownTimeout = OptionalDuration(f, "workerShutdownTimeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(7)),
+            Http2MaxConcurrentStreams = f.Get("http2MaxConcurrentStreams") is null ? null : f.Int("http2MaxConcurrentStreams", 0, 1, 100_000),
+        };
+        if (rejectUnknown)
+        {
+            f.RejectUnknown();
+        }
+
+        return esp;
+    }
+
+    private static GatewaySettings ReadGateway(YamlFields f, bool rejectUnknown = true)
+    {
+        string? cutStyle = null;
+        if (f.Get("cutStyle") is { } c)
+        {
+            cutStyle = f.Scalar(c, f.FieldPath("cutStyle"));
+            if (cutStyle is not ("envoy" or "yarp"))
+            {
+                throw f.Error(c, f.FieldPath("cutStyle"), $"'{cutStyle}' is not one of: envoy (RST NO_ERROR), yarp (RST CANCEL)");
+            }
+        }
+
+        var gateway = new GatewaySettings
+        {
+            StreamIdleTimeout = OptionalDuration(f, "streamIdleTimeout", TimeSpan.Zero, TimeSpan.FromDays(7)),
+            MaxStreamDuration = OptionalDuration(f, "maxStreamDuration", TimeSpan.Zero, TimeSpan.FromDays(7)),
+            CutStyle = cutStyle,
+            AbortShare = f.Get("abortShare") is null ? null : f.Double("abortShare", 0, 0, 1),
+            AbortStatus = f.Get("abortStatus") is null ? null : f.Int("abortStatus", 14, 1, 16),
+            DelayShare = f.Get("delayShare") is null ? null : f.Double("delayShare", 0, 0, 1),
+            Delay = OptionalDuration(f, "delay", TimeSpan.Zero, TimeSpan.FromHours(1)),
+        };
+        if (rejectUnknown)
+        {
+            f.RejectUnknown();
+        }
+
+        return gateway;
+    }
+
+    private static List<FaultStep> ReadFaults(YamlFields root)
+    {
+        var faults = new List<FaultStep>();
+        foreach (var (item, path) in root.Sequence("faults"))
+        {
+            var f = new YamlFields(root.File, path, item);
+            var at = f.Duration(f.Require("at"), f.FieldPath("at"), TimeSpan.Zero, TimeSpan.FromDays(30));
+            var actionNode = f.Require("action");
+            var action = f.Scalar(actionNode, f.FieldPath("action"));
+            if (!FaultStep.Names.TryGetValue(action, out var kind))
+            {
+                throw f.Error(actionNode, f.FieldPath("action"), $"'{action}' is not one of: {string.Join(", ", FaultStep.Names.Keys)}");
+            }
+
+            var step = new FaultStep { At = at, Kind = kind };
+            step = kind switch
+            {
+                FaultKind.StopEsp or FaultKind.KillBackend => step with { For = f.Duration(f.Require("for"), f.FieldPath("for"), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)) },
+                FaultKind.DrainGateway => step with { CloseAfter = f.Duration("closeAfter", TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromHours(1)) },
+                FaultKind.SetEsp => step with { Esp = ReadEsp(f, rejectUnknown: false) },
+                FaultKind.SetGateway => step with { Gateway = ReadGateway(f, rejectUnknown: false) },
+                _ => step,
+            };
+            f.RejectUnknown();
+            if (step.Esp is { IsEmpty: true } || step.Gateway is { IsEmpty: true })
+            {
+                throw f.Error(actionNode, f.FieldPath("action"), $"{action} changes nothing: give at least one setting (see docs/lab.md)");
+            }
+
+            faults.Add(step);
+        }
+
+        return faults;
     }
 
     private static List<TargetOptions> ReadTargets(YamlFields root)

@@ -167,7 +167,7 @@ public class EngineEndToEndTests
         var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 50, hold: TimeSpan.FromMinutes(10));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
 
-        var (summary, folder) = await EngineHarness.RunAsync(scenario, cts.Token);
+        var (summary, folder) = await EngineHarness.RunAsync(scenario, ct: cts.Token);
 
         Assert.Equal("interrupted", summary.Completion);
         var t = Assert.Single(summary.Topologies);

@@ -33,11 +33,11 @@ internal static class EngineHarness
             Targets = [new TargetOptions { Name = endpoint.Name, Address = endpoint.Address, CaFile = endpoint.CaFile }],
         };
 
-    public static async Task<(RunSummary Summary, RunFolder Folder)> RunAsync(Scenario scenario, CancellationToken ct = default)
+    public static async Task<(RunSummary Summary, RunFolder Folder)> RunAsync(Scenario scenario, IFaultInjector? faults = null, CancellationToken ct = default)
     {
         var dir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
         var folder = RunFolder.Create(dir, scenario.Name, DateTimeOffset.UtcNow);
-        var summary = await new LoadEngine().RunAsync(scenario, folder, cancellationToken: ct);
+        var summary = await new LoadEngine { Faults = faults }.RunAsync(scenario, folder, cancellationToken: ct);
         return (summary, folder);
     }
 }

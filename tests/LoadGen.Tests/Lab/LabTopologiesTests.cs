@@ -84,4 +84,27 @@ public class LabTopologiesTests
         Assert.False(await HeadersWithoutSending(direct.Address, direct.CaFile));
         Assert.True(await HeadersWithoutSending(lab.Esp!.Http2Address, null));
     }
+
+    [LabFact("nginx")]
+    public async Task NginxTlsPort_HoldsTheBackendsHeadersUntilThereIsResponseData_TheH2cPortPassesThemOn()
+    {
+        // The lab backend writes its response headers at once; told to stay silent, it sends no message.
+        // Observed on NGINX 1.22: through the TLS port those headers do not reach the client (even after
+        // the client's first message) until NGINX has something more to send — here the RST of
+        // grpc_read_timeout; through the h2c port they arrive at once.
+        await using var lab = new LabTopologies(new LabOptions { Esp = LabPart.Real, ConfigureEsp = o => o with { GrpcReadTimeout = TimeSpan.FromSeconds(3) } });
+        var direct = await lab.EnsureAsync("direct-tls");
+
+        async Task<bool> HeadersAfterFirstMessage(Uri address, string? ca)
+        {
+            using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { SslOptions = TlsTrust.TrustOnly(ca) } });
+            using var call = new LabService.LabServiceClient(channel).Chat();
+            await call.RequestStream.WriteAsync(new ClientFrame { Seq = 1, Directives = new Directives { StopReplying = true } });
+            var headers = call.ResponseHeadersAsync;
+            return await Task.WhenAny(headers, Task.Delay(TimeSpan.FromSeconds(1.5))) == headers && headers.IsCompletedSuccessfully;
+        }
+
+        Assert.False(await HeadersAfterFirstMessage(direct.Address, direct.CaFile));
+        Assert.True(await HeadersAfterFirstMessage(lab.Esp!.Http2Address, null));
+    }
 }

@@ -103,6 +103,19 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Detector_EndsAtOneMoment_WithSpreadAges_AreAMassEvent_NotAnAgeTimeout()
+    {
+        // 30 streams opened over a 1 s ramp, all dropped at t = 3 s (a gateway drain): ages 2..3 s.
+        var drained = Enumerable.Range(0, 30).Select(i => new EndSample("connection-lost", 3 - (i / 30.0), 0.05, 0.05, false, EndedAtS: 100 + (i * 0.001))).ToList();
+        // The same ages, but each stream ended at its own open time + 2 s: that is an age limit.
+        var aged = Enumerable.Range(0, 30).Select(i => new EndSample("rst:NO_ERROR", 2 + (i * 0.001), 0.05, 0.05, false, EndedAtS: 100 + (i / 30.0) + 2)).ToList();
+
+        var d = Assert.Single(TimeoutDetector.Detect([.. drained, .. aged]));
+
+        Assert.Equal(("age", "rst:NO_ERROR"), (d.Direction, d.Cause));
+    }
+
+    [Fact]
     public void Backoff_FollowsGrpcDefaults_WithinJitter()
     {
         var policy = new ReconnectPolicy();
