@@ -9,15 +9,17 @@ namespace LoadGen.Core.Results;
 public sealed record DetectedTimeout(string Direction, double Seconds, string Cause, long Count);
 
 /// <summary>
-/// Finds timeouts in unplanned stream ends. A timer fires at its value or later (a busy proxy fires
-/// a batch late; NGINX 1.22 was seen up to 1.4 s late), never earlier. So for each cause, the ends'
+/// Finds timeouts in unplanned stream ends. A timer fires at its value or later, never earlier: a busy
+/// proxy fires late, and a timer kept per connection (NGINX 1.22's client_body_timeout, re-armed by any
+/// frame on the HTTP/2 connection) cuts all quiet streams of a connection at once, each stream having
+/// been quiet at least that long. So for each cause, the ends'
 /// client-quiet, server-quiet and age values are anchored at their 10th percentile, and a timeout is
 /// claimed there when at least 3 ends of that cause exist, the anchor is at least 0.5 s, and 80% of
 /// the values lie in [anchor, anchor + max(1.5 s, 10%)]. The quiet times of ordinary traffic (spread
 /// from 0 to the message interval) never pass, and a quiet-time claim must be at least
 /// <c>minQuiet</c> (the engine passes two message intervals: a shorter timeout cannot be told apart
 /// from the gaps of the traffic itself, which a loaded server stretches). No cluster, no claim. Ends
-/// that all happened at one moment while their values spread are a mass event, not a timeout: no claim.
+/// that all happened at one moment while their ages spread are a mass event, not an age limit: no claim.
 /// </summary>
 public static class TimeoutDetector
 {
@@ -70,26 +72,21 @@ public static class TimeoutDetector
     }
 
     /// <summary>
-    /// True when the ends happened at one moment while their ages or quiet times spread: a mass event
-    /// (a proxy restarted, a gateway drained, a reload's worker timed out) — the clock explains the
-    /// ends better than any per-stream timer, so no per-stream timeout is claimed.
+    /// True for an age claim whose ends happened at one moment while their ages spread: a mass event
+    /// (a proxy restarted, a gateway drained, a reload's old worker timed out) — the clock explains the
+    /// ends better than a per-stream age limit. Quiet-time claims are kept even then: a timer kept per
+    /// connection (NGINX 1.22's client_body_timeout is re-armed by any frame on the connection) cuts
+    /// every quiet stream of a connection at once, and the least quiet of them carries its value.
     /// </summary>
     private static bool AtOneMoment(List<EndSample> ends, string direction)
     {
-        if (ends.Any(e => double.IsNaN(e.EndedAtS)))
+        if (direction != "age" || ends.Any(e => double.IsNaN(e.EndedAtS)))
         {
             return false;
         }
 
-        Func<EndSample, double> value = direction switch
-        {
-            "client-quiet" => e => e.ClientQuietS,
-            "server-quiet" => e => e.ServerQuietS,
-            "both-quiet" => e => Math.Min(e.ClientQuietS, e.ServerQuietS),
-            _ => e => e.LifetimeS,
-        };
-        var valueSpread = Spread(ends.Select(value));
-        return valueSpread >= 0.2 && Spread(ends.Select(e => e.EndedAtS)) < valueSpread / 4;
+        var ageSpread = Spread(ends.Select(e => e.LifetimeS));
+        return ageSpread >= 0.2 && Spread(ends.Select(e => e.EndedAtS)) < ageSpread / 4;
     }
 
     /// <summary>10th to 90th percentile range.</summary>

@@ -73,7 +73,7 @@ public static partial class ScenarioLoader
 
         var last = scenario.Faults.Count == 0 ? TimeSpan.Zero : scenario.Faults.Max(f => f.At);
         var round = scenario.Profile.SplitHold(scenario.Rounds).Duration;
-        if (last >= round)
+        if (scenario.Faults.Count > 0 && last >= round)
         {
             var node = root.Get("faults")!;
             throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "faults",

@@ -70,24 +70,30 @@ public class EngineEndToEndTests
     public async Task BackendStall_ShowsInCorrectedP999_ButNotUncorrected()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
-        // One stream, one message in flight at a time, every 2 ms: a 200 ms stall holds back ~100
-        // scheduled messages. Only latency from the scheduled time sees them waiting.
+        // One stream, one message in flight at a time, every 5 ms: a 300 ms stall holds back ~60
+        // scheduled messages. Only latency from the scheduled time sees them waiting. (At 2 ms the
+        // sender barely catches up after the stall on a busy 2-core machine, and the catch-up, not the
+        // stall, sets the tail.)
         var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 1, hold: TimeSpan.FromSeconds(5),
-            m => m with { Interval = TimeSpan.FromMilliseconds(2), MaxInFlight = 1 });
+            m => m with { Interval = TimeSpan.FromMilliseconds(5), MaxInFlight = 1 });
         var stall = Task.Run(async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
-            backend.Control.Pause(TimeSpan.FromMilliseconds(200));
+            backend.Control.Pause(TimeSpan.FromMilliseconds(300));
         });
 
         var (summary, _) = await EngineHarness.RunAsync(scenario);
         await stall;
 
         var t = Assert.Single(summary.Topologies);
-        Assert.True(t.LatencyMs.Count > 2000, $"only {t.LatencyMs.Count} round trips");
-        Assert.InRange(t.LatencyMs.P999!.Value, 150, 400);
-        Assert.InRange(t.LatencyUncorrectedMs.Max!.Value, 150, 400); // the stalled message itself
-        Assert.True(t.LatencyUncorrectedMs.P999 < 100, $"uncorrected p99.9 {t.LatencyUncorrectedMs.P999} ms");
+        Assert.True(t.LatencyMs.Count > 800, $"only {t.LatencyMs.Count} round trips");
+        // ~6% of the messages were due during the stall: the corrected p99 sits inside it, the
+        // uncorrected p99 does not; only the one message caught in the stall shows it uncorrected.
+        // (No upper bounds: a noisy machine adds its own stalls, never removes this one.)
+        var because = $"corrected {t.LatencyMs} / uncorrected {t.LatencyUncorrectedMs}";
+        Assert.True(t.LatencyMs.P99 >= 200, because);
+        Assert.True(t.LatencyUncorrectedMs.P99 < 100, because);
+        Assert.True(t.LatencyUncorrectedMs.Max >= 250, because);
     }
 
     [Fact(Skip = "Known defect, open: when the server allows fewer streams per connection than the pool places (Kestrel 10 vs 100 here), " +

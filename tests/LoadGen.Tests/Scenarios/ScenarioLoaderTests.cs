@@ -177,6 +177,85 @@ public class ScenarioLoaderTests
         Assert.Equal(field, e.Field);
     }
 
+    private const string LabValid = """
+        name: faults
+        targets:
+          - name: direct-tls
+            address: lab://direct-tls
+          - name: gateway
+            address: lab://gateway
+        profile:
+          phases:
+            - ramp: 100
+              over: 5s
+            - hold: 1m
+        rounds: 2
+        lab:
+          esp:
+            clientBodyTimeout: 30s
+            workerShutdownTimeout: 10s
+            keepaliveRequests: 500
+          gateway:
+            streamIdleTimeout: 5m
+            cutStyle: envoy
+        faults:
+          - at: 10s
+            action: reload-esp
+          - at: 15s
+            action: stop-esp
+            for: 3s
+          - at: 20s
+            action: drain-gateway
+            closeAfter: 2s
+          - at: 25s
+            action: set-esp
+            grpcReadTimeout: 5s
+          - at: 30s
+            action: set-gateway
+            abortShare: 0.1
+            abortStatus: 14
+          - at: 33s
+            action: kill-backend
+            for: 2s
+        """;
+
+    [Fact]
+    public void Load_ReadsRoundsLabSettingsAndFaults()
+    {
+        var s = ScenarioLoader.Load(LabValid, "lab.yaml");
+
+        Assert.Equal(2, s.Rounds);
+        Assert.Equal(TimeSpan.FromSeconds(30), s.Lab.Esp.ClientBodyTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), s.Lab.Esp.WorkerShutdownTimeout);
+        Assert.Equal(500, s.Lab.Esp.KeepaliveRequests);
+        Assert.Null(s.Lab.Esp.GrpcReadTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), s.Lab.Gateway.StreamIdleTimeout);
+        Assert.Equal(
+            ["reload-esp", "stop-esp for 3s", "drain-gateway (close after 2s)", "set-esp grpcReadTimeout 5s", "set-gateway abortShare 0.1, abortStatus 14", "kill-backend for 2s"],
+            s.Faults.Select(f => f.Describe()));
+        Assert.Equal(TimeSpan.FromSeconds(15), s.Faults[1].At);
+    }
+
+    [Theory]
+    [InlineData("action: reload-esp", "action: reboot-esp", "faults[0].action", "not one of: reload-esp")]
+    [InlineData("for: 3s", "duration: 3s", "faults[1].for", "is required")]
+    [InlineData("closeAfter: 2s", "closeAfter: soon", "faults[2].closeAfter", "a number with a unit")]
+    [InlineData("grpcReadTimeout: 5s", "grpcReadTimout: 5s", "faults[3].grpcReadTimout", "did you mean 'grpcReadTimeout'")]
+    [InlineData("abortShare: 0.1", "abortShare: 1.5", "faults[4].abortShare", "out of range")]
+    [InlineData("  - at: 10s\n    action: reload-esp", "  - at: 10s\n    action: reload-esp\n    for: 2s", "faults[0].for", "unknown key")]
+    [InlineData("cutStyle: envoy", "cutStyle: nginx", "lab.gateway.cutStyle", "not one of: envoy")]
+    [InlineData("clientBodyTimeout: 30s", "clientBodyTimeout: 30", "lab.esp.clientBodyTimeout", "a number with a unit")]
+    [InlineData("at: 33s", "at: 2m", "faults", "would never fire")]
+    [InlineData("address: lab://gateway", "address: https://127.0.0.1:443", "faults", "not a lab:// topology")]
+    public void BadLabAndFaults_AreRejectedWithTheirField(string from, string to, string field, string problem)
+    {
+        var e = Fails(LabValid.Replace(from, to, StringComparison.Ordinal));
+
+        Assert.Equal(field, e.Field);
+        Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+        Assert.True(e.Line > 0, "every rejection names a line");
+    }
+
     [Fact]
     public void MissingFile_IsAScenarioErrorNotACrash()
     {
