@@ -36,7 +36,7 @@ internal sealed class ConnectionPool : IDisposable
         {
             _channels[i] = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
             {
-                HttpHandler = CreateHandler(options, target.CaFile),
+                HttpHandler = new NoSilentRetryHandler(CreateHandler(options, target.CaFile)),
                 DisposeHttpClient = true,
                 MaxReceiveMessageSize = 32 * 1024 * 1024,
                 MaxSendMessageSize = 32 * 1024 * 1024,

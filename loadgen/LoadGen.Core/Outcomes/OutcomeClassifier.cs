@@ -19,7 +19,7 @@ public static partial class OutcomeClassifier
     private static partial System.Text.RegularExpressions.Regex HttpStatus();
 
     /// <summary>Bumped whenever a cause is added, renamed or re-derived.</summary>
-    public const int VocabularyVersion = 2;
+    public const int VocabularyVersion = 3;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
@@ -30,6 +30,9 @@ public static partial class OutcomeClassifier
     public const string DeadlineExceeded = "deadline-exceeded";
     public const string KeepaliveTimeout = "keepalive-timeout";
 
+    /// <summary>Refused unprocessed after its first message was written (see <see cref="Engine.StreamNotProcessedException"/>).</summary>
+    public const string NotProcessed = "not-processed";
+
     public static Classification Classify(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
@@ -38,6 +41,11 @@ public static partial class OutcomeClassifier
         var rpc = chain.OfType<RpcException>().FirstOrDefault();
         var status = rpc?.StatusCode.ToString();
         var detail = rpc?.Status.Detail ?? exception.Message;
+
+        if (chain.Any(e => e is Engine.StreamNotProcessedException))
+        {
+            return new Classification(NotProcessed, status, null, kinds, detail);
+        }
 
         var protocol = chain.OfType<HttpProtocolException>().FirstOrDefault();
         if (protocol is not null)

@@ -115,14 +115,14 @@ public class StreamFaultsLabTests
         // The budget forced a new connection at least every 20 streams.
         Assert.True(t.Connections.Opened >= t.Streams.Attempted / 20, $"connections {t.Connections.Opened} for {t.Streams.Attempted} streams");
         // Observed on NGINX 1.22 (not what STREAM-FAULTS.md's "open streams survive" suggests): most
-        // streams end as the server ended them, but a few are lost at each connection's end —
+        // streams end as the server ended them, but some are lost at each connection's end —
         // goaway:NO_ERROR (NGINX closed the spent connection before the client read the stream's
-        // trailers) and open-stalled (a stream opened as the GOAWAY came was re-sent on a new
-        // connection by SocketsHttpHandler without its first message, and NGINX's TLS port waits for it).
+        // trailers) and not-processed (a stream sent as the GOAWAY came; SocketsHttpHandler would
+        // re-send it without its first message and hang — LoadGen ends it and re-opens).
         var causes = t.Outcomes.Keys.ToHashSet();
-        causes.ExceptWith(["server-status:OK", "client-closed", "client-cancelled", "goaway:NO_ERROR", "open-stalled"]);
+        causes.ExceptWith(["server-status:OK", "client-closed", "client-cancelled", "goaway:NO_ERROR", "not-processed"]);
         Assert.True(causes.Count == 0, string.Join(", ", t.Outcomes) + "\n" + Lines([.. causes]));
-        Assert.True(t.Outcomes["server-status:OK"] >= 0.8 * t.Outcomes.Values.Sum(), string.Join(", ", t.Outcomes));
+        Assert.True(t.Outcomes["server-status:OK"] >= 0.6 * t.Outcomes.Values.Sum(), string.Join(", ", t.Outcomes));
     }
 
     [LabFact("nginx", "haproxy")]

@@ -40,6 +40,17 @@ public class OutcomeClassifierTests
     }
 
     [Fact]
+    public void RefusedAfterTheFirstWrite_IsNotProcessed_EvenWithAProtocolErrorInTheChain()
+    {
+        // SocketsHttpHandler's retry fails on LoadGen's once-only body; the refusal itself may sit deeper.
+        var refused = new HttpProtocolException(7, "The HTTP/2 server reset the stream. HTTP/2 error code 'REFUSED_STREAM' (0x7).", null);
+        var e = Rpc(StatusCode.Internal, "Error starting gRPC call. StreamNotProcessedException: ...",
+            new LoadGen.Core.Engine.StreamNotProcessedException("refused", refused));
+
+        Assert.Equal("not-processed", OutcomeClassifier.Classify(e).Cause);
+    }
+
+    [Fact]
     public void TrailersWithStatus_AreServerStatus()
     {
         Assert.Equal("server-status:ResourceExhausted", OutcomeClassifier.Classify(Rpc(StatusCode.ResourceExhausted, "quota")).Cause);
