@@ -183,7 +183,9 @@ public sealed class LoadEngine
         var lastTick = start;
         var nextCut = scenario.Interval;
 
-        (long Attempted, long Opened, long Ended, long Sent, long Received, Dictionary<string, long> Ends) last = (0, 0, 0, 0, 0, []);
+        // Counters are the topology's over all its rounds: an interval's counts are deltas from here.
+        (long Attempted, long Opened, long Ended, long Sent, long Received, Dictionary<string, long> Ends) last =
+            (metrics.Attempted, metrics.Opened, metrics.Ended, metrics.Sent, metrics.Received, metrics.Outcomes.ToDictionary(StringComparer.Ordinal));
 
         void Cut(TimeSpan elapsed)
         {

@@ -145,6 +145,10 @@ public class CliTests
             Assert.Equal(t.Messages.Sent, rounds.Sum(r => r.Messages.Sent));
             Assert.Equal(t.LatencyMs.Count, rounds.Sum(r => r.LatencyMs.Count));
             Assert.All(rounds, r => Assert.Equal(50, r.Outcomes["client-closed"]));
+            // intervals.ndjson counts are per interval: each round's add up to that round's.
+            var intervals = IntervalWriter.ReadFile(folder.Intervals).Where(i => i.Topology == t.Name).ToList();
+            Assert.All(rounds, r => Assert.Equal(r.Messages.Sent, intervals.Where(i => i.Round == r.Round).Sum(i => i.Sent)));
+            Assert.Equal(t.Streams.Opened, intervals.Sum(i => i.Opened));
         }
 
         Assert.Contains("embedded .NET proxy", err, StringComparison.Ordinal);
