@@ -125,6 +125,25 @@ public class StreamFaultsLabTests
         Assert.True(t.Outcomes["server-status:OK"] >= 0.6 * t.Outcomes.Values.Sum(), string.Join(", ", t.Outcomes));
     }
 
+    [LabFact("nginx")]
+    public async Task NginxStreamCap_BelowThePools_ExtraConnectionsOpen_RefusedStreamsAreCountedAndReopened()
+    {
+        // http2_max_concurrent_streams 10, the pool places 100 per connection: nothing may queue silently.
+        var (t, _) = await RunAsync(Real(o => o with { Http2MaxConcurrentStreams = 10 }), "direct-tls", 50, TimeSpan.FromSeconds(4),
+            m => m with { Interval = TimeSpan.FromMilliseconds(200) },
+            s => s with
+            {
+                Connections = new ConnectionOptions { Count = 1, MaxStreamsPerConnection = 100, OpenTimeout = TimeSpan.FromSeconds(3) },
+                Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(200), Jitter = 0 },
+            });
+
+        var because = $"{t.Streams} {t.Connections} {string.Join(", ", t.Outcomes)}";
+        Assert.True(t.Streams.PeakActive == 50, because);
+        Assert.True(t.Connections.Opened >= 5, because);
+        Assert.Equal(50, t.Outcomes["client-closed"]);
+        Assert.True(t.Outcomes.Keys.All(k => k is "client-closed" or "not-processed"), because);
+    }
+
     [LabFact("nginx", "haproxy")]
     public async Task BackendKilled_ThroughTheGateway_StreamsEndAndComeBackWhenItReturns()
     {
