@@ -48,4 +48,13 @@ public sealed record EspOptions
 
     /// <summary>http2_max_concurrent_streams (NGINX default 128).</summary>
     public int Http2MaxConcurrentStreams { get; init; } = 128;
+
+    /// <summary>
+    /// ESP's API-key check: when set, a request without this exact <c>x-api-key</c> header gets 401
+    /// (the gRPC client sees <c>Unauthenticated</c>). A lab credential made for the lab, never a user's secret.
+    /// </summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>ESP's JWT check, simplified: when set, <c>authorization</c> must be exactly "Bearer {token}", else 401.</summary>
+    public string? BearerToken { get; init; }
 }

@@ -223,6 +223,16 @@ public sealed class EspStandIn : IAsyncDisposable
 
             sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
             sb.AppendLine("    location / {");
+            if (o.ApiKey is { } key)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"      if ($http_x_api_key != \"{Quote(key)}\") {{ return 401; }}");
+            }
+
+            if (o.BearerToken is { } token)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"      if ($http_authorization != \"Bearer {Quote(token)}\") {{ return 401; }}");
+            }
+
             sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_pass grpc://{backend};");
             sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_read_timeout {S(o.GrpcReadTimeout)};");
             sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_send_timeout {S(o.GrpcSendTimeout)};");
@@ -245,6 +255,12 @@ public sealed class EspStandIn : IAsyncDisposable
         sb.AppendLine("}");
         return sb.ToString();
     }
+
+    /// <summary>A credential inside an NGINX double-quoted string; only URL-safe characters are accepted.</summary>
+    private static string Quote(string value) =>
+        value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~')
+            ? value
+            : throw new ArgumentException("a lab credential must be URL-safe (letters, digits, - _ . ~)", nameof(value));
 
     private async Task SignalAsync(string signal)
     {

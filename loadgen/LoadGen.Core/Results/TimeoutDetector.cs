@@ -85,8 +85,10 @@ public static class TimeoutDetector
             return false;
         }
 
+        // Ages that differ by less than a second can be one timer seen through jittery header
+        // latency (streams opened together): only a clearly spread population is a mass event.
         var ageSpread = Spread(ends.Select(e => e.LifetimeS));
-        return ageSpread >= 0.2 && Spread(ends.Select(e => e.EndedAtS)) < ageSpread / 4;
+        return ageSpread >= 1.0 && Spread(ends.Select(e => e.EndedAtS)) < ageSpread / 4;
     }
 
     /// <summary>10th to 90th percentile range.</summary>

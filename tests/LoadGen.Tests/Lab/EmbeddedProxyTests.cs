@@ -78,12 +78,12 @@ public class EmbeddedProxyTests
     {
         // Idle means no DATA either way: a quiet client with a pushing server is not idle.
         var t = await QuietStreamsThroughGatewayAsync(
-            new LabOptions { GatewayStreamIdleTimeout = TimeSpan.FromSeconds(1) },
+            new LabOptions { GatewayStreamIdleTimeout = TimeSpan.FromSeconds(2) },
             m => m with
             {
                 Interval = TimeSpan.FromMilliseconds(100),
                 ClientQuietAfter = TimeSpan.FromMilliseconds(300),
-                First = new StreamDirectives { PushEvery = TimeSpan.FromMilliseconds(300) },
+                First = new StreamDirectives { PushEvery = TimeSpan.FromMilliseconds(250) },
             });
 
         Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 20 }, t.Outcomes);

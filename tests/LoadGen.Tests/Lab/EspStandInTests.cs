@@ -34,6 +34,51 @@ public class EspStandInTests
     }
 
     [LabFact("nginx")]
+    public async Task ApiKeyCheck_MissingOrWrongKey_IsUnauthenticated_RightKeyPasses()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var esp = await EspStandIn.StartAsync(new EspOptions { Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}"), ApiKey = "lab-key-7f3a" });
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(esp.Http2Address);
+        var client = new LoadGen.Protos.Lab.LabService.LabServiceClient(channel);
+
+        async Task<Grpc.Core.StatusCode> RoundTrip(string? key)
+        {
+            var headers = new Grpc.Core.Metadata();
+            if (key is not null)
+            {
+                headers.Add("x-api-key", key);
+            }
+
+            try
+            {
+                using var call = client.Chat(headers);
+                await call.RequestStream.WriteAsync(new LoadGen.Protos.Lab.ClientFrame { Seq = 1 });
+                await call.ResponseStream.MoveNext(CancellationToken.None);
+                await call.RequestStream.CompleteAsync();
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                }
+
+                return call.GetStatus().StatusCode;
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                return e.StatusCode;
+            }
+        }
+
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, await RoundTrip(null));
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, await RoundTrip("wrong"));
+        Assert.Equal(Grpc.Core.StatusCode.OK, await RoundTrip("lab-key-7f3a"));
+
+        // LoadGen without the key: every open is refused, recorded as the HTTP status the proxy sent.
+        var (summary, _) = await EngineHarness.RunAsync(EngineHarness.Scenario(esp.Http2Address, streams: 5, hold: TimeSpan.FromSeconds(1)));
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(["http-status:401"], t.Outcomes.Keys);
+        Assert.Equal(0, t.Messages.Received);
+    }
+
+    [LabFact("nginx")]
     public async Task GrpcThroughNginxH2c_HoldsStreamsAndMatchesEveryReply()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());

@@ -37,6 +37,19 @@ public class StreamFaultsLabTests
     private static Dictionary<string, long> Unplanned(TopologySummary t) =>
         t.Outcomes.Where(kv => kv.Key != "client-closed").ToDictionary();
 
+    /// <summary>Ramp over 3 s: the streams a mass event hits have ages spread over seconds, as in a soak.</summary>
+    private static Scenario SlowRamp(Scenario s, int streams) => s with
+    {
+        Profile = s.Profile with
+        {
+            Phases =
+            [
+                new ProfilePhase(PhaseKind.Ramp, streams, TimeSpan.FromSeconds(3)),
+                .. s.Profile.Phases.Skip(1),
+            ],
+        },
+    };
+
     private static LabOptions Real(Func<EspOptions, EspOptions>? esp = null) =>
         new() { Esp = LabPart.Real, Gateway = LabPart.Real, ConfigureEsp = esp };
 
@@ -79,9 +92,9 @@ public class StreamFaultsLabTests
     {
         var (t, summary) = await RunAsync(Real(o => o with { WorkerShutdownTimeout = TimeSpan.FromSeconds(2) }), "direct-tls", 30, TimeSpan.FromSeconds(7),
             m => m with { Interval = TimeSpan.FromMilliseconds(100) },
-            s => s with
+            s => SlowRamp(s, 30) with
             {
-                Faults = [new FaultStep { At = TimeSpan.FromSeconds(2), Kind = FaultKind.ReloadEsp }],
+                Faults = [new FaultStep { At = TimeSpan.FromSeconds(3.5), Kind = FaultKind.ReloadEsp }],
                 Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(200), Jitter = 0 },
             });
 
@@ -149,9 +162,9 @@ public class StreamFaultsLabTests
     {
         var (t, summary) = await RunAsync(Real(), "gateway", 30, TimeSpan.FromSeconds(7),
             m => m with { Interval = TimeSpan.FromMilliseconds(100) },
-            s => s with
+            s => SlowRamp(s, 30) with
             {
-                Faults = [new FaultStep { At = TimeSpan.FromSeconds(2), Kind = FaultKind.KillBackend, For = TimeSpan.FromSeconds(2) }],
+                Faults = [new FaultStep { At = TimeSpan.FromSeconds(3.5), Kind = FaultKind.KillBackend, For = TimeSpan.FromSeconds(2) }],
                 Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(200), Multiplier = 1.6, Jitter = 0, Max = TimeSpan.FromSeconds(1) },
             });
 
@@ -186,9 +199,9 @@ public class StreamFaultsLabTests
     {
         var (t, summary) = await RunAsync(Real(), "gateway", 30, TimeSpan.FromSeconds(6),
             m => m with { Interval = TimeSpan.FromMilliseconds(100) },
-            s => s with
+            s => SlowRamp(s, 30) with
             {
-                Faults = [new FaultStep { At = TimeSpan.FromSeconds(2), Kind = FaultKind.DrainGateway, CloseAfter = TimeSpan.FromSeconds(1) }],
+                Faults = [new FaultStep { At = TimeSpan.FromSeconds(3.5), Kind = FaultKind.DrainGateway, CloseAfter = TimeSpan.FromSeconds(1) }],
                 Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(200), Jitter = 0, Max = TimeSpan.FromSeconds(1) },
             });
 
