@@ -36,6 +36,9 @@ public sealed class LoadEngine
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan BurstWindow = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Ends this soon after a fault on cue finished are still the fault's doing.</summary>
+    private static readonly TimeSpan FaultAftermath = TimeSpan.FromSeconds(1);
+
     private readonly TimeProvider _time;
 
     public LoadEngine(TimeProvider? time = null)
@@ -303,7 +306,7 @@ public sealed class LoadEngine
 
             while (nextFault < faults.Count && elapsed >= faults[nextFault].At)
             {
-                pendingFaults.Add(FireAsync(faults[nextFault++], target, scenario.Rounds > 1 ? round : null, writers.Events, cancellationToken));
+                pendingFaults.Add(FireAsync(faults[nextFault++], run, scenario.Rounds > 1 ? round : null, writers.Events, cancellationToken));
             }
 
             if (elapsed >= nextCut)
@@ -359,8 +362,10 @@ public sealed class LoadEngine
     }
 
     /// <summary>Carries out one fault on cue and writes it to events.ndjson as it fires and as it finishes; never throws.</summary>
-    private async Task FireAsync(FaultStep step, TargetOptions target, int? round, FaultEventWriter events, CancellationToken cancellationToken)
+    private async Task FireAsync(FaultStep step, TopologyRun run, int? round, FaultEventWriter events, CancellationToken cancellationToken)
     {
+        var target = run.Target;
+        var firedAt = _time.GetTimestamp() / (double)_time.TimestampFrequency;
         FaultEvent Event(string state, string? detail) => new()
         {
             Time = _time.GetUtcNow(),
@@ -389,6 +394,10 @@ public sealed class LoadEngine
         {
             Write(Event("failed", $"{e.GetType().Name}: {e.Message}"));
         }
+        finally
+        {
+            run.AddFaultWindow(firedAt, (_time.GetTimestamp() / (double)_time.TimestampFrequency) + FaultAftermath.TotalSeconds);
+        }
     }
 
     /// <summary>One topology across its rounds: the metrics and whole-run histograms its rounds add to.</summary>
@@ -404,8 +413,18 @@ public sealed class LoadEngine
 
         public int Rounds { get; private set; }
 
+        private readonly List<(double From, double To)> _faultWindows = [];
         private TimeSpan _duration;
         private long _lostForGood;
+
+        /// <summary>A fault on cue ran from <paramref name="from"/> to <paramref name="to"/> (monotonic seconds).</summary>
+        public void AddFaultWindow(double from, double to)
+        {
+            lock (_faultWindows)
+            {
+                _faultWindows.Add((from, to));
+            }
+        }
 
         public void Add(TimeSpan duration, long lostForGood)
         {
@@ -419,6 +438,9 @@ public sealed class LoadEngine
             var m = Metrics;
             HistogramBase T(ShardedRecorder r) => Totals.TryGetValue(r, out var h) ? h : Histograms.Create();
             var samples = m.EndSamples.ToList();
+            // Streams a fault on cue ended are the fault's doing, not a timeout's: left out of detection.
+            var windows = _faultWindows.ToList();
+            var timerEnds = samples.Where(e => !windows.Any(w => e.EndedAtS >= w.From && e.EndedAtS <= w.To));
             return new TopologySummary
             {
                 Name = Target.Name,
@@ -433,7 +455,7 @@ public sealed class LoadEngine
                 SendLagMs = LatencyStats.From(T(m.SendLag)),
                 Outcomes = m.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
                 Connections = new ConnectionCounts(Connections.Planned, Connections.PerConnection, m.ConnectionsOpened),
-                DetectedTimeouts = TimeoutDetector.Detect(samples, 2 * scenario.Messages.Interval),
+                DetectedTimeouts = TimeoutDetector.Detect(timerEnds, 2 * scenario.Messages.Interval),
                 Reconnects = new ReconnectStats(m.Reconnects, LatencyStats.From(T(m.Reconnect)), _lostForGood),
                 Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
             };
