@@ -31,8 +31,24 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             Row("reconnects / p99 time / lost", t, x => x.Reconnects is { } r ? $"{N(r.Count)} / {Ms(r.TimeToReestablishMs.P99)} / {N(r.LostForGood)}" : "-"),
             Row("stream survival median", t, x => x.Survival is { MedianS: { } m } ? string.Create(CultureInfo.InvariantCulture, $"{m:0.0} s") : "not reached"),
         };
+        if (t.Any(x => x.Rounds > 1))
+        {
+            rows.Insert(0, Row("interleaved rounds", t, x => x.Rounds.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (t.Any(x => x.Components is not null))
+        {
+            // "esp: nginx/1.22.1 (real binary), TLS … → backend: …" → "nginx/1.22.1 (real binary)", one part per hop.
+            rows.Add(Row("lab parts", t, x => x.Components is { } c ? Parts(c) : "-"));
+        }
         return new SummaryTable(["", .. t.Select(x => x.Name)], rows);
     }
+
+    /// <summary>The parts of a lab components line, one per hop: "HAProxy 2.6.12 (real binary) → nginx/1.22.1 (real binary) → Kestrel (embedded)".</summary>
+    public static string Parts(string components) => string.Join(" → ", components
+        .Split('→', StringSplitOptions.TrimEntries)
+        .Select(hop => hop.Split(':', 2) is [_, var what] ? what.Trim() : hop)
+        .Select(what => what.Split(',')[0].Trim()));
 
     public static string Ms(double? ms) => ms switch
     {

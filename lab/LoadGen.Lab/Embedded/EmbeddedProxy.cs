@@ -130,7 +130,7 @@ public sealed class EmbeddedProxy : IAsyncDisposable
             knobs.Add($"cuts like {options.CutStyle}");
         }
 
-        return $"embedded .NET proxy (YARP){(knobs.Count > 0 ? " [" + string.Join(", ", knobs) + "]" : "")}";
+        return $"embedded .NET proxy (YARP){(knobs.Count > 0 ? " [" + string.Join("; ", knobs) + "]" : "")}";
     }
 
     public static async Task<EmbeddedProxy> StartAsync(EmbeddedProxyOptions options, CancellationToken cancellationToken = default)

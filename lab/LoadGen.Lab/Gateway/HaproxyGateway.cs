@@ -37,13 +37,15 @@ public sealed class HaproxyGateway : IAsyncDisposable
     /// <summary>$LOADGEN_HAPROXY, /usr/sbin/haproxy, or on PATH; null when missing.</summary>
     public static string? FindBinary() => LabBinaries.Find("LOADGEN_HAPROXY", "haproxy");
 
+    /// <summary>"HAProxy 2.6.12-1+deb12u4" from the first line of `haproxy -v`.</summary>
     public static string Version(string binary)
     {
         using var p = Process.Start(new ProcessStartInfo(binary, "-v") { RedirectStandardOutput = true, UseShellExecute = false })!;
         var first = p.StandardOutput.ReadLine() ?? "";
         p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        return first.Trim();
+        var words = first.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return words is [_, "version", var v, ..] ? $"HAProxy {v}" : first.Trim();
     }
 
     /// <param name="upstream">The ESP stand-in's h2c address.</param>

@@ -112,7 +112,9 @@ public sealed class LoadEngine
             faultEvents = events.All;
         }
 
-        var topologies = runs.Where(r => r.Rounds > 0).Select(r => r.Summarize(scenario)).ToList();
+        var topologies = runs.Where(r => r.Rounds > 0)
+            .Select(r => r.Summarize(scenario) with { Components = targets.FirstOrDefault(t => t.Name == r.Target.Name)?.Components })
+            .ToList();
 
         var endedAt = _time.GetUtcNow();
         var completion = cancellationToken.IsCancellationRequested ? "interrupted" : "completed";

@@ -56,6 +56,9 @@ public sealed record TopologySummary
 
     public double DurationS { get; init; }
 
+    /// <summary>What stood behind the address: which lab parts were real binaries and which embedded; null for your own endpoint.</summary>
+    public string? Components { get; init; }
+
     /// <summary>Rounds this topology ran (1 unless the run interleaved rounds).</summary>
     public int Rounds { get; init; } = 1;
 
