@@ -12,9 +12,17 @@ public static class LabBinaries
 
     public static bool Required => Environment.GetEnvironmentVariable(RequireVariable) is "1" or "true";
 
-    /// <summary>$<paramref name="overrideVariable"/>, then /usr/sbin, /usr/bin, then PATH; null when missing.</summary>
+    /// <summary>
+    /// $<paramref name="overrideVariable"/>, then /usr/sbin, /usr/bin, then PATH; null when missing.
+    /// The variable set to <c>none</c> hides the binary (to see what a machine without it gets).
+    /// </summary>
     public static string? Find(string overrideVariable, string name)
     {
+        if (Environment.GetEnvironmentVariable(overrideVariable) == "none")
+        {
+            return null;
+        }
+
         var candidates = new List<string?> { Environment.GetEnvironmentVariable(overrideVariable), $"/usr/sbin/{name}", $"/usr/bin/{name}" };
         candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, name)));
         return candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c));

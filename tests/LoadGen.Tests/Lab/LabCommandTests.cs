@@ -65,20 +65,65 @@ public class LabCommandTests
         Assert.Equal((answer, healthy), (r.Answer, r.Healthy));
     }
 
-    /// <summary>Starts `loadgen lab up` as its own process, as a user would.</summary>
-    private static Process StartLabUp(params string[] args)
+    /// <summary>Starts `loadgen` as its own process, as a user would.</summary>
+    private static Process StartLoadgen(IReadOnlyDictionary<string, string?>? env, params string[] args)
     {
         var dll = typeof(LoadGen.Cli.Cli).Assembly.Location;
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("lab");
-        psi.ArgumentList.Add("up");
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
         }
 
+        foreach (var (k, v) in env ?? new Dictionary<string, string?>())
+        {
+            psi.Environment[k] = v;
+        }
+
         return Process.Start(psi)!;
+    }
+
+    private static Process StartLabUp(params string[] args) => StartLoadgen(null, ["lab", "up", .. args]);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Demo_WithoutNginxAndHaproxy_FallsBackLoudly_OrFailsWhereBinariesAreRequired(bool required)
+    {
+        // A machine with only the .NET SDK: the binaries hidden.
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var env = new Dictionary<string, string?>
+        {
+            ["LOADGEN_NGINX"] = "none",
+            ["LOADGEN_HAPROXY"] = "none",
+            [LoadGen.Lab.LabBinaries.RequireVariable] = required ? "1" : null,
+        };
+        using var p = StartLoadgen(env, "demo", "--streams", "40", "--duration", "2s", "--out", outDir, "--quiet");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await p.WaitForExitAsync(cts.Token);
+        var (o, e) = (await stdout, await stderr);
+
+        if (required)
+        {
+            Assert.True(p.ExitCode == 3, $"exit {p.ExitCode}\n{o}\n{e}");
+            Assert.Contains("LOADGEN_REQUIRE_LAB_BINARIES is set, so the embedded fallback is not allowed", e, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(outDir) && Directory.GetDirectories(outDir).Length > 0, "no run folder for a run that did not start");
+            return;
+        }
+
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{o}\n{e}");
+        Assert.Contains("WARNING: ESP stand-in is the embedded .NET proxy, not NGINX", e, StringComparison.Ordinal);
+        Assert.Contains("WARNING: gateway stand-in is the embedded .NET proxy, not HAProxy", e, StringComparison.Ordinal);
+        var summary = LoadGen.Core.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
+        Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
+        Assert.All(summary.Topologies, t =>
+        {
+            Assert.Contains("FALLBACK", t.Components, StringComparison.Ordinal);
+            Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 80 }, t.Outcomes);
+        });
     }
 
     private static async Task<List<string>> ReadUntilUpAsync(Process p)
