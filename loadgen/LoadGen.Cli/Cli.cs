@@ -17,6 +17,8 @@ internal static class Cli
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(CompareCommand.Create(console));
+        root.Subcommands.Add(ReportCommand.Create(console));
+        root.Subcommands.Add(ReportCommand.CreateCompareRuns(console));
         root.Subcommands.Add(ValidateCommand.Create(console));
         root.Subcommands.Add(ProbeCommand.Create(console));
         root.Subcommands.Add(LabCommand.Create(console));

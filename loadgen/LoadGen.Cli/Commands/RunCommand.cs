@@ -74,6 +74,22 @@ internal static class RunCommand
         }
 
         PrintSummary(console, summary, folder);
+        try
+        {
+            var written = LoadGen.Reports.ReportWriter.WriteRun(folder.Path);
+            foreach (var c in written.Comparisons)
+            {
+                console.Line($"comparison: {c.Verdict}");
+            }
+
+            ReportCommand.PrintPaths(console, written);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            // The run's data is in the folder; the report can be made again with `loadgen report`.
+            console.Error($"error: the reports could not be written ({e.Message}); the run folder is complete: loadgen report {folder.Path}");
+        }
+
         if (summary.Completion == "interrupted")
         {
             return ExitCodes.Interrupted;

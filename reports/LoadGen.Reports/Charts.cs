@@ -1,0 +1,201 @@
+using System.Globalization;
+using LoadGen.Core.Results;
+using ScottPlot;
+
+namespace LoadGen.Reports;
+
+/// <summary>The report's charts as inline SVG (ScottPlot), every time axis in seconds since the run's start with fault events marked.</summary>
+public static class Charts
+{
+    public const int Width = 900;
+    public const int Height = 340;
+
+    private static readonly Color[] Palette =
+    [
+        Color.FromHex("#1f77b4"), Color.FromHex("#d62728"), Color.FromHex("#2ca02c"), Color.FromHex("#9467bd"),
+        Color.FromHex("#ff7f0e"), Color.FromHex("#8c564b"), Color.FromHex("#e377c2"), Color.FromHex("#7f7f7f"),
+    ];
+
+    public static Color ColorOf(int i) => Palette[i % Palette.Length];
+
+    private static Plot NewPlot(string title, string x, string y)
+    {
+        var plt = new Plot();
+        plt.Font.Set("DejaVu Sans");
+        plt.Title(title);
+        plt.XLabel(x);
+        plt.YLabel(y);
+        return plt;
+    }
+
+    private static string Svg(Plot plt)
+    {
+        using (plt)
+        {
+            return plt.GetSvgXml(Width, Height);
+        }
+    }
+
+    /// <summary>The HdrHistogram percentile spectrum, topologies overlaid: x is -log10(1 - p), labelled 0%, 90%, 99% …</summary>
+    public static string PercentileSpectrum(RunData run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var plt = NewPlot("Round-trip latency by percentile (CO-corrected)", "percentile", "ms");
+        var i = 0;
+        foreach (var t in run.Summary.Topologies)
+        {
+            var h = Statistics.Merge(run.Rtt(t.Name).Select(l => l.Histogram));
+            if (h.TotalCount == 0)
+            {
+                i++;
+                continue;
+            }
+
+            var xs = new List<double>();
+            var ys = new List<double>();
+            for (var q = 0.0; q <= 5.0001; q += 0.05)
+            {
+                var p = 100 * (1 - Math.Pow(10, -q));
+                xs.Add(q);
+                ys.Add(h.GetValueAtPercentile(Math.Min(p, 100)) / 1000.0);
+            }
+
+            var s = plt.Add.ScatterLine(xs.ToArray(), ys.ToArray());
+            s.LegendText = t.Name;
+            s.Color = ColorOf(i++);
+            s.LineWidth = 2;
+        }
+
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        foreach (var (q, label) in new[] { (0.0, "0%"), (1.0, "90%"), (2.0, "99%"), (3.0, "99.9%"), (4.0, "99.99%"), (5.0, "99.999%") })
+        {
+            ticks.AddMajor(q, label);
+        }
+
+        plt.Axes.Bottom.TickGenerator = ticks;
+        plt.ShowLegend(Alignment.UpperLeft);
+        return Svg(plt);
+    }
+
+    /// <summary>One value per interval per topology over time (p50 and p99 of the interval, active streams …).</summary>
+    public static string OverTime(RunData run, string title, string y, params (string Name, Func<IntervalRecord, double?> Value)[] series)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(series);
+        var plt = NewPlot(title, "seconds since start", y);
+        var start = run.Summary.StartedAt;
+        var i = 0;
+        foreach (var t in run.Summary.Topologies)
+        {
+            var mine = run.Intervals.Where(r => r.Topology == t.Name).OrderBy(r => r.End).ToList();
+            foreach (var (name, value) in series)
+            {
+                var points = mine.Select(r => (X: (r.End - start).TotalSeconds, Y: value(r))).Where(p => p.Y is not null).ToList();
+                if (points.Count == 0)
+                {
+                    continue;
+                }
+
+                var s = plt.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y!.Value).ToArray());
+                s.LegendText = series.Length > 1 ? $"{t.Name} {name}" : t.Name;
+                s.Color = ColorOf(i);
+                s.MarkerSize = 3;
+                s.LineWidth = name.Contains("p50", StringComparison.Ordinal) ? 1 : 2;
+                s.MarkerShape = name.Contains("p50", StringComparison.Ordinal) ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+            }
+
+            i++;
+        }
+
+        MarkEvents(plt, run);
+        plt.ShowLegend(Alignment.UpperRight);
+        return Svg(plt);
+    }
+
+    /// <summary>Unplanned stream ends per interval, stacked by cause, for one topology.</summary>
+    public static string EndsByCause(RunData run, string topology)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var plt = NewPlot($"Unplanned stream ends per interval, by cause — {topology}", "seconds since start", "streams");
+        var start = run.Summary.StartedAt;
+        var mine = run.Intervals.Where(r => r.Topology == topology).OrderBy(r => r.End).ToList();
+        var causes = mine.SelectMany(r => r.EndsByCause.Keys).Where(c => c is not ("client-closed" or "client-cancelled"))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var bars = new List<Bar>();
+        foreach (var r in mine)
+        {
+            double bottom = 0;
+            var width = Math.Max(0.5, (r.End - r.Start).TotalSeconds * 0.8);
+            for (var c = 0; c < causes.Count; c++)
+            {
+                var n = r.EndsByCause.GetValueOrDefault(causes[c]);
+                if (n == 0)
+                {
+                    continue;
+                }
+
+                bars.Add(new Bar { Position = (r.End - start).TotalSeconds, ValueBase = bottom, Value = bottom + n, Size = width, FillColor = ColorOf(c) });
+                bottom += n;
+            }
+        }
+
+        if (bars.Count > 0)
+        {
+            plt.Add.Bars(bars);
+        }
+
+        for (var c = 0; c < causes.Count; c++)
+        {
+            plt.Legend.ManualItems.Add(new LegendItem { LabelText = causes[c], FillColor = ColorOf(c) });
+        }
+
+        MarkEvents(plt, run, topology);
+        plt.ShowLegend(Alignment.UpperRight);
+        return Svg(plt);
+    }
+
+    /// <summary>Kaplan–Meier survival of stream lifetimes, topologies overlaid.</summary>
+    public static string Survival(RunSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var plt = NewPlot("Stream survival (unplanned ends are events)", "stream age, seconds", "share still alive");
+        var i = 0;
+        foreach (var t in summary.Topologies)
+        {
+            if (t.Survival is not { Points.Count: > 0 } s)
+            {
+                i++;
+                continue;
+            }
+
+            var xs = s.Points.Select(p => p.TimeS).Prepend(0.0).ToArray();
+            var ys = s.Points.Select(p => p.Survival).Prepend(1.0).ToArray();
+            var line = plt.Add.Scatter(xs, ys);
+            line.ConnectStyle = ConnectStyle.StepHorizontal;
+            line.MarkerSize = 0;
+            line.LineWidth = 2;
+            line.Color = ColorOf(i++);
+            line.LegendText = t.Name;
+        }
+
+        plt.Axes.SetLimitsY(0, 1.05);
+        plt.ShowLegend(Alignment.LowerLeft);
+        return Svg(plt);
+    }
+
+    private static void MarkEvents(Plot plt, RunData run, string? topology = null)
+    {
+        var start = run.Summary.StartedAt;
+        foreach (var e in run.Events.Where(e => e.State == "fired" && (topology is null || e.Topology == topology)))
+        {
+            var line = plt.Add.VerticalLine((e.Time - start).TotalSeconds);
+            line.Color = Color.FromHex("#444444");
+            line.Color = Color.FromHex("#999999");
+            line.Text = e.Action;
+            line.LabelFontSize = 10;
+            line.ExcludeFromLegend = true;
+        }
+    }
+
+    public static string Seconds(double s) => s.ToString("0.#", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,157 @@
+using System.Globalization;
+using HdrHistogram;
+using LoadGen.Core.Outcomes;
+using LoadGen.Core.Results;
+
+namespace LoadGen.Reports;
+
+/// <summary>One side of a comparison: a topology of a run.</summary>
+public sealed record Side(string Label, RunData Run, TopologySummary Topology);
+
+/// <summary>A latency figure on both sides and the candidate's delta with its interval, in words.</summary>
+public sealed record DeltaRow(string Metric, double? Baseline, double? Candidate, Estimate? Delta, string Reading);
+
+/// <summary>A stream-end cause's rate per 1,000 stream-hours on both sides and their ratio, in words.</summary>
+public sealed record RateRow(string Cause, long BaselineCount, long CandidateCount, double BaselineRate, double CandidateRate, Estimate Ratio, string Reading);
+
+/// <summary>Baseline against candidate, with the statistics that say whether a difference is real.</summary>
+public sealed record TopologyComparison(
+    Side Baseline,
+    Side Candidate,
+    IReadOnlyList<DeltaRow> Latency,
+    IReadOnlyList<RateRow> Causes,
+    double BaselineStreamHours,
+    double CandidateStreamHours,
+    IReadOnlyList<string> NewCauses,
+    IReadOnlyList<string> Worse,
+    IReadOnlyList<string> Better)
+{
+    /// <summary>The one-line answer for a release review.</summary>
+    public string Verdict => Worse.Count == 0
+        ? $"{Candidate.Label} is at least as good as {Baseline.Label}" + (Better.Count > 0 ? $" (better: {string.Join("; ", Better)})" : ": no detectable difference")
+        : $"{Candidate.Label} is worse than {Baseline.Label}: {string.Join("; ", Worse)}";
+
+    public bool CandidateWorse => Worse.Count > 0;
+
+    private static readonly (string Name, double P)[] Percentiles = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)];
+
+    /// <summary>Compares two topologies, of one run (interleaved rounds) or of two runs (compare-runs).</summary>
+    public static TopologyComparison Compare(Side baseline, Side candidate)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(candidate);
+        var worse = new List<string>();
+        var better = new List<string>();
+        var deltas = Statistics.PercentileDeltas(Strata(baseline, "rtt"), Strata(candidate, "rtt"), Percentiles.Select(p => p.P).ToList());
+        var latency = new List<DeltaRow>();
+        for (var i = 0; i < Percentiles.Length; i++)
+        {
+            var (name, _) = Percentiles[i];
+            double? Pick(TopologySummary t) => name switch { "p50" => t.LatencyMs.P50, "p90" => t.LatencyMs.P90, "p99" => t.LatencyMs.P99, _ => t.LatencyMs.P999 };
+            var d = deltas[i];
+            var reading = Read(name, d, worse, better, Pick(baseline.Topology));
+            latency.Add(new DeltaRow($"latency {name}", Pick(baseline.Topology), Pick(candidate.Topology), d, reading));
+        }
+
+        var open = Statistics.PercentileDeltas(Strata(baseline, "open"), Strata(candidate, "open"), [99])[0];
+        latency.Add(new DeltaRow("stream open p99", baseline.Topology.OpenLatencyMs.P99, candidate.Topology.OpenLatencyMs.P99, open, Read("open p99", open, worse, better, baseline.Topology.OpenLatencyMs.P99)));
+        var reconnect = Statistics.PercentileDeltas(Strata(baseline, "reconnect"), Strata(candidate, "reconnect"), [99])[0];
+        latency.Add(new DeltaRow("reconnect time p99", baseline.Topology.Reconnects?.TimeToReestablishMs.P99, candidate.Topology.Reconnects?.TimeToReestablishMs.P99, reconnect, Read("reconnect p99", reconnect, worse, better, baseline.Topology.Reconnects?.TimeToReestablishMs.P99)));
+
+        var ha = baseline.Run.StreamHours(baseline.Topology.Name);
+        var hb = candidate.Run.StreamHours(candidate.Topology.Name);
+        var causes = new List<RateRow>();
+        var unplanned = baseline.Topology.Outcomes.Keys.Concat(candidate.Topology.Outcomes.Keys)
+            .Where(c => c is not (OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (ha > 0 && hb > 0)
+        {
+            foreach (var cause in unplanned)
+            {
+                var na = baseline.Topology.Outcomes.GetValueOrDefault(cause);
+                var nb = candidate.Topology.Outcomes.GetValueOrDefault(cause);
+                var (ra, rb, ratio) = Statistics.RateRatio(na, ha, nb, hb);
+                string reading;
+                if (!ratio.Significant(1))
+                {
+                    reading = "no detectable difference";
+                }
+                else if (ratio.Value > 1)
+                {
+                    reading = string.Create(CultureInfo.InvariantCulture, $"{Times(ratio.Value)} as often [{Times(ratio.Low)}, {Times(ratio.High)}], significant");
+                    worse.Add($"{cause} {Times(ratio.Value)} as often");
+                }
+                else
+                {
+                    reading = string.Create(CultureInfo.InvariantCulture, $"{Times(ratio.Value)} as often [{Times(ratio.Low)}, {Times(ratio.High)}], significant");
+                    better.Add($"{cause} {Times(ratio.Value)} as often");
+                }
+
+                causes.Add(new RateRow(cause, na, nb, ra, rb, ratio, reading));
+            }
+        }
+
+        var newCauses = unplanned.Where(c => !baseline.Topology.Outcomes.ContainsKey(c) && candidate.Topology.Outcomes.ContainsKey(c)).ToList();
+        return new TopologyComparison(baseline, candidate, latency, causes, ha, hb, newCauses, worse, better);
+    }
+
+    private static string Times(double x) => x switch
+    {
+        >= 100 => x.ToString("0", CultureInfo.InvariantCulture) + "×",
+        >= 10 => x.ToString("0.#", CultureInfo.InvariantCulture) + "×",
+        _ => x.ToString("0.##", CultureInfo.InvariantCulture) + "×",
+    };
+
+    /// <summary>
+    /// Below this a difference is negligible however certain: 0.1 ms or 1% of the baseline value — the
+    /// histograms keep 3 significant digits and a message's timers are good to about a millisecond.
+    /// </summary>
+    public static double Negligible(double? baseline) => Math.Max(0.1, 0.01 * Math.Abs(baseline ?? 0));
+
+    private static string Read(string name, Estimate? d, List<string> worse, List<string> better, double? baseline)
+    {
+        if (d is null)
+        {
+            return "not measured on both sides";
+        }
+
+        var text = string.Create(CultureInfo.InvariantCulture, $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}]");
+        if (!d.Significant(0))
+        {
+            return $"{text}, no detectable difference";
+        }
+
+        if (Math.Abs(d.Value) < Negligible(baseline))
+        {
+            return $"{text}, negligible (below {Delta(Negligible(baseline))[1..]}): no detectable difference";
+        }
+
+        (d.Value > 0 ? worse : better).Add(text);
+        return $"{text}, significant";
+    }
+
+    public static string Delta(double ms) => ms switch
+    {
+        >= 1000 or <= -1000 => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : "")}{ms / 1000:0.00} s"),
+        >= 10 or <= -10 => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : "")}{ms:0.0} ms"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : "")}{ms:0.00} ms"),
+    };
+
+    /// <summary>A topology's interval histograms of one kind (rtt, open, reconnect), one stratum per interleaved round (or one for the whole run).</summary>
+    private static List<IReadOnlyList<HistogramBase>> Strata(Side side, string kind)
+    {
+        var intervals = side.Run.Histograms(side.Topology.Name, kind);
+        var rounds = side.Run.Summary.Rounds.Where(r => r.Topology == side.Topology.Name).ToList();
+        if (rounds.Count < 2)
+        {
+            return [intervals.Select(i => i.Histogram).ToList()];
+        }
+
+        return rounds
+            .Select(r => (IReadOnlyList<HistogramBase>)intervals
+                .Where(i => i.Start >= r.StartedAt.AddSeconds(-1) && i.Start < r.StartedAt.AddSeconds(r.DurationS + 1))
+                .Select(i => i.Histogram).ToList())
+            .Where(s => s.Count > 0)
+            .ToList();
+    }
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace LoadGen.Reports;
+
+/// <summary>report.html: one self-contained file (inline CSS and SVG, no script, no fetch), readable on a laptop.</summary>
+public static class HtmlReport
+{
+    private const string Css = """
+        body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:940px;margin:1em auto;padding:0 1em;color:#222;font-size:14px}
+        h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
+        .verdict{padding:.8em 1em;border-radius:6px;font-weight:bold;font-size:1.1em}
+        .good{background:#e3f4e3;border:1px solid #5a5}.bad{background:#fbe3e3;border:1px solid #c55}.neutral{background:#eef;border:1px solid #88a}
+        .warn{background:#fff4d6;border:1px solid #d9a;padding:.5em 1em;border-radius:6px}
+        table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
+        th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}
+        figure{margin:1em 0}figure svg{width:100%;height:auto}
+        .small{color:#666;font-size:12px}
+        """;
+
+    public static string Render(RunData run, IReadOnlyList<TopologyComparison> comparisons, string? warning = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(comparisons);
+        var s = run.Summary;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(s.Scenario)} — {E(s.RunId)}</title><style>{Css}</style></head><body>");
+        sb.Append(CultureInfo.InvariantCulture, $"<h1>{E(s.Scenario)} <span class=\"small\">{E(s.RunId)}</span></h1>");
+        var css = s.Verdict == "fail" || comparisons.Any(c => c.CandidateWorse) ? "bad" : comparisons.Count > 0 || s.Verdict == "pass" ? "good" : "neutral";
+        sb.Append(CultureInfo.InvariantCulture, $"<div class=\"verdict {css}\" id=\"verdict\">{E(MarkdownReport.Verdict(s, comparisons))}</div>");
+        if (warning is not null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\">⚠ {E(warning)}</p>");
+        }
+
+        if (run.Rebuilt)
+        {
+            sb.Append("<p class=\"warn\">⚠ This run did not finish (no summary.json): figures are rebuilt from what it flushed as it went, up to its last interval.</p>");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC · {E(s.Completion)} · latency = round trip per message from its scheduled send time (coordinated-omission corrected)</p>");
+
+        foreach (var c in comparisons)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(c.Baseline.Label)} (baseline) vs {E(c.Candidate.Label)}</h2><p>{E(c.Verdict)}.</p>");
+            sb.Append(CultureInfo.InvariantCulture, $"<table class=\"comparison\"><tr><th></th><th>{E(c.Baseline.Label)}</th><th>{E(c.Candidate.Label)}</th><th>difference (95% interval)</th></tr>");
+            foreach (var r in c.Latency)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Metric)}</td><td class=\"n\">{E(SummaryTable.Ms(r.Baseline))}</td><td class=\"n\">{E(SummaryTable.Ms(r.Candidate))}</td><td>{E(r.Reading)}</td></tr>");
+            }
+
+            foreach (var r in c.Causes)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Cause)} per 1,000 stream-hours</td><td class=\"n\">{r.BaselineRate:0.#} ({r.BaselineCount:#,0})</td><td class=\"n\">{r.CandidateRate:0.#} ({r.CandidateCount:#,0})</td><td>{E(r.Reading)}</td></tr>");
+            }
+
+            sb.Append("</table>");
+            if (c.NewCauses.Count > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<p>New causes on {E(c.Candidate.Label)}: {E(string.Join(", ", c.NewCauses))}.</p>");
+            }
+        }
+
+        sb.Append("<h2>Latency</h2>");
+        Figure(sb, "chart-spectrum", Charts.PercentileSpectrum(run));
+        Figure(sb, "chart-latency-over-time", Charts.OverTime(run, "p50 (thin, open markers) and p99 of each interval", "ms", ("p50", r => r.P50Ms), ("p99", r => r.P99Ms)));
+        sb.Append("<h2>Streams</h2>");
+        Figure(sb, "chart-active", Charts.OverTime(run, "Active streams", "streams", ("active", r => r.Active)));
+        foreach (var t in s.Topologies)
+        {
+            Figure(sb, $"chart-ends-{Id(t.Name)}", Charts.EndsByCause(run, t.Name));
+        }
+
+        Figure(sb, "chart-survival", Charts.Survival(s));
+
+        sb.Append("<h2>Detected timeouts</h2><table id=\"timeouts\"><tr><th>topology</th><th>direction</th><th>seconds</th><th>cause</th><th>streams</th></tr>");
+        var any = false;
+        foreach (var t in s.Topologies)
+        {
+            foreach (var d in t.DetectedTimeouts)
+            {
+                any = true;
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(t.Name)}</td><td>{E(d.Direction)}</td><td class=\"n\">{d.Seconds:0.0}</td><td>{E(d.Cause)}</td><td class=\"n\">{d.Count:#,0}</td></tr>");
+            }
+        }
+
+        if (!any)
+        {
+            sb.Append("<tr><td colspan=\"5\">none: no unplanned ends cluster at one value</td></tr>");
+        }
+
+        sb.Append("</table>");
+        if (s.Events.Count > 0)
+        {
+            sb.Append("<h2>Faults on cue</h2><table id=\"events\"><tr><th>time</th><th>topology</th><th>cue</th><th>fault</th><th>state</th><th>what happened</th></tr>");
+            foreach (var e in s.Events)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{e.Time:HH:mm:ss}</td><td>{E(e.Topology)}{(e.Round is { } r ? $" r{r}" : "")}</td><td class=\"n\">{e.AtS:0.#} s</td><td>{E(e.Description)}</td><td>{E(e.State)}</td><td>{E(e.Detail ?? "")}</td></tr>");
+            }
+
+            sb.Append("</table>");
+        }
+
+        sb.Append("<h2>Every topology</h2><table id=\"summary\">");
+        var table = SummaryTable.Build(s);
+        sb.Append("<tr>" + string.Concat(table.Header.Select(h => $"<th>{E(h)}</th>")) + "</tr>");
+        foreach (var row in table.Rows)
+        {
+            sb.Append("<tr>" + string.Concat(row.Select((c, i) => i == 0 ? $"<td>{E(c)}</td>" : $"<td>{E(c)}</td>")) + "</tr>");
+        }
+
+        sb.Append("</table>");
+        sb.Append("<h2>Environment</h2><table id=\"environment\">");
+        foreach (var t in s.Topologies)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(t.Name)}</td><td>{E(t.Address)}<br>{E(t.Components ?? "your endpoint (not a lab topology)")}</td></tr>");
+        }
+
+        if (s.LoadGen is { } p)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>LoadGen process</td><td>peak RSS {p.PeakRssMb:0} MB, CPU {p.CpuSeconds:0.0} s ({p.AvgCpuPercentOfOneCore:0}% of one core), {p.Processors} processors</td></tr>");
+        }
+
+        sb.Append("</table><p class=\"small\">A difference whose 95% interval includes zero (a rate ratio whose interval includes 1×) is reported as no detectable difference. " +
+            "Latency intervals: bootstrap over the run's interval histograms within each interleaved round; cause rates: Poisson rate ratios. Source: summary.json, latency.hlog, intervals.ndjson, outcomes.ndjson.</p>");
+        sb.Append("</body></html>");
+        return sb.ToString();
+    }
+
+    private static void Figure(StringBuilder sb, string id, string svg) =>
+        sb.Append(CultureInfo.InvariantCulture, $"<figure id=\"{id}\">{StripXmlDeclaration(svg)}</figure>");
+
+    private static string StripXmlDeclaration(string svg) =>
+        svg.StartsWith("<?xml", StringComparison.Ordinal) ? svg[(svg.IndexOf("?>", StringComparison.Ordinal) + 2)..] : svg;
+
+    private static string Id(string name) => new(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+}

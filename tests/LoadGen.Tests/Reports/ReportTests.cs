@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Globalization;
+using HdrHistogram;
+using LoadGen.Core.Metrics;
+using LoadGen.Core.Results;
+using LoadGen.Reports;
+
+namespace LoadGen.Tests.Reports;
+
+/// <summary>Reports from run folders: comparison statistics on known data, killed runs, thresholds.</summary>
+[Collection(Integration.SerialLoad.Name)]
+public class ReportTests
+{
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await LoadGen.Cli.Cli.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>
+    /// A run folder as the engine writes it, from synthetic latencies: 30 intervals of 2,000 round trips,
+    /// most near 2 ms, the slowest 2% near 40 ms (+ <paramref name="tailShiftMs"/>).
+    /// </summary>
+    private static string SyntheticRun(string name, int seed, double tailShiftMs)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var start = DateTimeOffset.Parse("2026-11-25T10:00:00Z", CultureInfo.InvariantCulture);
+        var folder = RunFolder.Create(dir, name, start);
+        var random = new Random(seed);
+        var total = Histograms.Create();
+        using (var stream = File.Create(folder.Latency))
+        using (var log = new HdrLogWriter(stream, start, "synthetic"))
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var h = Histograms.Create();
+                h.Tag = "svc.rtt";
+                for (var k = 0; k < 2000; k++)
+                {
+                    var ms = random.NextDouble() < 0.98
+                        ? 1.5 + random.NextDouble()
+                        : 40 + tailShiftMs + (random.NextDouble() * 10);
+                    h.RecordValue((long)(ms * 1000));
+                }
+
+                total.Add(h);
+                log.Write(h, start.AddSeconds(i * 5), start.AddSeconds((i + 1) * 5));
+            }
+        }
+
+        folder.WriteJson(RunFolder.SummaryFile, new RunSummary
+        {
+            RunId = folder.RunId,
+            Scenario = "synthetic",
+            StartedAt = start,
+            EndedAt = start.AddSeconds(150),
+            Verdict = "none",
+            Topologies =
+            [
+                new TopologySummary
+                {
+                    Name = "svc",
+                    Address = "https://svc.example:443",
+                    Streams = new StreamCounts(100, 100, 100, 100, 0),
+                    Messages = new MessageCounts(total.TotalCount, total.TotalCount),
+                    LatencyMs = LatencyStats.From(total),
+                    LatencyUncorrectedMs = LatencyStats.From(total),
+                    OpenLatencyMs = LatencyStats.From(Histograms.Create()),
+                    SendLagMs = LatencyStats.From(Histograms.Create()),
+                    Outcomes = new Dictionary<string, long> { ["client-closed"] = 100 },
+                    Connections = new ConnectionCounts(1, 100, 1),
+                },
+            ],
+        });
+        return folder.Path;
+    }
+
+    [Fact]
+    public async Task CompareRuns_TenMillisecondsMoreAtP99_IsReportedWithAnIntervalExcludingZero()
+    {
+        var baseline = SyntheticRun("before", seed: 1, tailShiftMs: 0);
+        var candidate = SyntheticRun("after", seed: 2, tailShiftMs: 10);
+        var outDir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+
+        var (code, stdout, err) = await Run("compare-runs", baseline, candidate, "--out", outDir);
+
+        Assert.True(code == 1, $"exit {code} (1: the candidate is worse)\n{stdout}\n{err}");
+        var a = RunData.Load(baseline);
+        var b = RunData.Load(candidate);
+        var c = TopologyComparison.Compare(new Side("before", a, a.Summary.Topologies[0]), new Side("after", b, b.Summary.Topologies[0]));
+        var p99 = c.Latency.Single(r => r.Metric == "latency p99");
+        Assert.InRange(p99.Delta!.Value, 8, 12);
+        Assert.True(p99.Delta.Low > 0, $"interval [{p99.Delta.Low}, {p99.Delta.High}] should exclude zero");
+        Assert.Contains("significant", p99.Reading, StringComparison.Ordinal);
+        Assert.Contains("no detectable difference", c.Latency.Single(r => r.Metric == "latency p50").Reading, StringComparison.Ordinal);
+        var md = await File.ReadAllTextAsync(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Markdown));
+        Assert.Contains("p99 +", md, StringComparison.Ordinal);
+        Assert.Contains("is worse than", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CompareRuns_SameDistribution_IsNoDetectableDifference()
+    {
+        var baseline = SyntheticRun("before", seed: 3, tailShiftMs: 0);
+        var candidate = SyntheticRun("after", seed: 4, tailShiftMs: 0);
+        var outDir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+
+        var (code, stdout, err) = await Run("compare-runs", baseline, candidate, "--out", outDir);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("is at least as good as", stdout, StringComparison.Ordinal);
+        var md = await File.ReadAllTextAsync(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Markdown));
+        foreach (var p in new[] { "p50", "p90", "p99", "p99.9" })
+        {
+            Assert.Contains($"| latency {p} |", md, StringComparison.Ordinal);
+            var row = md.Split('\n').Single(l => l.StartsWith($"| latency {p} |", StringComparison.Ordinal));
+            Assert.Contains("no detectable difference", row, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void RateRatio_ZeroVersusMany_IsSignificant_EqualRatesAreNot()
+    {
+        var (_, _, many) = Statistics.RateRatio(0, 100, 30, 100);
+        var (_, _, same) = Statistics.RateRatio(10, 100, 11, 100);
+
+        Assert.True(many.Significant(1) && many.Low > 1);
+        Assert.False(same.Significant(1));
+    }
+
+    [Fact]
+    public async Task KilledRun_ReportIsMadeFromItsFolder()
+    {
+        // A real run, killed with SIGKILL by PID after a few intervals: no summary.json is ever written.
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(scenario, """
+            name: killed
+            targets:
+              - name: backend-h2c
+                address: lab://backend-h2c
+            profile:
+              phases:
+                - ramp: 50
+                  over: 1s
+                - hold: 60s
+            messages:
+              interval: 100ms
+            interval: 1s
+            """);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { typeof(LoadGen.Cli.Cli).Assembly.Location, "run", "--scenario", scenario, "--out", outDir, "--quiet" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using (var p = Process.Start(psi)!)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            string? folder = null;
+            while (DateTime.UtcNow < deadline)
+            {
+                folder = Directory.Exists(outDir) ? Directory.GetDirectories(outDir).FirstOrDefault() : null;
+                if (folder is not null && File.Exists(Path.Combine(folder, RunFolder.IntervalsFile)) && File.ReadLines(Path.Combine(folder, RunFolder.IntervalsFile)).Count() >= 3)
+                {
+                    break;
+                }
+
+                await Task.Delay(200);
+            }
+
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+            Assert.NotNull(folder);
+        }
+
+        var dir = Assert.Single(Directory.GetDirectories(outDir));
+        Assert.False(File.Exists(Path.Combine(dir, RunFolder.SummaryFile)), "a killed run has no summary.json");
+
+        var (code, stdout, err) = await Run("report", dir);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        var md = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.Markdown));
+        Assert.Contains("did not finish", md, StringComparison.Ordinal);
+        var run = RunData.Load(dir);
+        Assert.Equal("partial", run.Summary.Completion);
+        var t = Assert.Single(run.Summary.Topologies);
+        Assert.Equal(50, t.Streams.PeakActive);
+        Assert.True(t.LatencyMs.Count > 500, $"{t.LatencyMs.Count} round trips recovered");
+        var html = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.Html));
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("p99 < 10s", 0, false)]
+    [InlineData("p50 < 1ms", 1, true)]
+    public async Task Thresholds_SetTheExitCode_AndJunitHasATestCaseEach(string threshold, int exit, bool failure)
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(scenario, $"""
+            name: thresholds
+            targets:
+              - name: backend-h2c
+                address: lab://backend-h2c
+            profile:
+              phases:
+                - ramp: 20
+                  over: 500ms
+                - hold: 2s
+            messages:
+              interval: 100ms
+              directives:
+                delay: 5ms
+            interval: 1s
+            thresholds:
+              - {threshold}
+            """);
+
+        var (code, stdout, err) = await Run("run", "--scenario", scenario, "--out", outDir, "--quiet");
+
+        Assert.True(code == exit, $"exit {code}\n{stdout}\n{err}");
+        var dir = Assert.Single(Directory.GetDirectories(outDir));
+        var junit = System.Xml.Linq.XDocument.Load(Path.Combine(dir, ReportWriter.Junit));
+        var testcase = Assert.Single(junit.Descendants("testcase"));
+        Assert.Equal(threshold, testcase.Attribute("name")!.Value);
+        Assert.Equal(failure, testcase.Element("failure") is not null);
+        Assert.Contains($"report:  {Path.Combine(dir, ReportWriter.Html)}", stdout, StringComparison.Ordinal);
+    }
+}
