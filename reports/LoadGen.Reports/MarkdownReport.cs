@@ -91,7 +91,7 @@ public static class MarkdownReport
             sb.AppendLine();
             foreach (var t in s.Thresholds)
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"- {(t.Passed ? "PASS" : "**FAIL**")} `{t.Expression}` on {t.Topology}: {SummaryTable.Ms(t.ActualMs)}");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {(t.Passed ? "PASS" : "**FAIL**")} `{t.Expression}` on {t.Topology}: {t.ActualText}");
             }
         }
 

@@ -128,7 +128,7 @@ internal static class RunCommand
         ansi.Write(t);
         foreach (var th in summary.Thresholds)
         {
-            console.Line($"threshold {(th.Passed ? "PASS" : "FAIL")}: {th.Expression} [{th.Topology}] actual {SummaryTable.Ms(th.ActualMs)}");
+            console.Line($"threshold {(th.Passed ? "PASS" : "FAIL")}: {th.Expression} [{th.Topology}] actual {th.ActualText}");
         }
 
         if (summary.LoadGen is { } p)

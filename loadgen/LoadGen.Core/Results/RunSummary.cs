@@ -8,7 +8,7 @@ namespace LoadGen.Core.Results;
 /// <summary>summary.json: the run's aggregates and verdict. The schema is documented in docs/summary-schema.md.</summary>
 public sealed record RunSummary
 {
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
 
@@ -58,6 +58,9 @@ public sealed record TopologySummary
 
     /// <summary>What stood behind the address: which lab parts were real binaries and which embedded; null for your own endpoint.</summary>
     public string? Components { get; init; }
+
+    /// <summary>Stream-hours lived: the sum of every opened stream's lifetime (the exposure for cause rates).</summary>
+    public double StreamHours { get; init; }
 
     /// <summary>Rounds this topology ran (1 unless the run interleaved rounds).</summary>
     public int Rounds { get; init; } = 1;
@@ -136,7 +139,18 @@ public sealed record LatencyStats(long Count, double? P50, double? P90, double? 
         h.TotalCount == 0 ? null : Math.Round(h.GetMean() / 1000.0, 3));
 }
 
-public sealed record ThresholdResult(string Expression, string Topology, double? ActualMs, double LimitMs, bool Passed);
+/// <param name="Actual">What was measured, in <paramref name="Unit"/>; null when nothing was (which fails).</param>
+/// <param name="Unit">"ms", "per 1000 stream-hours", "share" or "new causes".</param>
+public sealed record ThresholdResult(string Expression, string Topology, double? Actual, double Limit, string Unit, bool Passed)
+{
+    /// <summary>The measured value for people: "12.3 ms", "0.9 per 1000 stream-hours", "0.9991".</summary>
+    public string ActualText => Actual is not { } a ? "nothing measured" : Unit switch
+    {
+        "ms" => $"{a.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} ms",
+        "share" => a.ToString("0.#####", System.Globalization.CultureInfo.InvariantCulture),
+        _ => $"{a.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} {Unit}",
+    };
+}
 
 /// <summary>LoadGen's own footprint, so a report can show the tool was not the bottleneck.</summary>
 public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double AvgCpuPercentOfOneCore, int Processors);

@@ -9,6 +9,9 @@ public sealed record SurvivalSummary(
     double? At24h,
     IReadOnlyList<SurvivalPoint> Points)
 {
+    /// <summary>The longest lifetime seen (event or censored): S(t) is known up to here.</summary>
+    public double LongestS { get; init; }
+
     private const int MaxPoints = 200;
 
     /// <param name="lifetimes">Seconds each stream lived, and whether it ended unplanned (an event).</param>
@@ -49,7 +52,10 @@ public sealed record SurvivalSummary(
             curve.FirstOrDefault(p => p.Survival <= 0.5)?.TimeS,
             longest >= 3600 ? At(curve, 3600) : null,
             longest >= 86400 ? At(curve, 86400) : null,
-            Thin(curve));
+            Thin(curve))
+        {
+            LongestS = Math.Round(longest, 3),
+        };
     }
 
     /// <summary>S(t): the survival of the last step at or before t.</summary>

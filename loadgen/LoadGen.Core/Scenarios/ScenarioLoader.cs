@@ -497,31 +497,87 @@ public static partial class ScenarioLoader
         {
             var text = root.Scalar(item, path);
             list.Add(ParseThreshold(text) ?? throw root.Error(item, path,
-                $"'{text}' is not a threshold this version understands: write 'p50|p90|p99|p999|max [uncorrected] < DURATION', e.g. 'p99 < 50ms'"));
+                $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p99|p999|max, optionally 'uncorrected'), " +
+                "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline'"));
+            var t = list[^1];
+            var names = ReadTargetNames(root);
+            if (t.Versus is { } vs && vs != "baseline" && !names.Contains(vs))
+            {
+                throw root.Error(item, path, $"'{vs}' is not a target of this scenario (targets: {string.Join(", ", names)}; or write 'baseline' for the first)");
+            }
         }
 
         return list;
     }
 
-    /// <summary>Parses "p99 &lt; 50ms" or "p999 uncorrected &lt; 200ms"; null when it does not fit.</summary>
+    private static List<string> ReadTargetNames(YamlFields root) =>
+        root.Sequence("targets").Select(x => (x.Node as YamlDotNet.RepresentationModel.YamlMappingNode)?.Children
+            .FirstOrDefault(kv => (kv.Key as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value == "name").Value)
+            .OfType<YamlDotNet.RepresentationModel.YamlScalarNode>().Select(n => n.Value ?? "").ToList();
+
+    /// <summary>Parses a threshold (see <see cref="ThresholdKind"/>); null when it does not fit.</summary>
     public static Threshold? ParseThreshold(string text)
     {
-        var m = ThresholdPattern().Match(text.Trim());
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        if (DeltaPattern().Match(trimmed) is { Success: true } d && Durations.TryParse(d.Groups["limit"].Value, out var dl))
+        {
+            var ms = d.Groups["sign"].Value == "-" ? -dl.TotalMilliseconds : dl.TotalMilliseconds;
+            return new Threshold(trimmed, Metric(d.Groups["metric"].Value), d.Groups["unc"].Success, ms) { Kind = ThresholdKind.Delta, Versus = d.Groups["vs"].Value, Source = text };
+        }
+
+        if (RatePattern().Match(trimmed) is { Success: true } r)
+        {
+            return new Threshold(trimmed, ThresholdMetric.Max, false, double.Parse(r.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture))
+            {
+                Kind = ThresholdKind.Rate,
+                Cause = r.Groups["cause"].Value.Trim(),
+                Source = text,
+            };
+        }
+
+        if (SurvivalPattern().Match(trimmed) is { Success: true } sv && Durations.TryParse(sv.Groups["age"].Value, out var age))
+        {
+            var share = double.Parse(sv.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return share is > 0 and <= 1
+                ? new Threshold(trimmed, ThresholdMetric.Max, false, share) { Kind = ThresholdKind.Survival, SurvivalAge = age, Source = text }
+                : null;
+        }
+
+        if (NoNewCausePattern().Match(trimmed) is { Success: true } n)
+        {
+            return new Threshold(trimmed, ThresholdMetric.Max, false, 0) { Kind = ThresholdKind.NoNewCause, Versus = n.Groups["vs"].Value, Source = text };
+        }
+
+        var m = ThresholdPattern().Match(trimmed);
         if (!m.Success || !Durations.TryParse(m.Groups["limit"].Value, out var limit))
         {
             return null;
         }
 
-        var metric = m.Groups["metric"].Value switch
-        {
-            "p50" => ThresholdMetric.P50,
-            "p90" => ThresholdMetric.P90,
-            "p99" => ThresholdMetric.P99,
-            "p999" => ThresholdMetric.P999,
-            _ => ThresholdMetric.Max,
-        };
-        return new Threshold(text.Trim(), metric, m.Groups["unc"].Success, limit.TotalMilliseconds) { Source = text };
+        return new Threshold(trimmed, Metric(m.Groups["metric"].Value), m.Groups["unc"].Success, limit.TotalMilliseconds) { Source = text };
     }
+
+    private static ThresholdMetric Metric(string name) => name switch
+    {
+        "p50" => ThresholdMetric.P50,
+        "p90" => ThresholdMetric.P90,
+        "p99" => ThresholdMetric.P99,
+        "p999" => ThresholdMetric.P999,
+        _ => ThresholdMetric.Max,
+    };
+
+    [GeneratedRegex(@"^delta\s+(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<sign>[+-]?)(?<limit>\S+)\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex DeltaPattern();
+
+    [GeneratedRegex(@"^rate\((?<cause>[^)]+)\)\s*<\s*(?<n>\d+(\.\d+)?)\s+per\s+1000\s+stream-hours$", RegexOptions.CultureInvariant)]
+    private static partial Regex RatePattern();
+
+    [GeneratedRegex(@"^survival\((?<age>[^)]+)\)\s*>\s*(?<p>\d*\.?\d+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex SurvivalPattern();
+
+    [GeneratedRegex(@"^no\s+new\s+cause\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex NoNewCausePattern();
 
     [GeneratedRegex(@"^(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
     private static partial Regex ThresholdPattern();

@@ -61,7 +61,7 @@ public class ScenarioLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(2), s.Interval);
         Assert.Equal(2, s.Thresholds.Count);
         Assert.True(s.Thresholds[1].Uncorrected);
-        Assert.Equal(1500, s.Thresholds[1].LimitMs);
+        Assert.Equal(1500, s.Thresholds[1].Limit);
     }
 
     [Fact]

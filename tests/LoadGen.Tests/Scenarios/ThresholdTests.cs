@@ -1,0 +1,120 @@
+using LoadGen.Core.Engine;
+using LoadGen.Core.Metrics;
+using LoadGen.Core.Results;
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Tests.Scenarios;
+
+/// <summary>The threshold language: parsing, and evaluation against topology summaries.</summary>
+public class ThresholdTests
+{
+    private static TopologySummary Topology(string name, double p99, Dictionary<string, long> outcomes, double streamHours, SurvivalSummary? survival = null)
+    {
+        var h = Histograms.Create();
+        h.RecordValue((long)(p99 * 1000));
+        var l = LatencyStats.From(h);
+        return new TopologySummary
+        {
+            Name = name,
+            Address = "x",
+            Streams = new StreamCounts(1, 1, 1, 1, 0),
+            Messages = new MessageCounts(1, 1),
+            LatencyMs = l,
+            LatencyUncorrectedMs = l,
+            OpenLatencyMs = l,
+            SendLagMs = l,
+            Outcomes = outcomes,
+            Connections = new ConnectionCounts(1, 1, 1),
+            StreamHours = streamHours,
+            Survival = survival,
+        };
+    }
+
+    private static Threshold Parse(string text) => ScenarioLoader.ParseThreshold(text) ?? throw new InvalidOperationException(text);
+
+    [Theory]
+    [InlineData("delta p99 < +5ms vs direct-tls", ThresholdKind.Delta, 5)]
+    [InlineData("delta p50 < -1ms vs baseline", ThresholdKind.Delta, -1)]
+    [InlineData("rate(rst:*) < 1 per 1000 stream-hours", ThresholdKind.Rate, 1)]
+    [InlineData("survival(1h) > 0.999", ThresholdKind.Survival, 0.999)]
+    [InlineData("no new cause vs baseline", ThresholdKind.NoNewCause, 0)]
+    [InlineData("p99 uncorrected < 20ms", ThresholdKind.Latency, 20)]
+    public void Parse_EveryForm(string text, ThresholdKind kind, double limit)
+    {
+        var t = Parse(text);
+
+        Assert.Equal((kind, limit), (t.Kind, t.Limit));
+    }
+
+    [Theory]
+    [InlineData("survival(1h) > 1.5")]
+    [InlineData("rate(rst:*) < 1 per hour")]
+    [InlineData("delta p99 < 5ms")]
+    public void Parse_RejectsWhatDoesNotFit(string text) => Assert.Null(ScenarioLoader.ParseThreshold(text));
+
+    [Fact]
+    public void Loader_DeltaAgainstAnUnknownTarget_NamesTheLine()
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load("""
+            targets:
+              - name: old
+                address: http://127.0.0.1:1
+              - name: new
+                address: http://127.0.0.1:2
+            profile:
+              phases:
+                - ramp: 1
+                  over: 1s
+                - hold: 1s
+            thresholds:
+              - delta p99 < +5ms vs olt
+            """, "t.yaml"));
+
+        Assert.Equal(("thresholds[0]", 12), (e.Field, e.Line));
+        Assert.Contains("'olt' is not a target", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_EachKind_PassesAndFailsOnTheNumbers()
+    {
+        var curve = SurvivalSummary.Compute(Enumerable.Range(0, 1000).Select(i => (LifetimeS: 7200.0, Event: i == 0)));
+        var baseline = Topology("old", 40, new() { ["client-closed"] = 100, ["rst:CANCEL"] = 1 }, streamHours: 2000, curve);
+        var candidate = Topology("new", 48, new() { ["client-closed"] = 100, ["rst:NO_ERROR"] = 5, ["goaway:NO_ERROR"] = 1 }, streamHours: 2000, curve);
+        Threshold[] thresholds =
+        [
+            Parse("delta p99 < +5ms vs old"),
+            Parse("rate(rst:*) < 1 per 1000 stream-hours"),
+            Parse("survival(1h) > 0.99"),
+            Parse("no new cause vs baseline"),
+        ];
+
+        var r = LoadEngine.EvaluateThresholds(thresholds, [baseline, candidate]).ToDictionary(x => (x.Expression, x.Topology));
+
+        // The delta is judged on the candidate only: +8 ms > +5 ms.
+        Assert.False(r.ContainsKey(("delta p99 < +5ms vs old", "old")));
+        Assert.InRange(r[("delta p99 < +5ms vs old", "new")].Actual!.Value, 7.9, 8.1);
+        Assert.False(r[("delta p99 < +5ms vs old", "new")].Passed);
+        // rst:* per 1000 stream-hours: 1/2000 → 0.5 passes; 5/2000 → 2.5 fails.
+        Assert.True(r[("rate(rst:*) < 1 per 1000 stream-hours", "old")].Passed);
+        Assert.False(r[("rate(rst:*) < 1 per 1000 stream-hours", "new")].Passed);
+        Assert.Equal(2.5, r[("rate(rst:*) < 1 per 1000 stream-hours", "new")].Actual);
+        // One event in 1,000 streams that all lived 2 h: S(1h) = 0.999.
+        Assert.True(r[("survival(1h) > 0.99", "new")].Passed);
+        // rst:NO_ERROR and goaway:NO_ERROR never happened on the baseline.
+        Assert.Equal(2, r[("no new cause vs baseline", "new")].Actual);
+        Assert.False(r[("no new cause vs baseline", "new")].Passed);
+    }
+
+    [Fact]
+    public void Evaluate_SurvivalBeyondTheLongestStream_IsNoEvidence_AndFails()
+    {
+        var shortLived = SurvivalSummary.Compute(Enumerable.Range(0, 10).Select(_ => (LifetimeS: 60.0, Event: false)));
+        var t = Topology("svc", 10, new() { ["client-closed"] = 10 }, 0.2, shortLived);
+
+        var r = Assert.Single(LoadEngine.EvaluateThresholds([Parse("survival(1h) > 0.999")], [t]));
+
+        Assert.Null(r.Actual);
+        Assert.False(r.Passed);
+        Assert.Equal("nothing measured", r.ActualText);
+    }
+}
