@@ -143,6 +143,14 @@ public static class Charts
         {
             plt.Add.Bars(bars);
         }
+        else
+        {
+            var end = Math.Max(1, (run.Summary.EndedAt - start).TotalSeconds);
+            plt.Axes.SetLimits(0, end, 0, 1);
+            var note = plt.Add.Text("no unplanned stream ends", end / 2, 0.5);
+            note.LabelFontSize = 16;
+            note.LabelAlignment = Alignment.MiddleCenter;
+        }
 
         for (var c = 0; c < causes.Count; c++)
         {
@@ -168,8 +176,9 @@ public static class Charts
                 continue;
             }
 
-            var xs = s.Points.Select(p => p.TimeS).Prepend(0.0).ToArray();
-            var ys = s.Points.Select(p => p.Survival).Prepend(1.0).ToArray();
+            // The curve is known up to the longest lifetime: carry its last step there.
+            var xs = s.Points.Select(p => p.TimeS).Prepend(0.0).Append(Math.Max(s.LongestS, s.Points[^1].TimeS)).ToArray();
+            var ys = s.Points.Select(p => p.Survival).Prepend(1.0).Append(s.Points[^1].Survival).ToArray();
             var line = plt.Add.Scatter(xs, ys);
             line.ConnectStyle = ConnectStyle.StepHorizontal;
             line.MarkerSize = 0;

@@ -115,6 +115,11 @@ public sealed record TopologyComparison(
             return "not measured on both sides";
         }
 
+        if (double.IsInfinity(d.Low) || double.IsInfinity(d.High))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{name} {Delta(d.Value)}, too few intervals to tell (fewer than {Statistics.MinUnits} per side): no detectable difference");
+        }
+
         var text = string.Create(CultureInfo.InvariantCulture, $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}]");
         if (!d.Significant(0))
         {

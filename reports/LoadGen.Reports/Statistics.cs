@@ -15,6 +15,9 @@ public static class Statistics
 {
     public const int BootstrapRounds = 400;
 
+    /// <summary>Fewer interval histograms than this on a side, and the bootstrap cannot see the spread: no interval is claimed.</summary>
+    public const int MinUnits = 6;
+
     /// <summary>
     /// Candidate minus baseline at each of <paramref name="percentiles"/> (ms), with 95% bootstrap
     /// intervals. The unit resampled is the interval histogram (one per topology per reporting
@@ -38,6 +41,14 @@ public static class Statistics
         }
 
         var points = percentiles.Select(p => Pct(b, p) - Pct(a, p)).ToArray();
+        // Strata of one unit cannot vary: pool them. Too few units in all: an interval spanning everything.
+        baselineStrata = baselineStrata.Any(x => x.Count < 2) ? [baselineStrata.SelectMany(x => x).ToList()] : baselineStrata;
+        candidateStrata = candidateStrata.Any(x => x.Count < 2) ? [candidateStrata.SelectMany(x => x).ToList()] : candidateStrata;
+        if (baselineStrata.Sum(x => x.Count) < MinUnits || candidateStrata.Sum(x => x.Count) < MinUnits)
+        {
+            return points.Select(p => (Estimate?)new Estimate(p, double.NegativeInfinity, double.PositiveInfinity)).ToArray();
+        }
+
         var random = new Random(seed);
         var deltas = percentiles.Select(_ => new double[BootstrapRounds]).ToArray();
         for (var i = 0; i < BootstrapRounds; i++)

@@ -1,0 +1,71 @@
+using LoadGen.Reports;
+using Microsoft.Playwright;
+
+namespace LoadGen.Tests.Reports;
+
+/// <summary>report.html as a reviewer's browser shows it: headless Chromium, no network.</summary>
+[Collection(Integration.SerialLoad.Name)]
+public class ReportBrowserTests
+{
+    [BrowserFact]
+    public async Task ReportHtml_FromARealRun_ShowsTheVerdictAndEveryChart_WithoutErrorsOrSidewaysScrolling()
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await LoadGen.Cli.Cli.RunAsync(
+            ["compare", "--topologies", "direct-tls,gateway", "--lab", "embedded", "--streams", "30", "--duration", "4s", "--rounds", "2", "--out", outDir, "--quiet"],
+            stdout, stderr);
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        var html = Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Html);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFactAttribute.Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        // A laptop screen.
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 768 } });
+        var errors = new List<string>();
+        var requests = new List<string>();
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error")
+            {
+                errors.Add(m.Text);
+            }
+        };
+        page.PageError += (_, e) => errors.Add(e);
+        page.Request += (_, r) => requests.Add(r.Url);
+
+        await page.GotoAsync(new Uri(html).AbsoluteUri);
+
+        var verdict = await page.Locator("#verdict").InnerTextAsync();
+        Assert.Contains("gateway", verdict, StringComparison.Ordinal);
+        Assert.Contains("direct-tls", verdict, StringComparison.Ordinal);
+        foreach (var chart in new[] { "chart-spectrum", "chart-latency-over-time", "chart-active", "chart-ends-direct-tls", "chart-ends-gateway", "chart-survival" })
+        {
+            var svg = page.Locator($"#{chart} svg");
+            Assert.Equal(1, await svg.CountAsync());
+            var box = await svg.BoundingBoxAsync();
+            Assert.True(box is { Width: > 400, Height: > 100 }, $"{chart}: {box?.Width}x{box?.Height}");
+            // Real charts: drawn paths and text (axis labels), not an empty frame.
+            Assert.True(await page.Locator($"#{chart} svg text").CountAsync() > 3, $"{chart} has no text");
+        }
+
+        Assert.Contains("direct-tls", await page.Locator("table.comparison").InnerTextAsync(), StringComparison.Ordinal);
+        var sideways = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth");
+        Assert.False(sideways, "the page scrolls sideways on a 1366 px screen");
+        Assert.Empty(errors);
+        // Self-contained: the page itself and nothing else.
+        Assert.Equal([new Uri(html).AbsoluteUri], requests);
+
+        var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        var shot = Path.Combine(artifacts, "report.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
+        Assert.True(new FileInfo(shot).Length > 10_000, "screenshot written");
+    }
+}
