@@ -42,7 +42,7 @@ public sealed record TopologyComparison(
         ArgumentNullException.ThrowIfNull(candidate);
         var worse = new List<string>();
         var better = new List<string>();
-        var deltas = Statistics.PercentileDeltas(Strata(baseline, "rtt"), Strata(candidate, "rtt"), Percentiles.Select(p => p.P).ToList());
+        var deltas = Deltas(baseline, candidate, "rtt", Percentiles.Select(p => p.P).ToList());
         var latency = new List<DeltaRow>();
         for (var i = 0; i < Percentiles.Length; i++)
         {
@@ -53,9 +53,9 @@ public sealed record TopologyComparison(
             latency.Add(new DeltaRow($"latency {name}", Pick(baseline.Topology), Pick(candidate.Topology), d, reading));
         }
 
-        var open = Statistics.PercentileDeltas(Strata(baseline, "open"), Strata(candidate, "open"), [99])[0];
+        var open = Deltas(baseline, candidate, "open", [99])[0];
         latency.Add(new DeltaRow("stream open p99", baseline.Topology.OpenLatencyMs.P99, candidate.Topology.OpenLatencyMs.P99, open, Read("open p99", open, worse, better, baseline.Topology.OpenLatencyMs.P99)));
-        var reconnect = Statistics.PercentileDeltas(Strata(baseline, "reconnect"), Strata(candidate, "reconnect"), [99])[0];
+        var reconnect = Deltas(baseline, candidate, "reconnect", [99])[0];
         latency.Add(new DeltaRow("reconnect time p99", baseline.Topology.Reconnects?.TimeToReestablishMs.P99, candidate.Topology.Reconnects?.TimeToReestablishMs.P99, reconnect, Read("reconnect p99", reconnect, worse, better, baseline.Topology.Reconnects?.TimeToReestablishMs.P99)));
 
         var ha = baseline.Run.StreamHours(baseline.Topology.Name);
@@ -142,21 +142,40 @@ public sealed record TopologyComparison(
         _ => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : "")}{ms:0.00} ms"),
     };
 
-    /// <summary>A topology's interval histograms of one kind (rtt, open, reconnect), one stratum per interleaved round (or one for the whole run).</summary>
-    private static List<IReadOnlyList<HistogramBase>> Strata(Side side, string kind)
+    /// <summary>
+    /// Two topologies of one run with at least <see cref="Statistics.MinRounds"/> interleaved rounds: a
+    /// bootstrap over rounds (paired). Otherwise (two runs, or too few rounds): over interval histograms.
+    /// </summary>
+    private static Estimate?[] Deltas(Side baseline, Side candidate, string kind, IReadOnlyList<double> percentiles)
     {
-        var intervals = side.Run.Histograms(side.Topology.Name, kind);
-        var rounds = side.Run.Summary.Rounds.Where(r => r.Topology == side.Topology.Name).ToList();
-        if (rounds.Count < 2)
+        if (ReferenceEquals(baseline.Run, candidate.Run))
         {
-            return [intervals.Select(i => i.Histogram).ToList()];
+            var ra = Rounds(baseline, kind);
+            var rb = Rounds(candidate, kind);
+            if (ra.Count >= Statistics.MinRounds && ra.Count == rb.Count)
+            {
+                return Statistics.RoundDeltas(ra.Zip(rb, (x, y) => (x, y)).ToList(), percentiles);
+            }
         }
 
-        return rounds
+        return Statistics.PercentileDeltas(Strata(baseline, kind), Strata(candidate, kind), percentiles);
+    }
+
+    /// <summary>A topology's interval histograms per interleaved round, in round order (empty without rounds).</summary>
+    private static List<IReadOnlyList<HistogramBase>> Rounds(Side side, string kind)
+    {
+        var intervals = side.Run.Histograms(side.Topology.Name, kind);
+        return side.Run.Summary.Rounds.Where(r => r.Topology == side.Topology.Name).OrderBy(r => r.Round)
             .Select(r => (IReadOnlyList<HistogramBase>)intervals
                 .Where(i => i.Start >= r.StartedAt.AddSeconds(-1) && i.Start < r.StartedAt.AddSeconds(r.DurationS + 1))
                 .Select(i => i.Histogram).ToList())
-            .Where(s => s.Count > 0)
             .ToList();
+    }
+
+    /// <summary>A topology's interval histograms of one kind (rtt, open, reconnect), one stratum per interleaved round (or one for the whole run).</summary>
+    private static List<IReadOnlyList<HistogramBase>> Strata(Side side, string kind)
+    {
+        var rounds = Rounds(side, kind).Where(s => s.Count > 0).ToList();
+        return rounds.Count >= 2 ? rounds : [side.Run.Histograms(side.Topology.Name, kind).Select(i => i.Histogram).ToList()];
     }
 }

@@ -123,7 +123,7 @@ public static class HtmlReport
         }
 
         sb.Append("</table><p class=\"small\">A difference whose 95% interval includes zero (a rate ratio whose interval includes 1×) is reported as no detectable difference. " +
-            "Latency intervals: bootstrap over the run's interval histograms within each interleaved round; cause rates: Poisson rate ratios. Source: summary.json, latency.hlog, intervals.ndjson, outcomes.ndjson.</p>");
+            "Latency differences: mean of paired per-round differences with a bootstrap over rounds when there are at least 3 interleaved rounds, else a bootstrap over interval histograms; cause rates: Poisson rate ratios. Source: summary.json, latency.hlog, intervals.ndjson, outcomes.ndjson.</p>");
         sb.Append("</body></html>");
         return sb.ToString();
     }

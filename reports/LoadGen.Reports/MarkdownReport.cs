@@ -97,7 +97,7 @@ public static class MarkdownReport
 
         sb.AppendLine();
         sb.AppendLine("How to read this: a difference whose 95% interval includes zero (or a rate ratio whose interval includes 1×) is reported as *no detectable difference*, never as a win or a loss. " +
-            "Latency intervals come from a bootstrap over the run's interval histograms (within each interleaved round); cause rates are Poisson rate ratios. Details: `report.html`, `summary.json`.");
+            "With at least 3 interleaved rounds a latency difference is the mean of the rounds' paired differences, its interval a bootstrap over rounds; otherwise a bootstrap over the interval histograms; cause rates are Poisson rate ratios. Details: `report.html`, `summary.json`.");
         return sb.ToString();
     }
 

@@ -47,7 +47,10 @@ public sealed class RunData
         Latency.Where(l => l.Tag == $"{topology}.{kind}").OrderBy(l => l.Start).ToList();
 
     /// <summary>Stream-hours lived on a topology: every stream's age at its end (all streams end by the run's end).</summary>
-    public double StreamHours(string topology) => Outcomes.Where(o => o.Topology == topology).Sum(o => o.AgeS) / 3600.0;
+    public double StreamHours(string topology) =>
+        Summary.Topologies.FirstOrDefault(t => t.Name == topology) is { StreamHours: > 0 } t
+            ? t.StreamHours
+            : Outcomes.Where(o => o.Topology == topology).Sum(o => o.AgeS) / 3600.0;
 
     /// <exception cref="FileNotFoundException">The folder has none of a run's files.</exception>
     public static RunData Load(string path)

@@ -39,7 +39,7 @@ public class EngineEndToEndTests
         Assert.True(File.Exists(folder.RunJson));
         var fromDisk = folder.ReadSummary();
         Assert.Equal(summary.RunId, fromDisk.RunId);
-        Assert.Equal(1, fromDisk.SchemaVersion);
+        Assert.Equal(2, fromDisk.SchemaVersion);
         Assert.Equal(t.LatencyMs, fromDisk.Topologies[0].LatencyMs);
 
         var lines = File.ReadAllLines(folder.OutcomesPath);

@@ -23,7 +23,7 @@ public class ReportTests
     /// A run folder as the engine writes it, from synthetic latencies: 30 intervals of 2,000 round trips,
     /// most near 2 ms, the slowest 2% near 40 ms (+ <paramref name="tailShiftMs"/>).
     /// </summary>
-    private static string SyntheticRun(string name, int seed, double tailShiftMs)
+    private static string SyntheticRun(string name, int seed, double tailShiftMs, string scenario = "synthetic")
     {
         var dir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
         var start = DateTimeOffset.Parse("2026-11-25T10:00:00Z", CultureInfo.InvariantCulture);
@@ -53,7 +53,7 @@ public class ReportTests
         folder.WriteJson(RunFolder.SummaryFile, new RunSummary
         {
             RunId = folder.RunId,
-            Scenario = "synthetic",
+            Scenario = scenario,
             StartedAt = start,
             EndedAt = start.AddSeconds(150),
             Verdict = "none",
@@ -118,6 +118,54 @@ public class ReportTests
             var row = md.Split('\n').Single(l => l.StartsWith($"| latency {p} |", StringComparison.Ordinal));
             Assert.Contains("no detectable difference", row, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task CompareRuns_DifferentScenarios_WarnsInTheConsoleAndTheReport()
+    {
+        var baseline = SyntheticRun("before", seed: 5, tailShiftMs: 0, scenario: "steady-5000");
+        var candidate = SyntheticRun("after", seed: 6, tailShiftMs: 0, scenario: "soak-12h");
+        var outDir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+
+        var (code, _, err) = await Run("compare-runs", baseline, candidate, "--out", outDir);
+
+        Assert.Equal(0, code);
+        Assert.Contains("WARNING: the runs used different scenarios ('steady-5000' vs 'soak-12h')", err, StringComparison.Ordinal);
+        var md = await File.ReadAllTextAsync(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Markdown));
+        Assert.Contains("different scenarios", md, StringComparison.Ordinal);
+    }
+
+    private static HistogramBase Latencies(Random random, double baseMs, double tailMs)
+    {
+        var h = Histograms.Create();
+        for (var k = 0; k < 2000; k++)
+        {
+            h.RecordValue((long)((random.NextDouble() < 0.98 ? baseMs + random.NextDouble() : tailMs + (random.NextDouble() * 5)) * 1000));
+        }
+
+        return h;
+    }
+
+    [Fact]
+    public void RoundBootstrap_DriftBetweenRoundsHitsBothSides_OnlyARealDifferenceIsSignificant()
+    {
+        // Six interleaved rounds; the machine drifts: every round is slower than the last, for both sides.
+        var random = new Random(9);
+        var same = new List<(IReadOnlyList<HistogramBase>, IReadOnlyList<HistogramBase>)>();
+        var slower = new List<(IReadOnlyList<HistogramBase>, IReadOnlyList<HistogramBase>)>();
+        for (var r = 0; r < 6; r++)
+        {
+            var drift = r * 20.0;
+            same.Add(([Latencies(random, 2, 40 + drift)], [Latencies(random, 2, 40 + drift)]));
+            slower.Add(([Latencies(random, 2, 40 + drift)], [Latencies(random, 2, 50 + drift)]));
+        }
+
+        var none = Statistics.RoundDeltas(same, [99])[0]!;
+        var ten = Statistics.RoundDeltas(slower, [99])[0]!;
+
+        Assert.False(none.Significant(0), $"no difference, yet [{none.Low}, {none.High}]");
+        Assert.True(ten.Low > 0, $"+10 ms, yet [{ten.Low}, {ten.High}]");
+        Assert.InRange(ten.Value, 5, 15);
     }
 
     [Fact]
