@@ -39,6 +39,11 @@ public static partial class ScenarioLoader
             var problem = e.InnerException?.Message ?? e.Message;
             throw new ScenarioException(file, e.Start.Line, e.Start.Column, "(syntax)", $"not valid YAML: {problem}");
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner fails this way on some malformed flow collections, without a position.
+            throw new ScenarioException(file, 1, 1, "(syntax)", $"not valid YAML (the parser could not say where; look for an unclosed [ or {{ or a stray quote): {e.Message}");
+        }
 
         if (stream.Documents.Count == 0)
         {
