@@ -63,6 +63,23 @@ public static class LabBinaries
         throw new TimeoutException($"{name} did not listen on {string.Join(", ", ports)} within 10 s: {log()}");
     }
 
+    /// <summary>Waits up to <paramref name="grace"/> for <paramref name="process"/> to exit (after a stop signal), then kills its tree.</summary>
+    public static async Task ExitOrKillAsync(Process process, TimeSpan grace, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(grace);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task<bool> AcceptsAsync(int port, CancellationToken ct)
     {
         using var s = new Socket(SocketType.Stream, ProtocolType.Tcp);

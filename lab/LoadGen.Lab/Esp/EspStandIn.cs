@@ -127,19 +127,7 @@ public sealed class EspStandIn : IAsyncDisposable
     public async Task RestartAsync(CancellationToken cancellationToken = default)
     {
         ProcessSignals.Send(_process.Id, ProcessSignals.SigTerm);
-        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(CancellationToken.None);
-            }
-        }
-
+        await LabBinaries.ExitOrKillAsync(_process, TimeSpan.FromSeconds(5), CancellationToken.None);
         _process.Dispose();
         _process = Launch(_nginx, Prefix);
         await WaitListeningAsync(cancellationToken);
@@ -157,16 +145,7 @@ public sealed class EspStandIn : IAsyncDisposable
         if (!_process.HasExited)
         {
             await SignalAsync("quit");
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
+            await LabBinaries.ExitOrKillAsync(_process, TimeSpan.FromSeconds(3));
         }
 
         _process.Dispose();

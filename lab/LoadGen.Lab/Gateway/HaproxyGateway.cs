@@ -82,20 +82,7 @@ public sealed class HaproxyGateway : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         ProcessSignals.Send(_process.Id, ProcessSignals.SigUsr1);
-        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            cts.CancelAfter(closeAfter);
-            try
-            {
-                await _process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(CancellationToken.None);
-            }
-        }
-
+        await LabBinaries.ExitOrKillAsync(_process, closeAfter, cancellationToken);
         _process.Dispose();
         var haproxy = FindBinary() ?? throw new FileNotFoundException("HAProxy vanished during a drain");
         _process = Launch(haproxy, Path.Combine(Folder, "haproxy.cfg"));

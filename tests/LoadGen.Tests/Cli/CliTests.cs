@@ -6,13 +6,7 @@ namespace LoadGen.Tests.Cli;
 [Collection(Integration.SerialLoad.Name)]
 public class CliTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await LoadGen.Cli.Cli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => LoadGen.Tests.Cli.CliRunner.RunAsync(args);
 
     private static string TempFile(string content)
     {

@@ -9,13 +9,7 @@ namespace LoadGen.Tests.Lab;
 [Collection(SerialLoad.Name)]
 public class LabCommandTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await LoadGen.Cli.Cli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => LoadGen.Tests.Cli.CliRunner.RunAsync(args);
 
     [LabFact("nginx", "haproxy")]
     public async Task LabCheck_Gateway_ExplainsTheH2cHealthCheckPitfall_AndPassesOnTheHttpPort()

@@ -181,6 +181,24 @@ public class StreamFaultsLabTests
     }
 
     [LabFact("nginx")]
+    public async Task EspRestarted_OpenStreamsEnd_AndAllComeBackOnTheNewNginx()
+    {
+        var (t, summary) = await RunAsync(Real(), "direct-tls", 30, TimeSpan.FromSeconds(6),
+            m => m with { Interval = TimeSpan.FromMilliseconds(100) },
+            s => SlowRamp(s, 30) with
+            {
+                Faults = [new FaultStep { At = TimeSpan.FromSeconds(3.5), Kind = FaultKind.RestartEsp }],
+                Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(200), Jitter = 0, Max = TimeSpan.FromSeconds(1) },
+            });
+
+        Assert.Contains("started again on the same ports", summary.Events.Single(e => e.State == "done").Detail, StringComparison.Ordinal);
+        // NGINX's fast shutdown closes every connection: each open stream ends once, and comes back.
+        Assert.True(Unplanned(t).Values.Sum() >= 30, string.Join(", ", t.Outcomes));
+        Assert.Equal(30, t.Outcomes["client-closed"]);
+        Assert.Empty(t.DetectedTimeouts);
+    }
+
+    [LabFact("nginx")]
     public async Task EspFrozen_SilentBlackHole_WithoutKeepalivePings_EndsNoStream_LatencyShowsTheStall()
     {
         var (t, summary) = await RunAsync(Real(), "direct-tls", 30, TimeSpan.FromSeconds(6),

@@ -11,13 +11,7 @@ namespace LoadGen.Tests.Reports;
 [Collection(Integration.SerialLoad.Name)]
 public class ReportTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await LoadGen.Cli.Cli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => LoadGen.Tests.Cli.CliRunner.RunAsync(args);
 
     /// <summary>
     /// A run folder as the engine writes it, from synthetic latencies: 30 intervals of 2,000 round trips,
