@@ -109,6 +109,7 @@ internal sealed class LabStream
             }
 
             connection = lease.Index;
+            var httpStatus = NoSilentRetryHandler.WatchStatus();
             call = lease.Client.Chat(cancellationToken: _abort.Token);
             // The stream opens with its first message, as real clients do: some proxies (NGINX 1.22
             // on its TLS port) pass nothing upstream, response headers included, before the first DATA frame.
@@ -127,6 +128,13 @@ internal sealed class LabStream
             catch (Exception)
             {
                 // The call failed before its headers; the exchange classifies the failure.
+                outcome = await exchange;
+                return;
+            }
+
+            if (httpStatus.Value is not (0 or 200))
+            {
+                // A proxy's answer (401, 502 …), not an open stream: the exchange records the failure.
                 outcome = await exchange;
                 return;
             }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace LoadGen.Core.Engine;
 
@@ -34,12 +35,26 @@ public sealed class StreamNotProcessedException : HttpRequestException
 /// </summary>
 public sealed class NoSilentRetryHandler : DelegatingHandler
 {
+    private static readonly AsyncLocal<StrongBox<int>?> Status = new();
+
     public NoSilentRetryHandler(HttpMessageHandler inner)
         : base(inner)
     {
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Set before starting a call, in the caller's async context: the handler writes the HTTP status of
+    /// the call's response into it. Grpc.Net.Client hands out the response headers of a non-200 answer
+    /// (a proxy's 401 or 502) as if the stream had opened; the status tells the two apart.
+    /// </summary>
+    public static StrongBox<int> WatchStatus()
+    {
+        var box = new StrongBox<int>(0);
+        Status.Value = box;
+        return box;
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Content is { } content and not OnceContent)
@@ -47,7 +62,14 @@ public sealed class NoSilentRetryHandler : DelegatingHandler
             request.Content = new OnceContent(content);
         }
 
-        return base.SendAsync(request, cancellationToken);
+        var box = Status.Value;
+        var response = await base.SendAsync(request, cancellationToken);
+        if (box is not null)
+        {
+            box.Value = (int)response.StatusCode;
+        }
+
+        return response;
     }
 
     /// <summary>A request body that can be sent once.</summary>

@@ -76,6 +76,9 @@ public class EspStandInTests
         var t = Assert.Single(summary.Topologies);
         Assert.Equal(["http-status:401"], t.Outcomes.Keys);
         Assert.Equal(0, t.Messages.Received);
+        // A 401 is a refusal, not an open stream (Grpc.Net.Client hands out its headers all the same).
+        Assert.Equal(0, t.Streams.Opened);
+        Assert.Equal(0, t.Streams.PeakActive);
     }
 
     [LabFact("nginx")]
