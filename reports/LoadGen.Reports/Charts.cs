@@ -90,18 +90,28 @@ public static class Charts
             var mine = run.Intervals.Where(r => r.Topology == t.Name).OrderBy(r => r.End).ToList();
             foreach (var (name, value) in series)
             {
-                var points = mine.Select(r => (X: (r.End - start).TotalSeconds, Y: value(r))).Where(p => p.Y is not null).ToList();
-                if (points.Count == 0)
+                // One line per interleaved round: no line drawn across the other topologies' turns.
+                var legend = true;
+                foreach (var round in mine.GroupBy(r => r.Round ?? 1))
                 {
-                    continue;
-                }
+                    var points = round.Select(r => (X: (r.End - start).TotalSeconds, Y: value(r))).Where(p => p.Y is not null).ToList();
+                    if (points.Count == 0)
+                    {
+                        continue;
+                    }
 
-                var s = plt.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y!.Value).ToArray());
-                s.LegendText = series.Length > 1 ? $"{t.Name} {name}" : t.Name;
-                s.Color = ColorOf(i);
-                s.MarkerSize = 3;
-                s.LineWidth = name.Contains("p50", StringComparison.Ordinal) ? 1 : 2;
-                s.MarkerShape = name.Contains("p50", StringComparison.Ordinal) ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+                    var s = plt.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y!.Value).ToArray());
+                    if (legend)
+                    {
+                        s.LegendText = series.Length > 1 ? $"{t.Name} {name}" : t.Name;
+                        legend = false;
+                    }
+
+                    s.Color = ColorOf(i);
+                    s.MarkerSize = 3;
+                    s.LineWidth = name.Contains("p50", StringComparison.Ordinal) ? 1 : 2;
+                    s.MarkerShape = name.Contains("p50", StringComparison.Ordinal) ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+                }
             }
 
             i++;
