@@ -103,8 +103,10 @@ public class StreamFaultsLabTests
         Assert.Equal(["done", "fired"], summary.Events.Select(e => e.State).Order());
         Assert.Contains("worker_shutdown_timeout (2s)", summary.Events.Single(e => e.State == "done").Detail, StringComparison.Ordinal);
         var unplanned = Unplanned(t);
-        Assert.True(unplanned.Keys.SequenceEqual(["goaway:NO_ERROR"]), string.Join(", ", t.Outcomes));
-        Assert.Equal(30, unplanned["goaway:NO_ERROR"]);
+        // "The HTTP/2 server closed the connection … NO_ERROR"; a stream whose read raced the close may see it as connection-lost.
+        Assert.True(unplanned.Keys.All(k => k is "goaway:NO_ERROR" or "connection-lost"), string.Join(", ", t.Outcomes));
+        Assert.Equal(30, unplanned.Values.Sum());
+        Assert.True(unplanned.GetValueOrDefault("goaway:NO_ERROR") >= 15, string.Join(", ", t.Outcomes));
         Assert.Equal(30, t.Outcomes["client-closed"]);
         Assert.Equal(30, t.Reconnects!.Count);
         // All died at one moment (reload + 2 s) whatever their age: a mass event, not an age timeout.
@@ -173,8 +175,9 @@ public class StreamFaultsLabTests
         // Observed: every open stream is reset with CANCEL by HAProxy when NGINX loses the backend
         // (Envoy would reset with NO_ERROR → Internal); re-opens while the backend is down get NGINX's
         // 502 (Bad Gateway).
-        Assert.True(unplanned.Keys.Order().SequenceEqual(["http-status:502", "rst:CANCEL"]), string.Join(", ", t.Outcomes));
+        Assert.True(unplanned.Keys.All(k => k == "rst:CANCEL" || k.StartsWith("http-status:", StringComparison.Ordinal)), string.Join(", ", t.Outcomes));
         Assert.Equal(30, unplanned["rst:CANCEL"]);
+        Assert.True(unplanned.GetValueOrDefault("http-status:502") >= 1, string.Join(", ", t.Outcomes));
         Assert.Empty(t.DetectedTimeouts);
         // The population came back once the backend did.
         Assert.Equal(30, t.Outcomes["client-closed"]);
