@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using HdrHistogram;
 using LoadGen.Core.Engine;
@@ -69,6 +70,10 @@ public sealed class RunData
         {
             summary = folder.ReadSummary();
         }
+        else if (ReadPartial(folder, intervals) is { } partial)
+        {
+            summary = partial;
+        }
         else if (File.Exists(folder.RunJson) || latency.Count > 0 || intervals.Count > 0)
         {
             summary = Rebuild(folder, intervals, latency, outcomes);
@@ -106,16 +111,48 @@ public sealed class RunData
         return list;
     }
 
+    /// <summary>
+    /// The run's rolling partial summary when it is as recent as the last flushed interval (it is written
+    /// right after each one); null when missing, torn or older — then the files are rebuilt instead.
+    /// </summary>
+    private static RunSummary? ReadPartial(RunFolder folder, IReadOnlyList<IntervalRecord> intervals)
+    {
+        if (!File.Exists(folder.PartialSummary))
+        {
+            return null;
+        }
+
+        try
+        {
+            var partial = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(folder.PartialSummary), RunSummary.JsonOptions);
+            var lastInterval = intervals.Count > 0 ? intervals.Max(i => i.End) : DateTimeOffset.MinValue;
+            return partial is not null && partial.EndedAt >= lastInterval ? partial : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>A summary from the files a run flushes as it goes: what a killed run leaves behind.</summary>
     private static RunSummary Rebuild(RunFolder folder, IReadOnlyList<IntervalRecord> intervals, IReadOnlyList<LoggedInterval> latency, IReadOnlyList<OutcomeRecord> outcomes)
     {
         string scenario = folder.RunId;
         var startedAt = intervals.Count > 0 ? intervals.Min(i => i.Start) : latency.Count > 0 ? latency.Min(l => l.Start) : DateTimeOffset.MinValue;
         var names = new List<(string Name, string Address, string? Components)>();
+        var interval = TimeSpan.Zero;
         if (File.Exists(folder.RunJson))
         {
             using var run = JsonDocument.Parse(File.ReadAllText(folder.RunJson));
             scenario = run.RootElement.TryGetProperty("scenario", out var s) ? s.GetString() ?? scenario : scenario;
+            if (run.RootElement.TryGetProperty("scenarioSettings", out var settings)
+                && settings.TryGetProperty("messages", out var messages)
+                && messages.TryGetProperty("interval", out var iv)
+                && TimeSpan.TryParse(iv.GetString(), CultureInfo.InvariantCulture, out var parsed))
+            {
+                interval = parsed;
+            }
+
             if (run.RootElement.TryGetProperty("startedAt", out var st))
             {
                 startedAt = st.GetDateTimeOffset();
@@ -138,7 +175,7 @@ public sealed class RunData
         }
 
         var ran = names.Where(n => intervals.Any(i => i.Topology == n.Name) || latency.Any(l => l.Tag?.StartsWith(n.Name + ".", StringComparison.Ordinal) == true)).ToList();
-        var topologies = ran.Select(n => RebuildTopology(n.Name, n.Address, n.Components, intervals, latency, outcomes)).ToList();
+        var topologies = ran.Select(n => RebuildTopology(n.Name, n.Address, n.Components, interval, intervals, latency, outcomes)).ToList();
         var endedAt = intervals.Count > 0 ? intervals.Max(i => i.End) : latency.Count > 0 ? latency.Max(l => l.End) : startedAt;
         return new RunSummary
         {
@@ -153,7 +190,7 @@ public sealed class RunData
         };
     }
 
-    private static TopologySummary RebuildTopology(string name, string address, string? components, IReadOnlyList<IntervalRecord> intervals, IReadOnlyList<LoggedInterval> latency, IReadOnlyList<OutcomeRecord> outcomes)
+    private static TopologySummary RebuildTopology(string name, string address, string? components, TimeSpan interval, IReadOnlyList<IntervalRecord> intervals, IReadOnlyList<LoggedInterval> latency, IReadOnlyList<OutcomeRecord> outcomes)
     {
         HistogramBase Merge(string kind)
         {
@@ -175,6 +212,8 @@ public sealed class RunData
             o.SinceLastReceiveS ?? o.AgeS,
             o.Cause is OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled,
             o.Time.ToUnixTimeMilliseconds() / 1000.0)).ToList();
+        var rtt = LatencyStats.From(Merge("rtt"));
+        var sendLag = LatencyStats.From(Merge("send-lag"));
         return new TopologySummary
         {
             Name = name,
@@ -184,13 +223,13 @@ public sealed class RunData
             Rounds = Math.Max(1, mine.Select(i => i.Round ?? 1).DefaultIfEmpty(1).Max()),
             Streams = new StreamCounts(mine.Sum(i => i.Attempted), mine.Sum(i => i.Opened), ends.Count, mine.Select(i => i.Active).DefaultIfEmpty(0).Max(), 0),
             Messages = new MessageCounts(mine.Sum(i => i.Sent), mine.Sum(i => i.Received)),
-            LatencyMs = LatencyStats.From(Merge("rtt")),
+            LatencyMs = rtt,
             LatencyUncorrectedMs = LatencyStats.From(Merge("rtt-uncorrected")),
             OpenLatencyMs = LatencyStats.From(Merge("open")),
-            SendLagMs = LatencyStats.From(Merge("send-lag")),
+            SendLagMs = sendLag,
             Outcomes = ends.GroupBy(o => o.Cause, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),
             Connections = new ConnectionCounts(0, 0, 0),
-            DetectedTimeouts = TimeoutDetector.Detect(samples),
+            DetectedTimeouts = TimeoutDetector.Detect(samples, TimeoutDetector.MinQuiet(interval, rtt.P999, sendLag.P999)),
             Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
         };
     }

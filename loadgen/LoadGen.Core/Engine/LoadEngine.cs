@@ -88,6 +88,35 @@ public sealed class LoadEngine
         var runs = scenario.Targets.Select(t => new TopologyRun(t)).ToList();
         IReadOnlyList<FaultEvent> faultEvents = [];
         var rounds = new List<RoundSummary>();
+
+        RunSummary Build(string completion, IReadOnlyList<FaultEvent> events)
+        {
+            var topologies = runs.Where(r => r.Rounds > 0 || r.RoundElapsed > TimeSpan.Zero)
+                .Select(r => r.Summarize(scenario) with { Components = targets.FirstOrDefault(t => t.Name == r.Target.Name)?.Components })
+                .ToList();
+            var thresholds = EvaluateThresholds(scenario.Thresholds, topologies);
+            var wall = Stopwatch.GetElapsedTime(wallStart);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
+            return new RunSummary
+            {
+                RunId = folder.RunId,
+                Scenario = scenario.Name,
+                StartedAt = startedAt,
+                EndedAt = _time.GetUtcNow(),
+                Completion = completion,
+                Verdict = thresholds.Count == 0 ? "none" : thresholds.All(t => t.Passed) ? "pass" : "fail",
+                Topologies = topologies,
+                Rounds = scenario.Rounds > 1 ? [.. rounds] : [],
+                Thresholds = thresholds,
+                Events = events,
+                LoadGen = new ProcessStats(
+                    Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
+                    Math.Round(cpu.TotalSeconds, 2),
+                    Math.Round(100 * cpu.TotalSeconds / Math.Max(0.001, wall.TotalSeconds), 1),
+                    Environment.ProcessorCount),
+            };
+        }
+
         var roundScenario = scenario.Rounds > 1 ? scenario with { Profile = scenario.Profile.SplitHold(scenario.Rounds) } : scenario;
         await using (var outcomes = new OutcomeWriter(folder.OutcomesPath))
         {
@@ -95,6 +124,8 @@ public sealed class LoadEngine
             using var hlog = new HdrLogWriter(hlogStream, startedAt, $"LoadGen {info.LoadGenVersion} run {folder.RunId}; values in microseconds");
             using var intervals = new IntervalWriter(folder.Intervals);
             using var events = new FaultEventWriter(folder.Events);
+            // The rolling partial summary: what `loadgen report` shows if the process dies before the end.
+            void Checkpoint() => folder.WriteJson(RunFolder.PartialSummaryFile, Build("partial", events.All));
             // Interleaved rounds (A, B, A, B …): drift on a shared machine hits every topology alike.
             for (var round = 1; round <= scenario.Rounds; round++)
             {
@@ -105,47 +136,25 @@ public sealed class LoadEngine
                         break;
                     }
 
-                    rounds.Add(await RunRoundAsync(roundScenario, run, round, new RunWriters(hlog, intervals, outcomes, events), cancellationToken));
+                    rounds.Add(await RunRoundAsync(roundScenario, run, round, new RunWriters(hlog, intervals, outcomes, events, Checkpoint), cancellationToken));
                 }
             }
 
             faultEvents = events.All;
         }
 
-        var topologies = runs.Where(r => r.Rounds > 0)
-            .Select(r => r.Summarize(scenario) with { Components = targets.FirstOrDefault(t => t.Name == r.Target.Name)?.Components })
-            .ToList();
-
-        var endedAt = _time.GetUtcNow();
         var completion = cancellationToken.IsCancellationRequested ? "interrupted" : "completed";
-        var thresholds = EvaluateThresholds(scenario.Thresholds, topologies);
-        var wall = Stopwatch.GetElapsedTime(wallStart);
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
-        var summary = new RunSummary
-        {
-            RunId = folder.RunId,
-            Scenario = scenario.Name,
-            StartedAt = startedAt,
-            EndedAt = endedAt,
-            Completion = completion,
-            Verdict = thresholds.Count == 0 ? "none" : thresholds.All(t => t.Passed) ? "pass" : "fail",
-            Topologies = topologies,
-            Rounds = scenario.Rounds > 1 ? rounds : [],
-            Thresholds = thresholds,
-            Events = faultEvents,
-            LoadGen = new ProcessStats(
-                Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
-                Math.Round(cpu.TotalSeconds, 2),
-                Math.Round(100 * cpu.TotalSeconds / Math.Max(0.001, wall.TotalSeconds), 1),
-                Environment.ProcessorCount),
-        };
+        var summary = Build(completion, faultEvents);
         folder.WriteJson(RunFolder.SummaryFile, summary);
-        folder.WriteJson(RunFolder.RunFile, info with { EndedAt = endedAt, Completion = completion });
+        folder.WriteJson(RunFolder.RunFile, info with { EndedAt = summary.EndedAt, Completion = completion });
+        // The final summary supersedes the rolling one.
+        File.Delete(folder.PartialSummary);
         return summary;
     }
 
     /// <summary>Where a round writes: the run folder's open files.</summary>
-    private sealed record RunWriters(HdrLogWriter Hlog, IntervalWriter Intervals, OutcomeWriter Outcomes, FaultEventWriter Events);
+    /// <param name="Checkpoint">Writes the rolling partial summary; called after every interval's files are flushed.</param>
+    private sealed record RunWriters(HdrLogWriter Hlog, IntervalWriter Intervals, OutcomeWriter Outcomes, FaultEventWriter Events, Action Checkpoint);
 
     private async Task<RoundSummary> RunRoundAsync(Scenario scenario, TopologyRun run, int round, RunWriters writers, CancellationToken cancellationToken)
     {
@@ -192,7 +201,9 @@ public sealed class LoadEngine
         (long Attempted, long Opened, long Ended, long Sent, long Received, Dictionary<string, long> Ends) last =
             (metrics.Attempted, metrics.Opened, metrics.Ended, metrics.Sent, metrics.Received, metrics.Outcomes.ToDictionary(StringComparer.Ordinal));
 
-        void Cut(TimeSpan elapsed)
+        // Every interval: histograms to latency.hlog, counts to intervals.ndjson, outcomes so far to
+        // disk, then the rolling partial summary: a kill loses at most one interval.
+        async Task CutAsync(TimeSpan elapsed)
         {
             var now = _time.GetUtcNow();
             HistogramBase rtt = null!;
@@ -244,6 +255,9 @@ public sealed class LoadEngine
                 scenario.Rounds > 1 ? $"{target.Name} round {round}/{scenario.Rounds}" : target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
                 metrics.Opened, metrics.Ended, unplanned, metrics.Sent, metrics.Received,
                 Histograms.PercentileMs(rtt, 50), Histograms.PercentileMs(rtt, 99)));
+            await outcomes.FlushAsync();
+            run.RoundElapsed = elapsed;
+            writers.Checkpoint();
         }
 
         while (true)
@@ -313,7 +327,7 @@ public sealed class LoadEngine
 
             if (elapsed >= nextCut)
             {
-                Cut(elapsed);
+                await CutAsync(elapsed);
                 nextCut += scenario.Interval;
             }
 
@@ -343,8 +357,7 @@ public sealed class LoadEngine
         }
 
         var duration = _time.GetElapsedTime(start);
-        Cut(duration);
-        await outcomes.FlushAsync();
+        await CutAsync(duration);
         run.Add(duration, lostForGood);
         return new RoundSummary
         {
@@ -415,6 +428,9 @@ public sealed class LoadEngine
 
         public int Rounds { get; private set; }
 
+        /// <summary>How far the round in progress has come (zero between rounds): partial summaries count it.</summary>
+        public TimeSpan RoundElapsed { get; set; }
+
         private readonly List<(double From, double To)> _faultWindows = [];
         private TimeSpan _duration;
         private long _lostForGood;
@@ -432,6 +448,7 @@ public sealed class LoadEngine
         {
             Rounds++;
             _duration += duration;
+            RoundElapsed = TimeSpan.Zero;
             _lostForGood += lostForGood;
         }
 
@@ -443,21 +460,23 @@ public sealed class LoadEngine
             // Streams a fault on cue ended are the fault's doing, not a timeout's: left out of detection.
             var windows = _faultWindows.ToList();
             var timerEnds = samples.Where(e => !windows.Any(w => e.EndedAtS >= w.From && e.EndedAtS <= w.To));
+            var latency = LatencyStats.From(T(m.Rtt));
+            var sendLag = LatencyStats.From(T(m.SendLag));
             return new TopologySummary
             {
                 Name = Target.Name,
                 Address = Target.Address.ToString(),
-                DurationS = Math.Round(_duration.TotalSeconds, 3),
-                Rounds = Rounds,
+                DurationS = Math.Round((_duration + RoundElapsed).TotalSeconds, 3),
+                Rounds = Rounds + (RoundElapsed > TimeSpan.Zero ? 1 : 0),
                 Streams = new StreamCounts(m.Attempted, m.Opened, m.Ended, m.PeakActive, m.WaitedForSlot),
                 Messages = new MessageCounts(m.Sent, m.Received),
-                LatencyMs = LatencyStats.From(T(m.Rtt)),
+                LatencyMs = latency,
                 LatencyUncorrectedMs = LatencyStats.From(T(m.RttUncorrected)),
                 OpenLatencyMs = LatencyStats.From(T(m.Open)),
-                SendLagMs = LatencyStats.From(T(m.SendLag)),
+                SendLagMs = sendLag,
                 Outcomes = m.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
                 Connections = new ConnectionCounts(Connections.Planned, Connections.PerConnection, m.ConnectionsOpened),
-                DetectedTimeouts = TimeoutDetector.Detect(timerEnds, 2 * scenario.Messages.Interval),
+                DetectedTimeouts = TimeoutDetector.Detect(timerEnds, TimeoutDetector.MinQuiet(scenario.Messages.Interval, latency.P999, sendLag.P999)),
                 StreamHours = Math.Round(samples.Sum(e => e.LifetimeS) / 3600.0, 6),
                 Reconnects = new ReconnectStats(m.Reconnects, LatencyStats.From(T(m.Reconnect)), _lostForGood),
                 Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),

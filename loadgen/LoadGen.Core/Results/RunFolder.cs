@@ -16,6 +16,9 @@ public sealed class RunFolder
     public const string IntervalsFile = "intervals.ndjson";
     public const string EventsFile = "events.ndjson";
 
+    /// <summary>The rolling summary, rewritten every interval while the run goes; removed when summary.json is written.</summary>
+    public const string PartialSummaryFile = "summary.partial.json";
+
     private RunFolder(string path, string runId)
     {
         Path = path;
@@ -33,6 +36,8 @@ public sealed class RunFolder
     public string OutcomesPath => System.IO.Path.Combine(Path, OutcomesFile);
 
     public string Summary => System.IO.Path.Combine(Path, SummaryFile);
+
+    public string PartialSummary => System.IO.Path.Combine(Path, PartialSummaryFile);
 
     public string Intervals => System.IO.Path.Combine(Path, IntervalsFile);
 

@@ -17,8 +17,8 @@ public sealed record DetectedTimeout(string Direction, double Seconds, string Ca
 /// claimed there when at least 3 ends of that cause exist, the anchor is at least 0.5 s, and 80% of
 /// the values lie in [anchor, anchor + max(1.5 s, 10%)]. The quiet times of ordinary traffic (spread
 /// from 0 to the message interval) never pass, and a quiet-time claim must be at least
-/// <c>minQuiet</c> (the engine passes two message intervals: a shorter timeout cannot be told apart
-/// from the gaps of the traffic itself, which a loaded server stretches). No cluster, no claim. Ends
+/// <c>minQuiet</c> (see <see cref="MinQuiet"/>: a shorter timeout cannot be told apart from the gaps
+/// of the traffic itself, which a loaded path stretches). No cluster, no claim. Ends
 /// that all happened at one moment while their ages spread are a mass event, not an age limit: no claim.
 /// </summary>
 public static class TimeoutDetector
@@ -96,6 +96,21 @@ public static class TimeoutDetector
     {
         var v = values.Order().ToList();
         return v[(int)Math.Ceiling(0.9 * (v.Count - 1))] - v[(int)Math.Floor(0.1 * (v.Count - 1))];
+    }
+
+    /// <summary>
+    /// The shortest quiet time a claim may have: two message intervals, and more than one interval plus
+    /// the path's own tail (p99.9 of the round trip or of the client's send lag, whichever is larger).
+    /// A stream's ordinary gaps are an interval plus how late its replies (or its own sends) come; on a
+    /// loaded machine with a seconds-long latency tail, a seconds-long quiet before a mass reset is the
+    /// path's slowness, not a timer.
+    /// </summary>
+    public static TimeSpan MinQuiet(TimeSpan interval, double? rttP999Ms, double? sendLagP999Ms)
+    {
+        var tail = TimeSpan.FromMilliseconds(Math.Max(rttP999Ms ?? 0, sendLagP999Ms ?? 0));
+        var traffic = interval + tail;
+        var floor = 2 * interval;
+        return traffic > floor ? traffic : floor;
     }
 
     private static double Tolerance(double anchor) => Math.Max(1.5, 0.1 * anchor);

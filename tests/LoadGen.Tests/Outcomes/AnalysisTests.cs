@@ -92,6 +92,22 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Detector_MassResetBehindASecondsLongLatencyTail_NoClaim()
+    {
+        // Seen on a busy 2-core CI machine: 5,000 streams at 1 msg/s, round-trip p99.9 2.2 s, every stream
+        // reset at once; replies were seconds behind, so the server had been quiet 2.2-3.8 s on each.
+        var random = new Random(7);
+        var ends = Enumerable.Range(0, 5000).Select(i => End("rst:INTERNAL_ERROR", 10 + (i * 0.001), random.NextDouble() * 1.8, 2.2 + (random.NextDouble() * 1.6))).ToList();
+        var interval = TimeSpan.FromSeconds(1);
+
+        // Two intervals alone would claim a 2.4 s server-quiet timeout that no part of the path has.
+        Assert.Equal("server-quiet", Assert.Single(TimeoutDetector.Detect(ends, 2 * interval)).Direction);
+        Assert.Empty(TimeoutDetector.Detect(ends, TimeoutDetector.MinQuiet(interval, rttP999Ms: 2200, sendLagP999Ms: 1380)));
+        // The same ends on a fast path (p99.9 50 ms) are a 2.4 s timer: the claim stands.
+        Assert.Equal("server-quiet", Assert.Single(TimeoutDetector.Detect(ends, TimeoutDetector.MinQuiet(interval, rttP999Ms: 50, sendLagP999Ms: 5))).Direction);
+    }
+
+    [Fact]
     public void Detector_NoCluster_NoClaim()
     {
         var random = new Random(1);

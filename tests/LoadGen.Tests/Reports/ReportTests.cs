@@ -192,34 +192,19 @@ public class ReportTests
               interval: 100ms
             interval: 1s
             """);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { typeof(LoadGen.Cli.Cli).Assembly.Location, "run", "--scenario", scenario, "--out", outDir, "--quiet" })
+        using (var p = LoadGen.Tests.Cli.CliProcess.Start("run", "--scenario", scenario, "--out", outDir, "--quiet"))
         {
-            psi.ArgumentList.Add(a);
-        }
-
-        using (var p = Process.Start(psi)!)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            string? folder = null;
-            while (DateTime.UtcNow < deadline)
-            {
-                folder = Directory.Exists(outDir) ? Directory.GetDirectories(outDir).FirstOrDefault() : null;
-                if (folder is not null && File.Exists(Path.Combine(folder, RunFolder.IntervalsFile)) && File.ReadLines(Path.Combine(folder, RunFolder.IntervalsFile)).Count() >= 3)
-                {
-                    break;
-                }
-
-                await Task.Delay(200);
-            }
-
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync();
-            Assert.NotNull(folder);
+            await p.WaitForIntervalsAsync(outDir, 3, TimeSpan.FromSeconds(60));
+            Assert.True(LoadGen.Lab.ProcessSignals.Send(p.Pid, 9), "SIGKILL by PID");
+            Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         }
 
         var dir = Assert.Single(Directory.GetDirectories(outDir));
         Assert.False(File.Exists(Path.Combine(dir, RunFolder.SummaryFile)), "a killed run has no summary.json");
+        Assert.True(File.Exists(Path.Combine(dir, RunFolder.PartialSummaryFile)), "the rolling partial summary is written every interval");
+        // Every interval flushed its outcomes too: no torn lines beyond perhaps the last.
+        var outcomeLines = File.ReadAllLines(Path.Combine(dir, RunFolder.OutcomesFile));
+        Assert.All(outcomeLines.SkipLast(1), l => Assert.EndsWith("}", l, StringComparison.Ordinal));
 
         var (code, stdout, err) = await Run("report", dir);
 
@@ -233,6 +218,12 @@ public class ReportTests
         Assert.True(t.LatencyMs.Count > 500, $"{t.LatencyMs.Count} round trips recovered");
         var html = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.Html));
         Assert.Contains("<svg", html, StringComparison.Ordinal);
+
+        // Without the rolling summary (a kill during its rename), the files alone still tell the same story.
+        File.Delete(Path.Combine(dir, RunFolder.PartialSummaryFile));
+        var rebuilt = Assert.Single(RunData.Load(dir).Summary.Topologies);
+        Assert.Equal(50, rebuilt.Streams.PeakActive);
+        Assert.InRange(rebuilt.LatencyMs.Count, t.LatencyMs.Count, long.MaxValue);
     }
 
     [Theory]

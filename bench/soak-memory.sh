@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Memory soak: does LoadGen's own memory stay flat over a long run?
+# LoadGen holds STREAMS bidi streams (1 message per second each) against the lab backend running as
+# its OWN process, for HOLD; its RSS is sampled every 10 s from /proc. Prints RSS at minute 2 and at
+# the end of the hold, and the growth between them (the goal: at most 5%). Numbers, not pass/fail.
+#
+#   bench/soak-memory.sh                        # 5,000 streams, 20 min hold
+#   STREAMS=2000 HOLD=5m bench/soak-memory.sh   # a shorter look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+streams=${STREAMS:-5000}
+hold=${HOLD:-20m}
+out=bench/out/soak-$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+
+dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
+loadgen=(dotnet loadgen/LoadGen.Cli/bin/Release/net10.0/loadgen.dll)
+
+port=$(( 20000 + RANDOM % 20000 ))
+"${loadgen[@]}" lab backend --grpc-port "$port" --health-port $((port + 1)) >"$out/backend.log" 2>&1 &
+backend=$!
+trap 'kill $backend 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q "lab backend:" "$out/backend.log" && break; sleep 0.2; done
+
+cat >"$out/soak.yaml" <<YAML
+name: soak-memory
+targets:
+  - name: backend-h2c
+    address: http://127.0.0.1:$port
+profile:
+  maxOpensPerSecond: 1000
+  phases:
+    - ramp: $streams
+      over: 10s
+    - hold: $hold
+    - ramp: 0
+      over: 5s
+messages:
+  interval: 1s
+  payloadBytes: 64
+interval: 5s
+YAML
+
+"${loadgen[@]}" run --scenario "$out/soak.yaml" --out "$out" >"$out/run.log" 2>&1 &
+run=$!
+echo "elapsed_s,rss_mb" >"$out/rss.csv"
+start=$(date +%s)
+while kill -0 $run 2>/dev/null; do
+  rss=$(awk '/VmRSS/ {print $2}' /proc/$run/status 2>/dev/null || true)
+  [ -n "$rss" ] && echo "$(( $(date +%s) - start )),$(( rss / 1024 ))" >>"$out/rss.csv"
+  sleep 10
+done
+wait $run || true
+
+python3 - "$out" "$hold" <<'PY'
+import csv, glob, json, re, sys
+out, hold = sys.argv[1], sys.argv[2]
+m = re.fullmatch(r"(\d+)(s|m|h)", hold)
+hold_s = int(m[1]) * {"s": 1, "m": 60, "h": 3600}[m[2]]
+rows = [(int(r["elapsed_s"]), int(r["rss_mb"])) for r in csv.DictReader(open(f"{out}/rss.csv"))]
+def at(t):
+    return min(rows, key=lambda r: abs(r[0] - t))
+minute2 = at(120)
+end = at(10 + hold_s)          # the end of the hold (ramp 10 s + hold), before the ramp-down
+growth = 100.0 * (end[1] - minute2[1]) / minute2[1]
+s = json.load(open(glob.glob(f"{out}/*-soak-memory/summary.json")[0]))
+t = s["topologies"][0]; p = s["loadGen"]
+print(f"streams {t['streams']['peakActive']}, hold {hold}, messages {t['messages']['received']:,} answered")
+print(f"RSS at {minute2[0]} s: {minute2[1]} MB; at {end[0]} s (end of hold): {end[1]} MB; growth {growth:+.1f}% (goal <= 5%)")
+print(f"RSS min/max over the hold: {min(r[1] for r in rows if 120 <= r[0] <= 10 + hold_s)} / {max(r[1] for r in rows if 120 <= r[0] <= 10 + hold_s)} MB")
+print(f"peak RSS {p['peakRssMb']} MB, CPU {p['cpuSeconds']} s ({p['avgCpuPercentOfOneCore']}% of one core)")
+print(f"latency p50 {t['latencyMs']['p50']} ms, p99 {t['latencyMs']['p99']} ms; ends: {t['outcomes']}")
+PY
+echo "samples: $out/rss.csv; run folder and log: $out"

@@ -1,0 +1,85 @@
+using LoadGen.Core.Results;
+using LoadGen.Lab;
+using LoadGen.Lab.Backend;
+using LoadGen.Reports;
+
+namespace LoadGen.Tests.Cli;
+
+/// <summary>SIGTERM and Ctrl-C on a real `loadgen run` process, sent by PID.</summary>
+public class SignalTests
+{
+    private const int SigInt = 2;
+    private const int SigTerm = 15;
+
+    private static async Task<(string Scenario, string OutDir)> ScenarioAsync(string address, int streams)
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(scenario, $"""
+            name: signals
+            targets:
+              - name: target
+                address: {address}
+            profile:
+              phases:
+                - ramp: {streams}
+                  over: 1s
+                - hold: 120s
+            messages:
+              interval: 100ms
+            interval: 1s
+            closeTimeout: 10s
+            """);
+        return (scenario, outDir);
+    }
+
+    [Fact]
+    public async Task Sigterm_ClosesOpenStreamsGracefully_WritesTheFinalReport_Exits130()
+    {
+        var (scenario, outDir) = await ScenarioAsync("lab://backend-h2c", 50);
+        using var p = CliProcess.Start("run", "--scenario", scenario, "--out", outDir, "--quiet");
+        var dir = await p.WaitForIntervalsAsync(outDir, 3, TimeSpan.FromSeconds(60));
+
+        Assert.True(ProcessSignals.Send(p.Pid, SigTerm));
+
+        Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(30)), "a SIGTERM'd run stops within its close bound");
+        Assert.True(p.Process.ExitCode == 130, $"exit {p.Process.ExitCode}\n{p.Out}\n{p.Err}");
+        Assert.Contains("SIGTERM: stopping gracefully", p.Err, StringComparison.Ordinal);
+        var summary = RunFolder.Open(dir).ReadSummary();
+        Assert.Equal("interrupted", summary.Completion);
+        var t = Assert.Single(summary.Topologies);
+        // Stopped opening, closed what was open: every stream ended as the client's own close.
+        Assert.Equal(t.Streams.Opened, t.Outcomes.GetValueOrDefault("client-closed"));
+        Assert.Equal(50, t.Streams.PeakActive);
+        Assert.True(t.DurationS < 60, $"ran {t.DurationS} s of a 121 s plan");
+        Assert.False(File.Exists(Path.Combine(dir, RunFolder.PartialSummaryFile)), "the final summary replaces the rolling one");
+        Assert.True(File.Exists(Path.Combine(dir, ReportWriter.Html)));
+        Assert.Contains(ReportWriter.Markdown, p.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SecondCtrlC_ExitsAtOnce_AndTheFolderIsStillReportable()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var (scenario, outDir) = await ScenarioAsync(backend.GrpcAddress.ToString(), 20);
+        using var p = CliProcess.Start("run", "--scenario", scenario, "--out", outDir, "--quiet");
+        var dir = await p.WaitForIntervalsAsync(outDir, 3, TimeSpan.FromSeconds(60));
+
+        // A backend that answers nothing for a minute: a graceful close would wait out its 10 s bound.
+        backend.Control.Pause(TimeSpan.FromSeconds(60));
+        await Task.Delay(500);
+        Assert.True(ProcessSignals.Send(p.Pid, SigInt));
+        Assert.False(await p.WaitForExitAsync(TimeSpan.FromSeconds(2)), "the first Ctrl-C waits for streams to close");
+        Assert.True(ProcessSignals.Send(p.Pid, SigInt));
+
+        Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(3)), "the second Ctrl-C exits at once");
+        Assert.NotEqual(0, p.Process.ExitCode);
+        Assert.False(File.Exists(Path.Combine(dir, RunFolder.SummaryFile)));
+
+        var (code, stdout, err) = await CliRunner.RunAsync("report", dir);
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        var run = RunData.Load(dir);
+        Assert.Equal("partial", run.Summary.Completion);
+        Assert.Equal(20, Assert.Single(run.Summary.Topologies).Streams.PeakActive);
+    }
+}
