@@ -67,7 +67,7 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     {
         lock (_lock)
         {
-            Out.WriteLine(text);
+            Out.WriteLine(Core.Secrets.Redact(text));
         }
     }
 
@@ -76,7 +76,7 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     {
         lock (_lock)
         {
-            Err.WriteLine(text);
+            Err.WriteLine(Core.Secrets.Redact(text));
         }
     }
 }

@@ -34,6 +34,11 @@ public static class HtmlReport
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\">⚠ {E(warning)}</p>");
         }
 
+        foreach (var w in s.Warnings)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\" id=\"insecure\"><strong>⚠ {E(w)}</strong></p>");
+        }
+
         if (run.Rebuilt)
         {
             sb.Append("<p class=\"warn\">⚠ This run did not finish (no summary.json): figures are rebuilt from what it flushed as it went, up to its last interval.</p>");
@@ -114,7 +119,7 @@ public static class HtmlReport
         sb.Append("<h2>Environment</h2><table id=\"environment\">");
         foreach (var t in s.Topologies)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(t.Name)}</td><td>{E(t.Address)}<br>{E(t.Components ?? "your endpoint (not a lab topology)")}</td></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(t.Name)}</td><td>{E(t.Address)}<br>{E(t.Components ?? "your endpoint (not a lab topology)")}{(t.Connection is { } c ? "<br>" + E(c) : "")}</td></tr>");
         }
 
         if (s.LoadGen is { } p)

@@ -23,6 +23,12 @@ public static class MarkdownReport
             sb.AppendLine();
         }
 
+        foreach (var w in s.Warnings)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"> ⚠ **{w}**");
+            sb.AppendLine();
+        }
+
         if (run.Rebuilt)
         {
             sb.AppendLine("> ⚠ This run did not finish (no summary.json): the figures are rebuilt from what it flushed as it went, up to its last interval.");
@@ -71,6 +77,17 @@ public static class MarkdownReport
         foreach (var row in table.Rows)
         {
             sb.AppendLine("| " + string.Join(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
+        }
+
+        if (s.Topologies.Any(t => t.Connection is not null))
+        {
+            sb.AppendLine();
+            sb.AppendLine("## How targets were reached");
+            sb.AppendLine();
+            foreach (var t in s.Topologies.Where(t => t.Connection is not null))
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {t.Name} ({t.Address}): {t.Connection}");
+            }
         }
 
         if (s.Events.Count > 0)

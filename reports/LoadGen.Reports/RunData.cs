@@ -139,7 +139,7 @@ public sealed class RunData
     {
         string scenario = folder.RunId;
         var startedAt = intervals.Count > 0 ? intervals.Min(i => i.Start) : latency.Count > 0 ? latency.Min(l => l.Start) : DateTimeOffset.MinValue;
-        var names = new List<(string Name, string Address, string? Components)>();
+        var names = new List<(string Name, string Address, string? Components, string? Connection)>();
         var interval = TimeSpan.Zero;
         if (File.Exists(folder.RunJson))
         {
@@ -164,18 +164,19 @@ public sealed class RunData
                 {
                     names.Add((t.GetProperty("name").GetString()!,
                         t.TryGetProperty("resolvedAddress", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : t.GetProperty("address").GetString()!,
-                        t.TryGetProperty("components", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null));
+                        t.TryGetProperty("components", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null,
+                        t.TryGetProperty("connection", out var conn) && conn.ValueKind == JsonValueKind.String ? conn.GetString() : null));
                 }
             }
         }
 
         if (names.Count == 0)
         {
-            names.AddRange(intervals.Select(i => i.Topology).Distinct().Select(n => (n, "?", (string?)null)));
+            names.AddRange(intervals.Select(i => i.Topology).Distinct().Select(n => (n, "?", (string?)null, (string?)null)));
         }
 
         var ran = names.Where(n => intervals.Any(i => i.Topology == n.Name) || latency.Any(l => l.Tag?.StartsWith(n.Name + ".", StringComparison.Ordinal) == true)).ToList();
-        var topologies = ran.Select(n => RebuildTopology(n.Name, n.Address, n.Components, interval, intervals, latency, outcomes)).ToList();
+        var topologies = ran.Select(n => RebuildTopology(n.Name, n.Address, n.Components, interval, intervals, latency, outcomes) with { Connection = n.Connection }).ToList();
         var endedAt = intervals.Count > 0 ? intervals.Max(i => i.End) : latency.Count > 0 ? latency.Max(l => l.End) : startedAt;
         return new RunSummary
         {
@@ -187,6 +188,8 @@ public sealed class RunData
             Verdict = "none",
             Topologies = topologies,
             Events = FaultEventWriter.ReadFile(folder.Events),
+            Warnings = [.. topologies.Where(t => t.Connection?.StartsWith("INSECURE", StringComparison.Ordinal) == true)
+                .Select(t => $"target '{t.Name}' was reached with --insecure: its server certificate was NOT verified")],
         };
     }
 

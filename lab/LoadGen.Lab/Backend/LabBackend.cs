@@ -1,8 +1,10 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -81,6 +83,11 @@ public sealed class LabBackend : IAsyncDisposable
             k.Listen(ip, grpcPort, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
+                if (options.Tls is { } tls)
+                {
+                    UseTls(l, tls, stats);
+                }
+
                 l.Use(next => connection => control.TrackAsync(connection, next));
             });
             k.Listen(ip, healthPort, l => l.Protocols = HttpProtocols.Http1);
@@ -92,9 +99,44 @@ public sealed class LabBackend : IAsyncDisposable
 
         await app.StartAsync(cancellationToken);
 
-        var grpc = new Uri($"http://{FormatHost(ip)}:{grpcPort}");
+        var grpc = new Uri($"{(options.Tls is null ? "http" : "https")}://{FormatHost(ip)}:{grpcPort}");
         var health = new Uri($"http://{FormatHost(ip)}:{healthPort}{options.HealthPath}");
         return new LabBackend(app, grpc, health, stats, control);
+    }
+
+    private static void UseTls(ListenOptions listen, LabBackendTls tls, LabBackendStats stats)
+    {
+        var certificate = X509Certificate2.CreateFromPemFile(tls.CertificateFile, tls.KeyFile);
+        X509Certificate2Collection? clientCa = null;
+        if (tls.ClientCaFile is { } caFile)
+        {
+            clientCa = [];
+            clientCa.ImportFromPemFile(caFile);
+        }
+
+        listen.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificateSelector = (_, serverName) =>
+            {
+                stats.Saw("sni", serverName ?? "");
+                return certificate;
+            },
+            ClientCertificateMode = clientCa is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+            ClientCertificateValidation = clientCa is null ? null : (cert, _, _) =>
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                chain.ChainPolicy.CustomTrustStore.AddRange(clientCa);
+                var ok = chain.Build(cert);
+                if (ok)
+                {
+                    stats.Saw("client-cert", cert.Subject);
+                }
+
+                return ok;
+            },
+        });
     }
 
     /// <summary>A port the OS reports free right now (the caller binds it immediately after).</summary>

@@ -26,4 +26,15 @@ public sealed record LabBackendOptions
     /// null for none. Lets the lab impose a timeout without the client asking for it.
     /// </summary>
     public LoadGen.Protos.Lab.Cutoff? StreamCutoff { get; init; }
+
+    /// <summary>
+    /// Serve the gRPC port over TLS (ALPN h2) instead of h2c; null for h2c. The backend then records
+    /// the SNI each connection asked for and any client certificate (<see cref="LabBackendStats"/>).
+    /// </summary>
+    public LabBackendTls? Tls { get; init; }
 }
+
+/// <param name="CertificateFile">Server certificate (PEM).</param>
+/// <param name="KeyFile">Its key (PEM).</param>
+/// <param name="ClientCaFile">When set, a client certificate signed by this CA is required (mutual TLS).</param>
+public sealed record LabBackendTls(string CertificateFile, string KeyFile, string? ClientCaFile = null);

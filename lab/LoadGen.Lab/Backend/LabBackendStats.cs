@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace LoadGen.Lab.Backend;
 
 /// <summary>What the backend saw, for tests and the lab's own console line.</summary>
@@ -27,4 +29,18 @@ public sealed class LabBackendStats
     internal void MessageReceived() => Interlocked.Increment(ref _messagesReceived);
 
     internal void MessageSent() => Interlocked.Increment(ref _messagesSent);
+
+    /// <summary>
+    /// What clients presented, counted by value: "authority" (the :authority of each stream), "sni"
+    /// (the TLS server name of each connection), "client-cert" (its subject), "grpc-encoding" (each
+    /// stream's message compression), and "header:NAME" for any request header <c>x-lab-*</c>.
+    /// Credentials are never recorded (the ESP stand-in checks those).
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Seen(string what) =>
+        _seen.TryGetValue(what, out var values) ? new Dictionary<string, int>(values, StringComparer.Ordinal) : new Dictionary<string, int>();
+
+    internal void Saw(string what, string value) =>
+        _seen.GetOrAdd(what, _ => new ConcurrentDictionary<string, int>(StringComparer.Ordinal)).AddOrUpdate(value, 1, (_, n) => n + 1);
+
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, int>> _seen = new(StringComparer.Ordinal);
 }

@@ -15,6 +15,13 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, LabB
     {
         var http = context.GetHttpContext();
         stats.StreamStarted();
+        stats.Saw("authority", http.Request.Host.Value ?? "");
+        stats.Saw("grpc-encoding", http.Request.Headers["grpc-encoding"].ToString() is { Length: > 0 } e ? e : "identity");
+        foreach (var h in http.Request.Headers.Where(h => h.Key.StartsWith("x-lab-", StringComparison.OrdinalIgnoreCase)))
+        {
+            stats.Saw("header:" + h.Key.ToLowerInvariant(), h.Value.ToString());
+        }
+
         control.StreamStarted(http);
         try
         {

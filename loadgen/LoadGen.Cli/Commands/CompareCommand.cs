@@ -38,12 +38,18 @@ internal static class CompareCommand
         var output = CommonOptions.Out();
         var quiet = CommonOptions.Quiet();
         var lab = CommonOptions.LabParts();
+        var connection = new ConnectionFlags();
         var cmd = new Command("compare",
             "Run one workload against several topologies in interleaved rounds and write one run folder with all of them in summary.json.\n" +
             "Example: loadgen compare --topologies direct-tls,gateway --streams 2000 --duration 60s")
         {
             topologies, scenario, rounds, streams, hold, output, quiet, lab,
         };
+        foreach (var o in connection.All)
+        {
+            cmd.Options.Add(o);
+        }
+
         cmd.SetAction(async (pr, ct) =>
         {
             var targets = ParseTopologies(console, pr.GetValue(topologies) ?? (pr.GetValue(scenario) is null ? "direct-tls,gateway" : null));
@@ -88,7 +94,9 @@ internal static class CompareCommand
                 return ExitCodes.BadInput;
             }
 
-            return await RunCommand.ExecuteAsync(console, s, pr.GetValue(output)!, pr.GetValue(quiet), pr.GetValue(lab), ct);
+            return connection.Apply(pr, s, console) is { } withFlags
+                ? await RunCommand.ExecuteAsync(console, withFlags, pr.GetValue(output)!, pr.GetValue(quiet), pr.GetValue(lab), ct)
+                : ExitCodes.BadInput;
         });
         return cmd;
     }

@@ -61,7 +61,9 @@ internal static class ProbeCommand
         {
             var probe = new TimeoutProbe(() => GrpcChannel.ForAddress(t.Address, new GrpcChannelOptions
             {
-                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = TimeSpan.FromSeconds(10), SslOptions = TlsTrust.TrustOnly(t.CaFile) },
+                HttpHandler = t.Authority is { } authority
+                    ? new AuthorityHandler(TlsTrust.Handler(t, TimeSpan.FromSeconds(10)), authority)
+                    : TlsTrust.Handler(t, TimeSpan.FromSeconds(10)),
             }))
             {
                 Log = line => console.Error($"[{t.Name}] {line}"),

@@ -16,13 +16,20 @@ internal static class RunCommand
         var output = CommonOptions.Out();
         var quiet = CommonOptions.Quiet();
         var lab = CommonOptions.LabParts();
-        var cmd = new Command("run", "Run a scenario file against its targets and write a run folder (run.json, latency.hlog, outcomes.ndjson, summary.json).")
+        var connection = new ConnectionFlags();
+        var cmd = new Command("run", "Run a scenario file against its targets and write a run folder (run.json, latency.hlog, outcomes.ndjson, summary.json).\n" +
+            "Connection flags apply to every target that is not lab://, over what the scenario says.")
         {
             scenario, output, quiet, lab,
         };
+        foreach (var o in connection.All)
+        {
+            cmd.Options.Add(o);
+        }
+
         cmd.SetAction(async (pr, ct) =>
         {
-            if (CommandSupport.LoadScenario(console, pr.GetValue(scenario)!) is not { } s)
+            if (CommandSupport.LoadScenario(console, pr.GetValue(scenario)!) is not { } loaded || connection.Apply(pr, loaded, console) is not { } s)
             {
                 return ExitCodes.BadInput;
             }
@@ -40,6 +47,21 @@ internal static class RunCommand
         if (resolved is null)
         {
             return exitCode;
+        }
+
+        try
+        {
+            LoadEngine.Preflight(resolved);
+        }
+        catch (InvalidOperationException e)
+        {
+            console.Error($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+
+        foreach (var w in LoadEngine.Warnings(resolved))
+        {
+            console.Error($"WARNING: {w}.");
         }
 
         foreach (var f in lab.Fallbacks)

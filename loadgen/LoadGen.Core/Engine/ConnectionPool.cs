@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using LoadGen.Core.Scenarios;
 using LoadGen.Protos.Lab;
@@ -34,12 +33,18 @@ internal sealed class ConnectionPool : IDisposable
         _capacity = new SemaphoreSlim(Planned * PerConnection);
         for (var i = 0; i < Planned; i++)
         {
+            HttpMessageHandler handler = new NoSilentRetryHandler(CreateHandler(target, options));
+            if (target.Authority is { } authority)
+            {
+                handler = new AuthorityHandler(handler, authority);
+            }
+
             _channels[i] = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
             {
-                HttpHandler = new NoSilentRetryHandler(CreateHandler(options, target.CaFile)),
+                HttpHandler = handler,
                 DisposeHttpClient = true,
-                MaxReceiveMessageSize = 32 * 1024 * 1024,
-                MaxSendMessageSize = 32 * 1024 * 1024,
+                MaxReceiveMessageSize = target.MaxReceiveMessageBytes,
+                MaxSendMessageSize = target.MaxSendMessageBytes,
             });
             _clients[i] = new LabService.LabServiceClient(_channels[i]);
         }
@@ -116,31 +121,8 @@ internal sealed class ConnectionPool : IDisposable
         _capacity.Release();
     }
 
-    private SocketsHttpHandler CreateHandler(ConnectionOptions options, string? caFile) => new()
-    {
-        SslOptions = TlsTrust.TrustOnly(caFile),
-        EnableMultipleHttp2Connections = true,
-        PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-        ConnectTimeout = options.OpenTimeout,
-        KeepAlivePingDelay = Timeout.InfiniteTimeSpan,
-        ConnectCallback = async (context, ct) =>
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(context.DnsEndPoint, ct);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-
-            _metrics.ConnectionOpened();
-            return new NetworkStream(socket, ownsSocket: true);
-        },
-    };
+    private SocketsHttpHandler CreateHandler(TargetOptions target, ConnectionOptions options) =>
+        TlsTrust.Handler(target, options.OpenTimeout, _metrics.ConnectionOpened);
 
     /// <summary>A stream's place on one connection; dispose to give it back.</summary>
     public sealed class Lease(ConnectionPool pool, int index, LabService.LabServiceClient client) : IDisposable

@@ -17,7 +17,8 @@ internal sealed record StreamSettings(
     Directives? FirstDirectives,
     TimeSpan? ClientQuietAfter,
     int MaxInFlight,
-    TimeSpan OpenTimeout);
+    TimeSpan OpenTimeout,
+    MetadataSource? Headers);
 
 /// <summary>
 /// One long-lived bidi stream of the lab service: opens, sends on its open-loop schedule, matches
@@ -110,7 +111,7 @@ internal sealed class LabStream
 
             connection = lease.Index;
             var httpStatus = NoSilentRetryHandler.WatchStatus();
-            call = lease.Client.Chat(cancellationToken: _abort.Token);
+            call = lease.Client.Chat(_s.Headers?.Current(), cancellationToken: _abort.Token);
             // The stream opens with its first message, as real clients do: some proxies (NGINX 1.22
             // on its TLS port) pass nothing upstream, response headers included, before the first DATA frame.
             var exchange = ExchangeAsync(call);
@@ -185,8 +186,8 @@ internal sealed class LabStream
                 Cause = outcome.Cause,
                 GrpcStatus = outcome.GrpcStatus,
                 Http2Code = outcome.Http2Code,
-                Exception = outcome.ExceptionChain.Length == 0 ? null : outcome.ExceptionChain,
-                Detail = outcome.Detail,
+                Exception = outcome.ExceptionChain.Length == 0 ? null : Secrets.Redact(outcome.ExceptionChain),
+                Detail = Secrets.RedactOrNull(outcome.Detail),
                 AgeS = time.GetElapsedTime(asked, now).TotalSeconds,
                 SinceLastSendS = _lastSend == 0 ? null : time.GetElapsedTime(Interlocked.Read(ref _lastSend), now).TotalSeconds,
                 SinceLastReceiveS = _lastReceive == 0 ? null : time.GetElapsedTime(Interlocked.Read(ref _lastReceive), now).TotalSeconds,

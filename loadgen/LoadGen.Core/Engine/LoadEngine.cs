@@ -69,7 +69,9 @@ public sealed class LoadEngine
         var startedAt = _time.GetUtcNow();
         var wallStart = Stopwatch.GetTimestamp();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        Preflight(scenario);
         targets ??= scenario.Targets.Select(t => new RunTarget(t.Name, t.Address.ToString(), null, null)).ToList();
+        targets = [.. targets.Select(t => t with { Connection = Connection(scenario.Targets.FirstOrDefault(x => x.Name == t.Name)) })];
         var info = new RunInfo
         {
             RunId = folder.RunId,
@@ -85,14 +87,14 @@ public sealed class LoadEngine
         };
         folder.WriteJson(RunFolder.RunFile, info);
 
-        var runs = scenario.Targets.Select(t => new TopologyRun(t)).ToList();
+        var runs = scenario.Targets.Select(t => new TopologyRun(t, _time)).ToList();
         IReadOnlyList<FaultEvent> faultEvents = [];
         var rounds = new List<RoundSummary>();
 
         RunSummary Build(string completion, IReadOnlyList<FaultEvent> events)
         {
             var topologies = runs.Where(r => r.Rounds > 0 || r.RoundElapsed > TimeSpan.Zero)
-                .Select(r => r.Summarize(scenario) with { Components = targets.FirstOrDefault(t => t.Name == r.Target.Name)?.Components })
+                .Select(r => r.Summarize(scenario) with { Components = targets.FirstOrDefault(t => t.Name == r.Target.Name)?.Components, Connection = Connection(r.Target) })
                 .ToList();
             var thresholds = EvaluateThresholds(scenario.Thresholds, topologies);
             var wall = Stopwatch.GetElapsedTime(wallStart);
@@ -109,6 +111,7 @@ public sealed class LoadEngine
                 Rounds = scenario.Rounds > 1 ? [.. rounds] : [],
                 Thresholds = thresholds,
                 Events = events,
+                Warnings = Warnings(scenario),
                 LoadGen = new ProcessStats(
                     Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
                     Math.Round(cpu.TotalSeconds, 2),
@@ -152,6 +155,36 @@ public sealed class LoadEngine
         return summary;
     }
 
+    /// <summary>
+    /// Checks before anything runs that every target can be reached as configured: its certificate and
+    /// key files load, and every metadata value can be read (env var set, file readable and not empty).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">What cannot be used, naming the target, the field and the source, never a value.</exception>
+    public static void Preflight(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        foreach (var t in scenario.Targets)
+        {
+            if (t.Address.Scheme == Uri.UriSchemeHttps || t.ClientCertFile is not null || t.CaFile is not null)
+            {
+                _ = TlsTrust.For(t);
+            }
+
+            _ = MetadataSource.Create(t, TimeProvider.System);
+        }
+    }
+
+    /// <summary>What the reports must say about how the run was made.</summary>
+    public static IReadOnlyList<string> Warnings(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return [.. scenario.Targets.Where(t => t.Insecure).Select(t =>
+            $"target '{t.Name}' was reached with --insecure: its server certificate was NOT verified; anyone on the path could have answered")];
+    }
+
+    private static string? Connection(TargetOptions? target) =>
+        target?.DescribeConnection().ToList() is { Count: > 0 } parts ? string.Join("; ", parts) : null;
+
     /// <summary>Where a round writes: the run folder's open files.</summary>
     /// <param name="Checkpoint">Writes the rolling partial summary; called after every interval's files are flushed.</param>
     private sealed record RunWriters(HdrLogWriter Hlog, IntervalWriter Intervals, OutcomeWriter Outcomes, FaultEventWriter Events, Action Checkpoint);
@@ -184,7 +217,8 @@ public sealed class LoadEngine
             first,
             scenario.Messages.ClientQuietAfter,
             scenario.Messages.MaxInFlight,
-            scenario.Connections.OpenTimeout);
+            scenario.Connections.OpenTimeout,
+            run.Headers);
 
         var totals = run.Totals;
         var start = _time.GetTimestamp();
@@ -416,9 +450,12 @@ public sealed class LoadEngine
     }
 
     /// <summary>One topology across its rounds: the metrics and whole-run histograms its rounds add to.</summary>
-    private sealed class TopologyRun(TargetOptions target)
+    private sealed class TopologyRun(TargetOptions target, TimeProvider time)
     {
         public TargetOptions Target { get; } = target;
+
+        /// <summary>The target's request metadata, over all its rounds (file values refresh as they go).</summary>
+        public MetadataSource? Headers { get; } = MetadataSource.Create(target, time);
 
         public TopologyMetrics Metrics { get; } = new(target.Name);
 

@@ -1,23 +1,162 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using LoadGen.Core.Scenarios;
+
 namespace LoadGen.Core.Engine;
 
-/// <summary>Client TLS settings for a target.</summary>
+/// <summary>Client TLS and HTTP/2 settings for a target.</summary>
 public static class TlsTrust
 {
     /// <summary>TLS options trusting only the CAs in <paramref name="caFile"/>; the system's trust when null.</summary>
-    public static System.Net.Security.SslClientAuthenticationOptions TrustOnly(string? caFile)
+    public static SslClientAuthenticationOptions TrustOnly(string? caFile)
     {
-        var ssl = new System.Net.Security.SslClientAuthenticationOptions();
+        var ssl = new SslClientAuthenticationOptions();
         if (caFile is not null)
         {
-            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            var policy = new X509ChainPolicy
             {
-                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
             };
             policy.CustomTrustStore.ImportFromPemFile(caFile);
             ssl.CertificateChainPolicy = policy;
         }
 
         return ssl;
+    }
+
+    /// <summary>The target's TLS: its CA bundle, client certificate, server name, or (said loudly elsewhere) no verification.</summary>
+    /// <exception cref="InvalidOperationException">A certificate or key file cannot be used; the message says which and why.</exception>
+    public static SslClientAuthenticationOptions For(TargetOptions target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        SslClientAuthenticationOptions ssl;
+        try
+        {
+            ssl = TrustOnly(target.CaFile);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new InvalidOperationException($"target '{target.Name}': the CA bundle {target.CaFile} cannot be read as PEM certificates: {e.Message}", e);
+        }
+
+        if (target.ServerName is { } name)
+        {
+            ssl.TargetHost = name;
+        }
+
+        if (target.ClientCertFile is { } certFile)
+        {
+            try
+            {
+                using var pem = X509Certificate2.CreateFromPemFile(certFile, target.ClientKeyFile);
+                // Ephemeral PEM keys cannot be used by SslStream on every platform: re-import as PKCS#12.
+                var cert = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+                if (cert.NotAfter < DateTime.Now)
+                {
+                    throw new InvalidOperationException($"target '{target.Name}': the client certificate {certFile} expired on {cert.NotAfter:u}");
+                }
+
+                ssl.ClientCertificates = [cert];
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+            {
+                throw new InvalidOperationException($"target '{target.Name}': the client certificate {certFile} with key {target.ClientKeyFile ?? "(in the same file)"} cannot be used: {e.Message}", e);
+            }
+        }
+
+        if (target.Insecure)
+        {
+            ssl.CertificateChainPolicy = null;
+            // The user asked for it by name (--insecure / insecure: true); every console and report says so.
+#pragma warning disable CA5359
+            ssl.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+
+        return ssl;
+    }
+
+    /// <summary>
+    /// The HTTP/2 handler for one of the target's connections: TCP with no Nagle delay, TLS, keepalive
+    /// pings, connect timeout. SocketsHttpHandler takes the SNI from the :authority (Host) and ignores
+    /// SslOptions.TargetHost (dotnet/runtime#126842), so with a <see cref="TargetOptions.ServerName"/>
+    /// the connect callback does the TLS handshake itself (ALPN h2) and hands over the SslStream.
+    /// </summary>
+    /// <param name="connected">Called once per TCP connection made.</param>
+    public static SocketsHttpHandler Handler(TargetOptions target, TimeSpan connectTimeout, Action? connected = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = For(target),
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = connectTimeout,
+            KeepAlivePingDelay = Timeout.InfiniteTimeSpan,
+        };
+        if (target.KeepAlive is { } k)
+        {
+            handler.KeepAlivePingDelay = k.Delay;
+            handler.KeepAlivePingTimeout = k.Timeout;
+            handler.KeepAlivePingPolicy = k.Policy == KeepAlivePolicy.Always ? HttpKeepAlivePingPolicy.Always : HttpKeepAlivePingPolicy.WithActiveRequests;
+        }
+
+        var ownTls = target.ServerName is not null && target.Address.Scheme == Uri.UriSchemeHttps;
+        var tls = handler.SslOptions;
+        handler.ConnectCallback = async (context, ct) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            connected?.Invoke();
+            var network = new NetworkStream(socket, ownsSocket: true);
+            if (!ownTls)
+            {
+                return network;
+            }
+
+            var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+            try
+            {
+                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = target.ServerName,
+                    ApplicationProtocols = [SslApplicationProtocol.Http2],
+                    ClientCertificates = tls.ClientCertificates,
+                    CertificateChainPolicy = tls.CertificateChainPolicy,
+                    RemoteCertificateValidationCallback = tls.RemoteCertificateValidationCallback,
+                }, ct);
+            }
+            catch
+            {
+                await ssl.DisposeAsync();
+                throw;
+            }
+
+            return ssl;
+        };
+        return handler;
+    }
+}
+
+/// <summary>Sends every request with the target's :authority (HTTP/2 takes it from the Host header).</summary>
+public sealed class AuthorityHandler(HttpMessageHandler inner, string authority) : DelegatingHandler(inner)
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Headers.Host = authority;
+        return base.SendAsync(request, cancellationToken);
     }
 }

@@ -114,4 +114,5 @@ public sealed record RunInfo
 }
 
 /// <summary>A target as run, with what stood behind a lab:// address.</summary>
-public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components);
+/// <param name="Connection">How it was reached beyond its address (<see cref="Scenarios.TargetOptions.DescribeConnection"/>); never a credential.</param>
+public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components, string? Connection = null);

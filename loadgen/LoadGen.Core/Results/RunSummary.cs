@@ -41,6 +41,9 @@ public sealed record RunSummary
 
     public ProcessStats? LoadGen { get; init; }
 
+    /// <summary>What a reader must not miss about how the run was made (a target reached without verifying its certificate).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -58,6 +61,9 @@ public sealed record TopologySummary
 
     /// <summary>What stood behind the address: which lab parts were real binaries and which embedded; null for your own endpoint.</summary>
     public string? Components { get; init; }
+
+    /// <summary>How the target was reached when set beyond its address: CA, client certificate, SNI, :authority, keepalive, compression, metadata (templates, never values).</summary>
+    public string? Connection { get; init; }
 
     /// <summary>Stream-hours lived: the sum of every opened stream's lifetime (the exposure for cause rates).</summary>
     public double StreamHours { get; init; }

@@ -55,7 +55,108 @@ public sealed record TargetOptions
     /// (a private CA; the lab's own). Revocation is not checked against such a CA.
     /// </summary>
     public string? CaFile { get; init; }
+
+    /// <summary>PEM client certificate for mutual TLS (with <see cref="ClientKeyFile"/>).</summary>
+    public string? ClientCertFile { get; init; }
+
+    /// <summary>PEM private key of <see cref="ClientCertFile"/>.</summary>
+    public string? ClientKeyFile { get; init; }
+
+    /// <summary>The :authority every stream carries (a gateway routes on it); the address's host:port when null.</summary>
+    public string? Authority { get; init; }
+
+    /// <summary>
+    /// The TLS server name (SNI) sent and checked against the certificate; when null, the host of
+    /// <see cref="Authority"/>, else of the address. A gateway that routes on SNI needs the name it
+    /// knows while the address is an IP.
+    /// </summary>
+    public string? ServerName { get; init; }
+
+    /// <summary>Accept any server certificate. Said loudly on the console and in every report.</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>HTTP/2 keepalive pings; null sends none (SocketsHttpHandler's default).</summary>
+    public KeepAlivePings? KeepAlive { get; init; }
+
+    /// <summary>Largest message the client accepts. Default 32 MiB.</summary>
+    public int MaxReceiveMessageBytes { get; init; } = 32 * 1024 * 1024;
+
+    /// <summary>Largest message the client sends. Default 32 MiB.</summary>
+    public int MaxSendMessageBytes { get; init; } = 32 * 1024 * 1024;
+
+    /// <summary>Message compression the client asks for on every stream ("gzip"); null sends messages uncompressed.</summary>
+    public string? Compression { get; init; }
+
+    /// <summary>
+    /// Request metadata on every stream, as templates: <c>${env:NAME}</c> and <c>${file:PATH}</c> are
+    /// replaced by the variable's value or the file's contents (trimmed). Secrets come only that way.
+    /// </summary>
+    public IReadOnlyList<MetadataEntry> Metadata { get; init; } = [];
+
+    /// <summary>How often ${file:…} values are read again (tokens expire during a soak). Default 60 s.</summary>
+    public TimeSpan MetadataRefresh { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What a report should know about how this target was reached (never a credential).</summary>
+    public IEnumerable<string> DescribeConnection()
+    {
+        if (Insecure)
+        {
+            yield return "INSECURE: server certificate not verified";
+        }
+
+        if (CaFile is not null)
+        {
+            yield return $"CA {CaFile}";
+        }
+
+        if (ClientCertFile is not null)
+        {
+            yield return $"client certificate {ClientCertFile}";
+        }
+
+        if (ServerName is not null)
+        {
+            yield return $"SNI {ServerName}";
+        }
+
+        if (Authority is not null)
+        {
+            yield return $":authority {Authority}";
+        }
+
+        if (KeepAlive is { } k)
+        {
+            yield return $"keepalive pings every {Durations.Format(k.Delay)} (timeout {Durations.Format(k.Timeout)}, {k.Policy.ToString().ToLowerInvariant()})";
+        }
+
+        if (Compression is not null)
+        {
+            yield return $"compression {Compression}";
+        }
+
+        foreach (var m in Metadata)
+        {
+            yield return $"metadata {m.Name}: {m.Template}";
+        }
+    }
 }
+
+/// <summary>HTTP/2 PING keepalive, as SocketsHttpHandler's KeepAlivePing* settings.</summary>
+public sealed record KeepAlivePings(TimeSpan Delay, TimeSpan Timeout, KeepAlivePolicy Policy);
+
+/// <summary>When pings are sent: always, or only while the connection carries a stream.</summary>
+public enum KeepAlivePolicy
+{
+    Always,
+    WithActiveRequests,
+}
+
+/// <summary>
+/// One request metadata entry; <see cref="Template"/> may hold ${env:NAME} and ${file:PATH}
+/// placeholders. The template itself holds no secret (the loader refuses literal credentials), so it
+/// is what run.json and reports show.
+/// </summary>
+public sealed record MetadataEntry(string Name, string Template);
 
 /// <summary>Per-stream send plan.</summary>
 public sealed record MessagePlan

@@ -190,6 +190,83 @@ public static partial class ScenarioLoader
         return faults;
     }
 
+    /// <summary>A file path relative to the scenario file's folder, which must exist.</summary>
+    private static string? ExistingFile(YamlFields f, YamlFields root, string key)
+    {
+        var path = f.String(key);
+        if (path is null)
+        {
+            return null;
+        }
+
+        path = Path.GetFullPath(path, Path.GetDirectoryName(Path.GetFullPath(root.File)) ?? ".");
+        return File.Exists(path) ? path : throw f.Error(f.Get(key)!, f.FieldPath(key), $"no such file: {path}");
+    }
+
+    private static KeepAlivePings? ReadKeepAlive(YamlFields target)
+    {
+        if (target.Get("keepalive") is not { } node)
+        {
+            return null;
+        }
+
+        var k = new YamlFields(target.File, target.FieldPath("keepalive"), node);
+        var pings = new KeepAlivePings(
+            k.Duration(k.Require("delay"), k.FieldPath("delay"), TimeSpan.FromSeconds(1), TimeSpan.FromHours(2)),
+            k.Duration("timeout", TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            k.Enum("policy", KeepAlivePolicy.Always));
+        k.RejectUnknown();
+        return pings;
+    }
+
+    private static string ReadCompression(YamlFields f, YamlNode node)
+    {
+        var text = f.Scalar(node, f.FieldPath("compression"));
+        return text == "gzip" ? text : throw f.Error(node, f.FieldPath("compression"), $"'{text}' is not a compression this client has: gzip");
+    }
+
+    /// <summary>
+    /// metadata: a mapping of header name to value template. Credentials (authorization, *key*,
+    /// *token*, …) must come from ${env:NAME} or ${file:PATH}: a literal one would end up in files
+    /// and reviews. File paths are relative to the scenario; env vars and files must be there now.
+    /// </summary>
+    private static List<MetadataEntry> ReadMetadata(YamlFields target, YamlFields root)
+    {
+        if (target.Get("metadata") is not { } node)
+        {
+            return [];
+        }
+
+        var field = target.FieldPath("metadata");
+        if (node is not YamlDotNet.RepresentationModel.YamlMappingNode map)
+        {
+            throw target.Error(node, field, "expected a mapping of header name to value, e.g. authorization: \"Bearer ${env:TOKEN}\"");
+        }
+
+        var baseDir = Path.GetDirectoryName(Path.GetFullPath(root.File)) ?? ".";
+        var entries = new List<MetadataEntry>();
+        foreach (var (keyNode, valueNode) in map.Children)
+        {
+            var name = target.Scalar(keyNode, field);
+            var path = $"{field}.{name}";
+            if (MetadataTemplate.NameProblem(name) is { } problem)
+            {
+                throw target.Error(keyNode, path, problem);
+            }
+
+            try
+            {
+                entries.Add(MetadataTemplate.Entry(name, target.Scalar(valueNode, path), baseDir));
+            }
+            catch (ArgumentException e)
+            {
+                throw target.Error(valueNode, path, e.Message);
+            }
+        }
+
+        return entries;
+    }
+
     private static List<TargetOptions> ReadTargets(YamlFields root)
     {
         var targets = new List<TargetOptions>();
@@ -216,18 +293,39 @@ public static partial class ScenarioLoader
                 throw f.Error(addressNode, f.FieldPath("address"), $"'{addressText}' is not an address: expected http://host:port (h2c), https://host:port (TLS) or lab://TOPOLOGY (the embedded lab)");
             }
 
-            var caFile = f.String("caFile");
-            if (caFile is not null)
+            var target = new TargetOptions
             {
-                caFile = Path.GetFullPath(caFile, Path.GetDirectoryName(Path.GetFullPath(root.File)) ?? ".");
-                if (!File.Exists(caFile))
+                Name = name,
+                Address = address,
+                CaFile = ExistingFile(f, root, "caFile"),
+                ClientCertFile = ExistingFile(f, root, "clientCert"),
+                ClientKeyFile = ExistingFile(f, root, "clientKey"),
+                Authority = f.String("authority"),
+                ServerName = f.String("serverName"),
+                Insecure = f.Bool("insecure", false),
+                KeepAlive = ReadKeepAlive(f),
+                MaxReceiveMessageBytes = f.Bytes("maxReceiveMessageSize", 32 * 1024 * 1024, 1024, int.MaxValue),
+                MaxSendMessageBytes = f.Bytes("maxSendMessageSize", 32 * 1024 * 1024, 1024, int.MaxValue),
+                Compression = f.Get("compression") is { } c ? ReadCompression(f, c) : null,
+                Metadata = ReadMetadata(f, root),
+                MetadataRefresh = f.Duration("metadataRefresh", TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+            };
+            if (target.ClientKeyFile is not null && target.ClientCertFile is null)
+            {
+                throw f.Error(f.Get("clientKey")!, f.FieldPath("clientKey"), "a client key needs its certificate: add clientCert");
+            }
+
+            var https = address.Scheme is "https" or "lab";
+            foreach (var tlsOnly in new[] { "caFile", "clientCert", "serverName", "insecure" })
+            {
+                if (!https && f.Get(tlsOnly) is { } n)
                 {
-                    throw f.Error(f.Get("caFile")!, f.FieldPath("caFile"), $"no such file: {caFile}");
+                    throw f.Error(n, f.FieldPath(tlsOnly), $"is a TLS setting but {addressText} is plaintext h2c (http://); use https:// or drop it");
                 }
             }
 
             f.RejectUnknown();
-            targets.Add(new TargetOptions { Name = name, Address = address, CaFile = caFile });
+            targets.Add(target);
         }
 
         if (targets.Count == 0)

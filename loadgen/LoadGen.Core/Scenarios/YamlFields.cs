@@ -67,6 +67,51 @@ internal sealed class YamlFields
         return InRange(node, key, value, min, max);
     }
 
+    public bool Bool(string key, bool fallback)
+    {
+        var node = Get(key);
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        return Scalar(node, FieldPath(key)) switch
+        {
+            "true" => true,
+            "false" => false,
+            var text => throw Error(node, FieldPath(key), $"'{text}' is not true or false"),
+        };
+    }
+
+    /// <summary>A size in bytes: a whole number, optionally with KiB, MiB or GiB (1024-based) or KB, MB, GB (1000-based).</summary>
+    public int Bytes(string key, int fallback, int min, int max)
+    {
+        var node = Get(key);
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        var text = Scalar(node, FieldPath(key));
+        var units = new (string Suffix, long Factor)[] { ("KiB", 1024), ("MiB", 1024 * 1024), ("GiB", 1024L * 1024 * 1024), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1), ("", 1) };
+        foreach (var (suffix, factor) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && long.TryParse(text.AsSpan(0, text.Length - suffix.Length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            {
+                var bytes = n * factor;
+                if (bytes < min || bytes > max)
+                {
+                    throw Error(node, FieldPath(key), $"{text} is out of range: must be between {min:#,0} and {max:#,0} bytes");
+                }
+
+                return (int)bytes;
+            }
+        }
+
+        throw Error(node, FieldPath(key), $"'{text}' is not a size: expected a whole number of bytes, or one with KiB, MiB, KB or MB (4MiB, 65536)");
+    }
+
     public double Double(string key, double fallback, double min, double max)
     {
         var node = Get(key);

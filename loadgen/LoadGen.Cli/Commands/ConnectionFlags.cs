@@ -1,0 +1,77 @@
+using System.CommandLine;
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Cli.Commands;
+
+/// <summary>
+/// How to reach your own endpoints, on the command line: applied to every target that is not lab://
+/// (the lab sets its own). A scenario file can set the same per target, plus keepalive pings,
+/// message size limits and compression.
+/// </summary>
+internal sealed class ConnectionFlags
+{
+    private readonly Option<FileInfo> _ca = new("--ca-file") { Description = "PEM bundle of the CA(s) to trust instead of the system's (a private CA).", HelpName = "FILE" };
+    private readonly Option<FileInfo> _cert = new("--client-cert") { Description = "PEM client certificate for mutual TLS.", HelpName = "FILE" };
+    private readonly Option<FileInfo> _key = new("--client-key") { Description = "PEM key of --client-cert (when not in the same file).", HelpName = "FILE" };
+    private readonly Option<string> _authority = new("--authority") { Description = "The :authority every stream carries (gateways route on it).", HelpName = "HOST[:PORT]" };
+    private readonly Option<string> _serverName = new("--server-name") { Description = "TLS server name (SNI) to send and to check the certificate against.", HelpName = "NAME" };
+    private readonly Option<bool> _insecure = new("--insecure") { Description = "Do NOT verify the server certificate. Said loudly on the console and in every report; prefer --ca-file." };
+    private readonly Option<string[]> _metadata = new("--metadata", "-H")
+    {
+        Description = "Request metadata NAME=VALUE on every stream (repeatable). Credentials only as ${env:NAME} or ${file:PATH}, " +
+            "e.g. -H 'authorization=Bearer ${env:TOKEN}' -H 'x-api-key=${file:/run/secrets/key}'; files are re-read every 60 s.",
+        HelpName = "NAME=VALUE",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public IEnumerable<Option> All => [_ca, _cert, _key, _authority, _serverName, _insecure, _metadata];
+
+    /// <summary>The scenario with the flags applied to its own (not lab://) targets; null after printing what is wrong.</summary>
+    public Scenario? Apply(ParseResult parse, Scenario scenario, CliConsole console)
+    {
+        var metadata = new List<MetadataEntry>();
+        foreach (var m in parse.GetValue(_metadata) ?? [])
+        {
+            var eq = m.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                console.Error($"error: --metadata '{Core.Secrets.Redact(m)}': expected NAME=VALUE");
+                return null;
+            }
+
+            var (name, template) = (m[..eq].Trim().ToLowerInvariant(), m[(eq + 1)..]);
+            try
+            {
+                metadata.Add(MetadataTemplate.NameProblem(name) is { } problem
+                    ? throw new ArgumentException(problem)
+                    : MetadataTemplate.Entry(name, template, Environment.CurrentDirectory));
+            }
+            catch (ArgumentException e)
+            {
+                console.Error($"error: --metadata {name}: {e.Message}");
+                return null;
+            }
+        }
+
+        foreach (var file in new[] { parse.GetValue(_ca), parse.GetValue(_cert), parse.GetValue(_key) })
+        {
+            if (file is { Exists: false })
+            {
+                console.Error($"error: no such file: {file.FullName}");
+                return null;
+            }
+        }
+
+        var targets = scenario.Targets.Select(t => t.Address.Scheme == "lab" ? t : t with
+        {
+            CaFile = parse.GetValue(_ca)?.FullName ?? t.CaFile,
+            ClientCertFile = parse.GetValue(_cert)?.FullName ?? t.ClientCertFile,
+            ClientKeyFile = parse.GetValue(_key)?.FullName ?? t.ClientKeyFile,
+            Authority = parse.GetValue(_authority) ?? t.Authority,
+            ServerName = parse.GetValue(_serverName) ?? t.ServerName,
+            Insecure = parse.GetValue(_insecure) || t.Insecure,
+            Metadata = [.. t.Metadata.Where(x => metadata.All(y => y.Name != x.Name)), .. metadata],
+        }).ToList();
+        return scenario with { Targets = targets };
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text.RegularExpressions;
+
+namespace LoadGen.Core.Scenarios;
+
+/// <summary>
+/// Metadata value templates: literal text with <c>${env:NAME}</c> (an environment variable) and
+/// <c>${file:PATH}</c> (a file's contents, surrounding whitespace trimmed) placeholders.
+/// </summary>
+public static partial class MetadataTemplate
+{
+    /// <summary>Header names whose values are credentials: they must come from env or a file.</summary>
+    public static bool IsSecretName(string name)
+    {
+        var n = name.ToLowerInvariant();
+        return n is "authorization" or "proxy-authorization" or "cookie"
+            || n.Contains("key", StringComparison.Ordinal) || n.Contains("token", StringComparison.Ordinal)
+            || n.Contains("secret", StringComparison.Ordinal) || n.Contains("password", StringComparison.Ordinal)
+            || n.Contains("auth", StringComparison.Ordinal) || n.Contains("credential", StringComparison.Ordinal);
+    }
+
+    /// <summary>Why <paramref name="name"/> cannot be sent as metadata; null when it can.</summary>
+    public static string? NameProblem(string name) =>
+        !HeaderName().IsMatch(name) || name.StartsWith("grpc-", StringComparison.Ordinal) || name is "te" or "content-type" or "user-agent" or "host"
+            ? $"'{name}' cannot be sent as metadata: use lowercase letters, digits and '-', not a reserved name (grpc-*, te, content-type, user-agent, host; :authority has its own setting)"
+            : null;
+
+    /// <summary>
+    /// A checked entry: placeholders well formed, a credential (<see cref="IsSecretName"/>) taken from
+    /// env or a file and never written literally, every env var set and every file there now. File
+    /// paths become absolute (relative ones are taken from <paramref name="baseDir"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">What is wrong, in one line that names no value.</exception>
+    public static MetadataEntry Entry(string name, string template, string baseDir)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        if (Malformed(template) is { } bad)
+        {
+            throw new ArgumentException($"'{bad}' is not a placeholder: use ${{env:NAME}} or ${{file:PATH}}");
+        }
+
+        var placeholders = Placeholders(template).ToList();
+        if (IsSecretName(name) && placeholders.Count == 0)
+        {
+            throw new ArgumentException($"'{name}' carries a credential: take it from the environment or a file (\"Bearer ${{env:TOKEN}}\", \"${{file:/run/secrets/key}}\"), never write it into a scenario or a command line");
+        }
+
+        var absolute = template;
+        foreach (var (kind, source) in placeholders)
+        {
+            if (kind == "env" && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(source)))
+            {
+                throw new ArgumentException($"environment variable {source} is not set");
+            }
+
+            if (kind == "file")
+            {
+                var full = Path.GetFullPath(source, baseDir);
+                if (!File.Exists(full))
+                {
+                    throw new ArgumentException($"no such file: {full}");
+                }
+
+                absolute = absolute.Replace($"${{file:{source}}}", $"${{file:{full}}}", StringComparison.Ordinal);
+            }
+        }
+
+        return new MetadataEntry(name, absolute);
+    }
+
+    /// <summary>The placeholders in a template, in order.</summary>
+    public static IEnumerable<(string Kind, string Source)> Placeholders(string template) =>
+        Placeholder().Matches(template).Select(m => (m.Groups[1].Value, m.Groups[2].Value));
+
+    /// <summary>Text that looks like a placeholder but is not one (a typo such as <c>${ENV:X}</c> or <c>$env:X</c>).</summary>
+    public static string? Malformed(string template)
+    {
+        var rest = Placeholder().Replace(template, "");
+        var i = rest.IndexOf("${", StringComparison.Ordinal);
+        return i < 0 ? null : rest[i..Math.Min(rest.Length, rest.IndexOf('}', i) is var j and >= 0 ? j + 1 : rest.Length)];
+    }
+
+    /// <summary>
+    /// The template with every placeholder replaced. <paramref name="onSecret"/> gets each value that
+    /// came from a placeholder, so it can be redacted wherever it might surface.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An env var is unset or empty, or a file is missing, unreadable or empty.</exception>
+    public static string Expand(string template, Action<string> onSecret) =>
+        Placeholder().Replace(template, m =>
+        {
+            var (kind, source) = (m.Groups[1].Value, m.Groups[2].Value);
+            string value;
+            if (kind == "env")
+            {
+                value = Environment.GetEnvironmentVariable(source) is { Length: > 0 } v
+                    ? v.Trim()
+                    : throw new InvalidOperationException($"environment variable {source} is not set");
+            }
+            else
+            {
+                try
+                {
+                    value = File.ReadAllText(source).Trim();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new InvalidOperationException($"{source} cannot be read: {e.Message}", e);
+                }
+
+                if (value.Length == 0)
+                {
+                    throw new InvalidOperationException($"{source} is empty");
+                }
+            }
+
+            if (value.Contains('\n', StringComparison.Ordinal) || value.Contains('\r', StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"the value of {kind}:{source} spans several lines; a header value is one line");
+            }
+
+            onSecret(value);
+            return value;
+        });
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]*$")]
+    private static partial Regex HeaderName();
+
+    [GeneratedRegex(@"\$\{(env|file):([^}]+)\}")]
+    private static partial Regex Placeholder();
+}
