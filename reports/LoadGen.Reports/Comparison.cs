@@ -26,12 +26,19 @@ public sealed record TopologyComparison(
     IReadOnlyList<string> Worse,
     IReadOnlyList<string> Better)
 {
+    /// <summary>Why the two sides cannot be compared at all (one never opened a stream); null when they can.</summary>
+    public string? Problem { get; init; }
+
     /// <summary>The one-line answer for a release review.</summary>
-    public string Verdict => Worse.Count == 0
+    public string Verdict => Problem is not null ? $"cannot compare {Candidate.Label} with {Baseline.Label}: {Problem}" : Worse.Count == 0
         ? $"{Candidate.Label} is at least as good as {Baseline.Label}" + (Better.Count > 0 ? $" (better: {string.Join("; ", Better)})" : ": no detectable difference")
         : $"{Candidate.Label} is worse than {Baseline.Label}: {string.Join("; ", Worse)}";
 
-    public bool CandidateWorse => Worse.Count > 0;
+    /// <summary>True when the candidate is worse, or when nothing could be compared (a review must not pass on that).</summary>
+    public bool CandidateWorse => Worse.Count > 0 || Problem is not null;
+
+    private static string? NeverOpened(Side side) => side.Topology.Streams.Opened > 0 ? null :
+        $"{side.Label} never opened a stream ({side.Topology.Streams.Attempted:#,0} attempts{(side.Topology.Outcomes.OrderByDescending(kv => kv.Value).FirstOrDefault() is { Key: not null } top ? $", most ended {top.Key}" : "")})";
 
     private static readonly (string Name, double P)[] Percentiles = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)];
 
@@ -40,6 +47,11 @@ public sealed record TopologyComparison(
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(candidate);
+        if ((NeverOpened(baseline) ?? NeverOpened(candidate)) is { } problem)
+        {
+            return new TopologyComparison(baseline, candidate, [], [], 0, 0, [], [], []) { Problem = problem };
+        }
+
         var worse = new List<string>();
         var better = new List<string>();
         var deltas = Deltas(baseline, candidate, "rtt", Percentiles.Select(p => p.P).ToList());

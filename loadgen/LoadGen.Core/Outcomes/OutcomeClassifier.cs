@@ -19,7 +19,7 @@ public static partial class OutcomeClassifier
     private static partial System.Text.RegularExpressions.Regex HttpStatus();
 
     /// <summary>Bumped whenever a cause is added, renamed or re-derived.</summary>
-    public const int VocabularyVersion = 3;
+    public const int VocabularyVersion = 4;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
@@ -29,6 +29,9 @@ public static partial class OutcomeClassifier
     public const string ConnectionLost = "connection-lost";
     public const string DeadlineExceeded = "deadline-exceeded";
     public const string KeepaliveTimeout = "keepalive-timeout";
+
+    /// <summary>The target offered no HTTP/2 (TLS ALPN chose HTTP/1.1, or no SETTINGS came back for the preface): gRPC cannot run there.</summary>
+    public const string Http2Unavailable = "http2-unavailable";
 
     /// <summary>Refused unprocessed after its first message was written (see <see cref="Engine.StreamNotProcessedException"/>).</summary>
     public const string NotProcessed = "not-processed";
@@ -78,6 +81,13 @@ public static partial class OutcomeClassifier
                 case StatusCode.Cancelled when chain.Any(e => e is OperationCanceledException) && rpc.Status.DebugException is not null:
                     return new Classification(ClientCancelled, status, null, kinds, detail);
             }
+        }
+
+        // No HTTP/2 there: TLS ALPN chose HTTP/1.1, or the server never answered the HTTP/2 preface with SETTINGS.
+        if (chain.OfType<HttpRequestException>().Any(e => e.HttpRequestError == HttpRequestError.VersionNegotiationError
+            || e.Message.Contains("did not complete the HTTP/2 handshake", StringComparison.Ordinal)))
+        {
+            return new Classification(Http2Unavailable, status, null, kinds, detail);
         }
 
         if (chain.Any(e => e is AuthenticationException))

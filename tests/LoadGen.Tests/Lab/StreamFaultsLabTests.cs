@@ -184,6 +184,43 @@ public class StreamFaultsLabTests
     }
 
     [LabFact("nginx")]
+    public async Task BackendDownFor30s_ReopensStayWithinTheCap_AndThePopulationReturns()
+    {
+        const int streams = 100;
+        const double cap = 20;
+        var (t, summary) = await RunAsync(Real(), "direct-tls", streams, TimeSpan.FromSeconds(42),
+            m => m with { Interval = TimeSpan.FromMilliseconds(200) },
+            s => s with
+            {
+                Profile = s.Profile with { MaxOpensPerSecond = cap, Phases = [new ProfilePhase(PhaseKind.Ramp, streams, TimeSpan.FromSeconds(5)), .. s.Profile.Phases.Skip(1)] },
+                Faults = [new FaultStep { At = TimeSpan.FromSeconds(8), Kind = FaultKind.KillBackend, For = TimeSpan.FromSeconds(30) }],
+                // Retry fast: the opens-per-second cap, not the backoff, must be what holds the storm back.
+                Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(100), Multiplier = 1.5, Jitter = 0, Max = TimeSpan.FromMilliseconds(500) },
+            });
+
+        var because = string.Join(", ", t.Outcomes);
+        Assert.Contains("down 30 s", summary.Events.Single(e => e.State == "done").Detail, StringComparison.Ordinal);
+        // Observed through NGINX's TLS port: every stream open when the backend died ends at once as a
+        // reset, and every re-open while it is down is refused with NGINX's 502 (Bad Gateway).
+        var unplanned = Unplanned(t);
+        Assert.True(unplanned.Keys.All(k => k is "rst:INTERNAL_ERROR" or "rst:CANCEL" or "http-status:502" or "connection-lost"), because);
+        Assert.Equal(streams, unplanned.Where(kv => kv.Key != "http-status:502").Sum(kv => kv.Value));
+        Assert.True(unplanned.GetValueOrDefault("http-status:502") > 100, because);
+        // Re-opens ran into the cap, never past it.
+        var intervals = IntervalWriter.ReadFile(LastFolder!.Intervals);
+        Assert.All(intervals, i => Assert.True(
+            i.Attempted <= (cap * (i.End - i.Start).TotalSeconds) + (cap * 0.1) + 1,
+            $"{i.Attempted} streams started in {(i.End - i.Start).TotalSeconds:0.00} s against a cap of {cap}/s"));
+        Assert.True(intervals.Where(i => i.EndsByCause.ContainsKey("http-status:502")).Sum(i => i.Attempted) > 20 * cap, "the cap was reached while the backend was down");
+        // Back: the whole population again once the backend returned, and nothing lost for good.
+        var lastDown = intervals.Last(i => i.EndsByCause.ContainsKey("http-status:502"));
+        Assert.Contains(intervals.SkipWhile(i => i != lastDown), i => i.Active == streams);
+        Assert.Equal(0, t.Reconnects!.LostForGood);
+        Assert.Equal(streams, t.Outcomes["client-closed"]);
+        Assert.Empty(t.DetectedTimeouts);
+    }
+
+    [LabFact("nginx")]
     public async Task EspRestarted_OpenStreamsEnd_AndAllComeBackOnTheNewNginx()
     {
         var (t, summary) = await RunAsync(Real(), "direct-tls", 30, TimeSpan.FromSeconds(6),

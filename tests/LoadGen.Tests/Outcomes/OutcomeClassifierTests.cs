@@ -27,6 +27,20 @@ public class OutcomeClassifierTests
     }
 
     [Fact]
+    public void NoHttp2AtTheTarget_AlpnOrHandshake_IsHttp2Unavailable()
+    {
+        // TLS ALPN chose HTTP/1.1 (SocketsHttpHandler's own words and error kind).
+        var alpn = new HttpRequestException(HttpRequestError.VersionNegotiationError,
+            "Requesting HTTP version 2.0 with version policy RequestVersionExact while unable to establish HTTP/2 connection.");
+        // No SETTINGS came back for the preface (seen at NGINX's HTTP/1.1 port).
+        var handshake = new HttpRequestException(HttpRequestError.HttpProtocolError,
+            "An HTTP/2 connection could not be established because the server did not complete the HTTP/2 handshake.");
+
+        Assert.Equal("http2-unavailable", OutcomeClassifier.Classify(Rpc(StatusCode.Unavailable, "Error starting gRPC call.", alpn)).Cause);
+        Assert.Equal("http2-unavailable", OutcomeClassifier.Classify(Rpc(StatusCode.Internal, "Error starting gRPC call.", handshake)).Cause);
+    }
+
+    [Fact]
     public void GoawayDuringAWrite_RawHttpRequestException_IsGoaway()
     {
         var goaway = new HttpProtocolException(0, "The HTTP/2 server closed the connection. HTTP/2 error code 'NO_ERROR' (0x0).", null);

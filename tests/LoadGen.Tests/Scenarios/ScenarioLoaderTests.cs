@@ -64,6 +64,81 @@ public class ScenarioLoaderTests
         Assert.Equal(1500, s.Thresholds[1].Limit);
     }
 
+    private const string Profile = """
+        profile:
+          phases:
+            - ramp: 10
+              over: 1s
+        """;
+
+    [Fact]
+    public void Load_ReadsConnectionOptionsAndMetadata()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-conn-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "ca.pem"), "x");
+        File.WriteAllText(Path.Combine(dir, "key"), "secret-value");
+        var file = Path.Combine(dir, "s.yaml");
+        File.WriteAllText(file, """
+            name: t
+            targets:
+              - name: gw
+                address: https://10.0.0.7:443
+                caFile: ca.pem
+                serverName: api.example.com
+                authority: api.example.com
+                keepalive:
+                  delay: 30s
+                  timeout: 5s
+                  policy: withactiverequests
+                maxReceiveMessageSize: 4MiB
+                maxSendMessageSize: 64KB
+                compression: gzip
+                metadataRefresh: 5m
+                metadata:
+                  x-api-key: "${file:key}"
+                  x-tenant: blue
+            """ + "\n" + Profile);
+
+        var t = Assert.Single(ScenarioLoader.LoadFile(file).Targets);
+
+        Assert.Equal(Path.Combine(dir, "ca.pem"), t.CaFile);
+        Assert.Equal(("api.example.com", "api.example.com"), (t.ServerName, t.Authority));
+        Assert.Equal(new KeepAlivePings(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), KeepAlivePolicy.WithActiveRequests), t.KeepAlive);
+        Assert.Equal((4 * 1024 * 1024, 64_000), (t.MaxReceiveMessageBytes, t.MaxSendMessageBytes));
+        Assert.Equal("gzip", t.Compression);
+        Assert.Equal(TimeSpan.FromMinutes(5), t.MetadataRefresh);
+        Assert.Equal([new MetadataEntry("x-api-key", "${file:" + Path.Combine(dir, "key") + "}"), new MetadataEntry("x-tenant", "blue")], t.Metadata);
+        Assert.DoesNotContain("secret-value", string.Join(" ", t.DescribeConnection()), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("serverName: api.example.com", "is a TLS setting but http://127.0.0.1:9000 is plaintext h2c")]
+    [InlineData("insecure: yes", "'yes' is not true or false")]
+    [InlineData("caFile: ca.pem", "no such file")]
+    [InlineData("compression: brotli", "'brotli' is not a compression this client has: gzip")]
+    [InlineData("maxReceiveMessageSize: 4 megs", "'4 megs' is not a size")]
+    [InlineData("metadata:\n      Authorization: x", "cannot be sent as metadata")]
+    [InlineData("metadata:\n      grpc-timeout: 1S", "cannot be sent as metadata")]
+    [InlineData("metadata:\n      x-token: abc123", "carries a credential")]
+    [InlineData("metadata:\n      x-tenant: \"${ENV:X}\"", "'${ENV:X}' is not a placeholder")]
+    [InlineData("metadata:\n      x-tenant: \"${file:/nonexistent/f}\"", "no such file: /nonexistent/f")]
+    [InlineData("keepalive:\n      timeout: 5s", "keepalive.delay: is required")]
+    public void ConnectionOptionMistakes_NameTheField(string line, string problem)
+    {
+        var e = Fails($"""
+            name: t
+            targets:
+              - name: h2c
+                address: http://127.0.0.1:9000
+                {line}
+            """ + "\n" + Profile);
+
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+        Assert.Contains("bad.yaml:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("targets[0]", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_ReadsStreamDirectivesReconnectAndProbe()
     {
