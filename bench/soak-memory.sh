@@ -13,14 +13,8 @@ hold=${HOLD:-20m}
 out=bench/out/soak-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 
-dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
-loadgen=(dotnet loadgen/LoadGen.Cli/bin/Release/net10.0/loadgen.dll)
-
-port=$(( 20000 + RANDOM % 20000 ))
-"${loadgen[@]}" lab backend --grpc-port "$port" --health-port $((port + 1)) >"$out/backend.log" 2>&1 &
-backend=$!
-trap 'kill $backend 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q "lab backend:" "$out/backend.log" && break; sleep 0.2; done
+. bench/lib.sh
+start_backend "$out"
 
 cat >"$out/soak.yaml" <<YAML
 name: soak-memory
@@ -68,6 +62,14 @@ t = s["topologies"][0]; p = s["loadGen"]
 print(f"streams {t['streams']['peakActive']}, hold {hold}, messages {t['messages']['received']:,} answered")
 print(f"RSS at {minute2[0]} s: {minute2[1]} MB; at {end[0]} s (end of hold): {end[1]} MB; growth {growth:+.1f}% (goal <= 5%)")
 print(f"RSS min/max over the hold: {min(r[1] for r in rows if 120 <= r[0] <= 10 + hold_s)} / {max(r[1] for r in rows if 120 <= r[0] <= 10 + hold_s)} MB")
+iv = [json.loads(l) for l in open(glob.glob(f"{out}/*-soak-memory/intervals.ndjson")[0])]
+t0 = min(r["start"] for r in iv)
+from datetime import datetime
+def secs(r): return (datetime.fromisoformat(r["end"]) - datetime.fromisoformat(t0)).total_seconds()
+hold_iv = [r for r in iv if r["phase"].startswith("hold")]
+h2 = min(hold_iv, key=lambda r: abs(secs(r) - 120)); he = hold_iv[-1]
+print(f"managed heap (as of the last GC) at {secs(h2):.0f} s: {h2['loadGenHeapMb']} MB; at {secs(he):.0f} s: {he['loadGenHeapMb']} MB; "
+      f"growth {100.0 * (he['loadGenHeapMb'] - h2['loadGenHeapMb']) / h2['loadGenHeapMb']:+.1f}%; max over the hold {max(r['loadGenHeapMb'] for r in hold_iv)} MB")
 print(f"peak RSS {p['peakRssMb']} MB, CPU {p['cpuSeconds']} s ({p['avgCpuPercentOfOneCore']}% of one core)")
 print(f"latency p50 {t['latencyMs']['p50']} ms, p99 {t['latencyMs']['p99']} ms; ends: {t['outcomes']}")
 PY

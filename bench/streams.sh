@@ -14,14 +14,8 @@ hold=${HOLD:-60s}
 out=bench/out/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 
-dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
-loadgen=(dotnet loadgen/LoadGen.Cli/bin/Release/net10.0/loadgen.dll)
-
-port=$(( 20000 + RANDOM % 20000 ))
-"${loadgen[@]}" lab backend --grpc-port "$port" --health-port $((port + 1)) >"$out/backend.log" 2>&1 &
-backend=$!
-trap 'kill $backend 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q "lab backend:" "$out/backend.log" && break; sleep 0.2; done
+. bench/lib.sh
+start_backend "$out"
 
 printf '%-8s %-8s %-10s %-9s %-9s %-10s %-10s %-10s %-10s %s\n' streams held rss_mb cpu_s cpu_pct p50_ms p99_ms p99_unc p99_lag ends
 for n in "${sizes[@]}"; do

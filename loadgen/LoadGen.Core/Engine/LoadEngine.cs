@@ -281,6 +281,8 @@ public sealed class LoadEngine
                 Received = snap.Received - last.Received,
                 P50Ms = Histograms.PercentileMs(rtt, 50),
                 P99Ms = Histograms.PercentileMs(rtt, 99),
+                LoadGenRssMb = Math.Round(Environment.WorkingSet / 1048576.0, 1),
+                LoadGenHeapMb = Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1),
             });
             last = snap;
             intervalStart = now;
@@ -493,7 +495,9 @@ public sealed class LoadEngine
         {
             var m = Metrics;
             HistogramBase T(ShardedRecorder r) => Totals.TryGetValue(r, out var h) ? h : Histograms.Create();
-            var samples = m.EndSamples.ToList();
+            var samples = m.EndSamples;
+            // Past MaxEndSamples the ends are a uniform sample: counts found in it scale back up.
+            var scale = samples.Count == 0 ? 1.0 : (double)m.EndsSeen / samples.Count;
             // Streams a fault on cue ended are the fault's doing, not a timeout's: left out of detection.
             var windows = _faultWindows.ToList();
             var timerEnds = samples.Where(e => !windows.Any(w => e.EndedAtS >= w.From && e.EndedAtS <= w.To));
@@ -513,8 +517,9 @@ public sealed class LoadEngine
                 SendLagMs = sendLag,
                 Outcomes = m.Outcomes.OrderByDescending(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
                 Connections = new ConnectionCounts(Connections.Planned, Connections.PerConnection, m.ConnectionsOpened),
-                DetectedTimeouts = TimeoutDetector.Detect(timerEnds, TimeoutDetector.MinQuiet(scenario.Messages.Interval, latency.P999, sendLag.P999)),
-                StreamHours = Math.Round(samples.Sum(e => e.LifetimeS) / 3600.0, 6),
+                DetectedTimeouts = [.. TimeoutDetector.Detect(timerEnds, TimeoutDetector.MinQuiet(scenario.Messages.Interval, latency.P999, sendLag.P999))
+                    .Select(d => d with { Count = (long)Math.Round(d.Count * scale) })],
+                StreamHours = Math.Round(m.LifetimeSeconds / 3600.0, 6),
                 Reconnects = new ReconnectStats(m.Reconnects, LatencyStats.From(T(m.Reconnect)), _lostForGood),
                 Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
             };

@@ -16,7 +16,7 @@ public sealed class TopologyMetrics
     private long _waitedForSlot;
     private long _connectionsOpened;
     private long _reconnects;
-    private int _samples;
+    private long _samples;
 
     public TopologyMetrics(string topology)
     {
@@ -48,10 +48,47 @@ public sealed class TopologyMetrics
     /// <summary>Time to re-establish: from losing a stream (unplanned end) to its replacement's response headers, µs.</summary>
     public ShardedRecorder Reconnect { get; }
 
-    /// <summary>Ends of opened streams, for survival and timeout detection; at most <see cref="MaxEndSamples"/> are kept.</summary>
-    public ConcurrentQueue<EndSample> EndSamples { get; } = new();
+    /// <summary>
+    /// Ends of opened streams, for survival and timeout detection: every one up to
+    /// <see cref="MaxEndSamples"/>, then a uniform sample of that size over the whole run (reservoir
+    /// sampling), so memory stays flat however long a soak churns and late ends count like early ones.
+    /// </summary>
+    public IReadOnlyList<EndSample> EndSamples
+    {
+        get
+        {
+            lock (_reservoir)
+            {
+                return [.. _reservoir];
+            }
+        }
+    }
 
-    public const int MaxEndSamples = 500_000;
+    public const int MaxEndSamples = 200_000;
+
+    /// <summary>Ends of opened streams seen (the sample holds at most <see cref="MaxEndSamples"/> of them).</summary>
+    public long EndsSeen
+    {
+        get
+        {
+            lock (_reservoir)
+            {
+                return _samples;
+            }
+        }
+    }
+
+    /// <summary>Seconds lived by every opened stream that ended, summed exactly (not from the sample).</summary>
+    public double LifetimeSeconds
+    {
+        get
+        {
+            lock (_reservoir)
+            {
+                return _lifetimeS;
+            }
+        }
+    }
 
     public long Reconnects => Interlocked.Read(ref _reconnects);
 
@@ -108,11 +145,23 @@ public sealed class TopologyMetrics
 
     public void Sample(EndSample sample)
     {
-        if (Interlocked.Increment(ref _samples) <= MaxEndSamples)
+        lock (_reservoir)
         {
-            EndSamples.Enqueue(sample);
+            _samples++;
+            _lifetimeS += sample.LifetimeS;
+            if (_reservoir.Count < MaxEndSamples)
+            {
+                _reservoir.Add(sample);
+            }
+            else if (Random.Shared.NextInt64(_samples) is var j && j < MaxEndSamples)
+            {
+                _reservoir[(int)j] = sample;
+            }
         }
     }
+
+    private readonly List<EndSample> _reservoir = [];
+    private double _lifetimeS;
 
     public void MessageSent() => Interlocked.Increment(ref _sent);
 

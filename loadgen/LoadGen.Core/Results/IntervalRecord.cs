@@ -41,6 +41,12 @@ public sealed record IntervalRecord
     public double? P50Ms { get; init; }
 
     public double? P99Ms { get; init; }
+
+    /// <summary>LoadGen's own resident memory at the end of the interval (MB): a soak shows whether the tool itself grows.</summary>
+    public double? LoadGenRssMb { get; init; }
+
+    /// <summary>LoadGen's managed heap as of its last garbage collection (MB): what a leak would grow, without the GC's slack.</summary>
+    public double? LoadGenHeapMb { get; init; }
 }
 
 /// <summary>Appends <see cref="IntervalRecord"/> lines, flushed one by one.</summary>
