@@ -40,12 +40,18 @@ internal static class Cli
         var signals = 0;
         void OnSignal(PosixSignalContext ctx)
         {
+            ctx.Cancel = true;
             if (Interlocked.Increment(ref signals) == 1)
             {
-                ctx.Cancel = true;
                 console.Error($"\n{ctx.Signal}: stopping gracefully (open streams are closed, results written); send it again to exit at once");
                 stop.Cancel();
+                return;
             }
+
+            // Not the signal's default action: a process started in the background inherits SIGINT
+            // ignored, and the default would then do nothing at all.
+            console.Error($"{ctx.Signal} again: exiting now; the run folder so far is reportable (loadgen report <run folder>)");
+            Environment.Exit(ExitCodes.Interrupted);
         }
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);

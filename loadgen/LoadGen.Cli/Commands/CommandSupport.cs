@@ -19,6 +19,30 @@ internal static class CommandSupport
         }
     }
 
+    /// <summary>
+    /// Checks that every target can be reached as configured (certificates load, metadata values can be
+    /// read) and says loudly what weakens the run (--insecure); false after printing what is wrong.
+    /// </summary>
+    public static bool Preflight(CliConsole console, Scenario scenario)
+    {
+        try
+        {
+            LoadGen.Core.Engine.LoadEngine.Preflight(scenario);
+        }
+        catch (InvalidOperationException e)
+        {
+            console.Error($"error: {e.Message}");
+            return false;
+        }
+
+        foreach (var w in LoadGen.Core.Engine.LoadEngine.Warnings(scenario))
+        {
+            console.Error($"WARNING: {w}.");
+        }
+
+        return true;
+    }
+
     /// <summary>Starts what the scenario's lab:// targets need; on failure prints why and gives the exit code.</summary>
     public static async Task<(Scenario? Resolved, int ExitCode)> ResolveLabAsync(CliConsole console, LabTargets lab, Scenario scenario, CancellationToken ct)
     {

@@ -31,3 +31,50 @@ internal static class CommonOptions
         HelpName = "auto|real|embedded",
     };
 }
+
+/// <summary>What every load-running command (run, compare, demo) takes besides its workload.</summary>
+internal sealed record RunSettings(string OutDir, bool Quiet, LoadGen.Lab.LabPart Lab, Uri? OtlpEndpoint, string? OtlpProtocol);
+
+/// <summary>The options behind <see cref="RunSettings"/>, added to a command together.</summary>
+internal sealed class RunFlags
+{
+    private readonly Option<string> _out = CommonOptions.Out();
+    private readonly Option<bool> _quiet = CommonOptions.Quiet();
+    private readonly Option<LoadGen.Lab.LabPart> _lab = CommonOptions.LabParts();
+    private readonly Option<string> _otlp = new("--otlp-endpoint")
+    {
+        Description = "Export live metrics over OTLP to this collector (http://host:4317 for gRPC, http://host:4318/v1/metrics with --otlp-protocol http/protobuf). " +
+            "Also on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set. Instruments: docs/telemetry.md.",
+        HelpName = "URL",
+    };
+
+    private readonly Option<string> _protocol = new("--otlp-protocol")
+    {
+        Description = "OTLP transport: grpc or http/protobuf. Default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc.",
+        HelpName = "grpc|http/protobuf",
+    };
+
+    public RunFlags()
+    {
+        _protocol.AcceptOnlyFromAmong("grpc", "http/protobuf");
+        _otlp.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string>();
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                r.AddError($"--otlp-endpoint '{text}': expected a collector URL such as http://127.0.0.1:4317 (gRPC) or http://127.0.0.1:4318/v1/metrics (http/protobuf)");
+            }
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { _out, _quiet, _lab, _otlp, _protocol })
+        {
+            command.Options.Add(o);
+        }
+    }
+
+    public RunSettings Read(ParseResult parse) =>
+        new(parse.GetValue(_out)!, parse.GetValue(_quiet), parse.GetValue(_lab), parse.GetValue(_otlp) is { } otlp ? new Uri(otlp) : null, parse.GetValue(_protocol));
+}

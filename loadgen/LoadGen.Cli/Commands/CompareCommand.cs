@@ -35,16 +35,15 @@ internal static class CompareCommand
             Description = "Built-in workload: how long each topology holds its streams, in total over its rounds (ramps come on top).",
             DefaultValueFactory = _ => "60s",
         };
-        var output = CommonOptions.Out();
-        var quiet = CommonOptions.Quiet();
-        var lab = CommonOptions.LabParts();
+        var run = new RunFlags();
         var connection = new ConnectionFlags();
         var cmd = new Command("compare",
             "Run one workload against several topologies in interleaved rounds and write one run folder with all of them in summary.json.\n" +
             "Example: loadgen compare --topologies direct-tls,gateway --streams 2000 --duration 60s")
         {
-            topologies, scenario, rounds, streams, hold, output, quiet, lab,
+            topologies, scenario, rounds, streams, hold,
         };
+        run.AddTo(cmd);
         foreach (var o in connection.All)
         {
             cmd.Options.Add(o);
@@ -95,7 +94,7 @@ internal static class CompareCommand
             }
 
             return connection.Apply(pr, s, console) is { } withFlags
-                ? await RunCommand.ExecuteAsync(console, withFlags, pr.GetValue(output)!, pr.GetValue(quiet), pr.GetValue(lab), ct)
+                ? await RunCommand.ExecuteAsync(console, withFlags, run.Read(pr), ct)
                 : ExitCodes.BadInput;
         });
         return cmd;

@@ -7,9 +7,7 @@ internal static class DemoCommand
 {
     public static Command Create(CliConsole console)
     {
-        var output = CommonOptions.Out();
-        var quiet = CommonOptions.Quiet();
-        var lab = CommonOptions.LabParts();
+        var run = new RunFlags();
         var streams = new Option<int>("--streams")
         {
             Description = "Streams each topology holds.",
@@ -26,8 +24,9 @@ internal static class DemoCommand
             "1 msg/s, in two interleaved rounds; then print the comparison and the run folder. Same as:\n" +
             "  loadgen compare --topologies direct-tls,gateway --streams 2000 --duration 40s --rounds 2")
         {
-            output, quiet, streams, duration, lab,
+            streams, duration,
         };
+        run.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
             if (CompareCommand.Workload(console, pr.GetValue(streams), pr.GetValue(duration)) is not { } w)
@@ -40,7 +39,7 @@ internal static class DemoCommand
                 new() { Name = "direct-tls", Address = new Uri("lab://direct-tls") },
                 new() { Name = "gateway", Address = new Uri("lab://gateway") },
             ];
-            return await RunCommand.ExecuteAsync(console, BuiltinScenarios.Compare(targets, w.Streams, w.Hold, rounds: 2, name: "demo"), pr.GetValue(output)!, pr.GetValue(quiet), pr.GetValue(lab), ct);
+            return await RunCommand.ExecuteAsync(console, BuiltinScenarios.Compare(targets, w.Streams, w.Hold, rounds: 2, name: "demo"), run.Read(pr), ct);
         });
         return cmd;
     }

@@ -53,6 +53,11 @@ internal static class ProbeCommand
             return exitCode;
         }
 
+        if (!CommandSupport.Preflight(console, resolved))
+        {
+            return ExitCodes.BadInput;
+        }
+
         var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
         var p = scenario.Probe;
         console.Error($"probe {folder.RunId}: quiet intervals {Durations.Format(p.Min)}..{Durations.Format(p.Max)}, resolution {Durations.Format(p.Resolution)}, budget {Durations.Format(p.Budget)} per target");
@@ -67,6 +72,7 @@ internal static class ProbeCommand
             }))
             {
                 Log = line => console.Error($"[{t.Name}] {line}"),
+                Headers = MetadataSource.Create(t, TimeProvider.System),
             };
             IReadOnlyList<ProbeResult> results;
             try

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LoadGen.Core.Engine;
+using LoadGen.Core.Metrics;
 using LoadGen.Core.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Reports;
@@ -13,15 +14,14 @@ internal static class RunCommand
     public static Command Create(CliConsole console)
     {
         var scenario = CommonOptions.Scenario();
-        var output = CommonOptions.Out();
-        var quiet = CommonOptions.Quiet();
-        var lab = CommonOptions.LabParts();
+        var run = new RunFlags();
         var connection = new ConnectionFlags();
         var cmd = new Command("run", "Run a scenario file against its targets and write a run folder (run.json, latency.hlog, outcomes.ndjson, summary.json).\n" +
             "Connection flags apply to every target that is not lab://, over what the scenario says.")
         {
-            scenario, output, quiet, lab,
+            scenario,
         };
+        run.AddTo(cmd);
         foreach (var o in connection.All)
         {
             cmd.Options.Add(o);
@@ -34,34 +34,24 @@ internal static class RunCommand
                 return ExitCodes.BadInput;
             }
 
-            return await ExecuteAsync(console, s, pr.GetValue(output)!, pr.GetValue(quiet), pr.GetValue(lab), ct);
+            return await ExecuteAsync(console, s, run.Read(pr), ct);
         });
         return cmd;
     }
 
     /// <summary>Runs a loaded scenario end to end: lab targets, engine, summary table, exit code.</summary>
-    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, bool quiet, LoadGen.Lab.LabPart labParts, CancellationToken ct)
+    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, RunSettings settings, CancellationToken ct)
     {
-        await using var lab = new LabTargets(labParts);
+        await using var lab = new LabTargets(settings.Lab);
         var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);
         if (resolved is null)
         {
             return exitCode;
         }
 
-        try
+        if (!CommandSupport.Preflight(console, resolved))
         {
-            LoadEngine.Preflight(resolved);
-        }
-        catch (InvalidOperationException e)
-        {
-            console.Error($"error: {e.Message}");
             return ExitCodes.BadInput;
-        }
-
-        foreach (var w in LoadEngine.Warnings(resolved))
-        {
-            console.Error($"WARNING: {w}.");
         }
 
         foreach (var f in lab.Fallbacks)
@@ -69,7 +59,7 @@ internal static class RunCommand
             console.Error($"WARNING: {f}. Install nginx-light and haproxy for the real proxies; results below are NOT the real path's.");
         }
 
-        var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
+        var folder = RunFolder.Create(settings.OutDir, scenario.Name, DateTimeOffset.UtcNow);
         var each = scenario.Rounds > 1
             ? $"{scenario.Rounds} interleaved rounds of {Durations.Format(scenario.Profile.SplitHold(scenario.Rounds).Duration)} each"
             : $"{Durations.Format(scenario.Profile.Duration)} each";
@@ -78,11 +68,15 @@ internal static class RunCommand
         {
             console.Error($"  {t.Name}: {t.Components}");
         }
+        using var telemetry = OtlpExport.Wanted(settings.OtlpEndpoint) ? new RunTelemetry() : null;
+        var export = telemetry is null ? null : OtlpExport.Start(telemetry, settings.OtlpEndpoint, settings.OtlpProtocol, resolved.Interval, Resource(folder, resolved), console);
+        var live = LiveView.Start(console, settings.Quiet);
         var engine = new LoadEngine
         {
             Faults = scenario.Faults.Count > 0 ? lab.Injector : null,
-            FaultEvent = e => console.Error($"[{e.Topology}{(e.Round is { } r ? $" round {r}" : "")}] fault at {Durations.Format(TimeSpan.FromSeconds(e.AtS))}: {e.Description} — {e.State}{(e.Detail is { } d ? ": " + d : "")}"),
-            Progress = quiet ? null : p => console.Error(FormatProgress(p)),
+            FaultEvent = e => live.Event($"[{e.Topology}{(e.Round is { } r ? $" round {r}" : "")}] fault at {Durations.Format(TimeSpan.FromSeconds(e.AtS))}: {e.Description} — {e.State}{(e.Detail is { } d ? ": " + d : "")}"),
+            Progress = live.Progress,
+            Telemetry = telemetry,
         };
         RunSummary summary;
         try
@@ -93,6 +87,12 @@ internal static class RunCommand
         {
             console.Error($"error: the run folder {folder.Path} could not be written: {e.Message}");
             return ExitCodes.RunFailed;
+        }
+        finally
+        {
+            await live.DisposeAsync();
+            // The last values go out before the summary is printed; a dead collector cannot hold this up for long.
+            export?.Dispose();
         }
 
         PrintSummary(console, summary, folder);
@@ -159,10 +159,22 @@ internal static class RunCommand
         return d.Length > 200 ? d[..200] + "…" : d;
     }
 
-    public static string FormatProgress(ProgressSnapshot p) => string.Create(CultureInfo.InvariantCulture,
-        $"[{p.Topology}] {p.Phase,-9} {Clock(p.Elapsed)}/{Clock(p.Planned)}  streams {p.ActiveStreams:#,0}/{p.TargetStreams:#,0}  opened {p.Opened:#,0} ended {p.Ended:#,0} (unplanned {p.UnplannedEnds:#,0})  msgs sent {p.Sent:#,0} recv {p.Received:#,0}  p50 {SummaryTable.Ms(p.IntervalP50Ms)} p99 {SummaryTable.Ms(p.IntervalP99Ms)}");
+    /// <summary>OTLP resource attributes: which run, scenario and shard the metrics belong to (and the topology, when there is one).</summary>
+    private static Dictionary<string, object> Resource(RunFolder folder, Scenario scenario)
+    {
+        var attributes = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["loadgen.run_id"] = folder.RunId,
+            ["loadgen.scenario"] = scenario.Name,
+            ["loadgen.shard"] = Environment.GetEnvironmentVariable("LOADGEN_SHARD") ?? "0",
+        };
+        if (scenario.Targets.Count == 1)
+        {
+            attributes["loadgen.topology"] = scenario.Targets[0].Name;
+        }
 
-    private static string Clock(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"mm\:ss", CultureInfo.InvariantCulture);
+        return attributes;
+    }
 
     private static void PrintSummary(CliConsole console, RunSummary summary, RunFolder folder)
     {

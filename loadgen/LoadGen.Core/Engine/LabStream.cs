@@ -143,7 +143,9 @@ internal sealed class LabStream
             lease.MarkWarm();
             var openedAt = time.GetTimestamp();
             Interlocked.Exchange(ref _openedAt, openedAt);
-            _s.Metrics.Open.RecordMicros(Micros(asked, openedAt));
+            var openMicros = Micros(asked, openedAt);
+            _s.Metrics.Open.RecordMicros(openMicros);
+            _s.Metrics.Telemetry?.OpenTime(openMicros);
             if (LostAt != 0)
             {
                 _s.Metrics.Reconnected(Micros(LostAt, openedAt));
@@ -315,7 +317,9 @@ internal sealed class LabStream
                 // Message 1 went out before the stream was open: its round trip is open latency's.
                 if (frame.Seq != 1)
                 {
-                    _s.Metrics.Rtt.RecordMicros(Micros(scheduled, now));
+                    var rtt = Micros(scheduled, now);
+                    _s.Metrics.Rtt.RecordMicros(rtt);
+                    _s.Metrics.Telemetry?.RoundTrip(rtt);
                     _s.Metrics.RttUncorrected.RecordMicros(Micros(sent, now));
                 }
 

@@ -24,7 +24,14 @@ public sealed record ProgressSnapshot(
     long Sent,
     long Received,
     double? IntervalP50Ms,
-    double? IntervalP99Ms);
+    double? IntervalP99Ms)
+{
+    /// <summary>The interval just cut, as written to intervals.ndjson (its opens, messages and ends by cause).</summary>
+    public IntervalRecord? Interval { get; init; }
+
+    /// <summary>Stream ends by cause since the topology started.</summary>
+    public IReadOnlyDictionary<string, long> TotalEnds { get; init; } = new Dictionary<string, long>();
+}
 
 /// <summary>
 /// Runs a scenario: for each target in turn, holds the profile's stream population, measures every
@@ -51,6 +58,9 @@ public sealed class LoadEngine
 
     /// <summary>Called as a fault on cue fires and finishes (from any thread).</summary>
     public Action<FaultEvent>? FaultEvent { get; init; }
+
+    /// <summary>Live metrics for an exporter (OTLP); null records nothing beyond the run folder.</summary>
+    public RunTelemetry? Telemetry { get; init; }
 
     /// <summary>Called at every interval tick, from the engine's loop: keep it quick.</summary>
     public Action<ProgressSnapshot>? Progress { get; init; }
@@ -88,6 +98,11 @@ public sealed class LoadEngine
         folder.WriteJson(RunFolder.RunFile, info);
 
         var runs = scenario.Targets.Select(t => new TopologyRun(t, _time)).ToList();
+        foreach (var r in runs)
+        {
+            Telemetry?.Attach(r.Metrics);
+        }
+
         IReadOnlyList<FaultEvent> faultEvents = [];
         var rounds = new List<RoundSummary>();
 
@@ -261,7 +276,7 @@ public sealed class LoadEngine
             hlog.Flush();
             // One snapshot of the counters, so the deltas of consecutive intervals add up exactly.
             var snap = (metrics.Attempted, metrics.Opened, metrics.Ended, metrics.Sent, metrics.Received, Ends: metrics.Outcomes.ToDictionary(StringComparer.Ordinal));
-            intervals.Write(new IntervalRecord
+            var record = new IntervalRecord
             {
                 Topology = target.Name,
                 Round = scenario.Rounds > 1 ? round : null,
@@ -283,14 +298,19 @@ public sealed class LoadEngine
                 P99Ms = Histograms.PercentileMs(rtt, 99),
                 LoadGenRssMb = Math.Round(Environment.WorkingSet / 1048576.0, 1),
                 LoadGenHeapMb = Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1),
-            });
+            };
+            intervals.Write(record);
             last = snap;
             intervalStart = now;
             var unplanned = metrics.Outcomes.Where(kv => kv.Key != OutcomeClassifier.ClientClosed).Sum(kv => kv.Value);
             Progress?.Invoke(new ProgressSnapshot(
                 scenario.Rounds > 1 ? $"{target.Name} round {round}/{scenario.Rounds}" : target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
                 metrics.Opened, metrics.Ended, unplanned, metrics.Sent, metrics.Received,
-                Histograms.PercentileMs(rtt, 50), Histograms.PercentileMs(rtt, 99)));
+                Histograms.PercentileMs(rtt, 50), Histograms.PercentileMs(rtt, 99))
+            {
+                Interval = record,
+                TotalEnds = snap.Ends,
+            });
             await outcomes.FlushAsync();
             run.RoundElapsed = elapsed;
             writers.Checkpoint();

@@ -66,6 +66,9 @@ public sealed class TimeoutProbe(Func<GrpcChannel> connect)
 {
     private static readonly TimeSpan Chatter = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The target's request metadata (auth); null sends none.</summary>
+    public MetadataSource? Headers { get; init; }
+
     public Action<string>? Log { get; init; }
 
     public async Task<IReadOnlyList<ProbeResult>> RunAsync(ProbeOptions options, CancellationToken cancellationToken = default)
@@ -136,7 +139,7 @@ public sealed class TimeoutProbe(Func<GrpcChannel> connect)
     {
         using var channel = connect();
         var client = new LabService.LabServiceClient(channel);
-        using var call = client.Chat(cancellationToken: ct);
+        using var call = client.Chat(Headers?.Current(), cancellationToken: ct);
         var echoes = new ConcurrentDictionary<ulong, TaskCompletionSource>();
         TaskCompletionSource Echo(ulong seq) => echoes.GetOrAdd(seq, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var receive = Task.Run(async () =>

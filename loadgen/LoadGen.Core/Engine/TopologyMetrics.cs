@@ -30,6 +30,9 @@ public sealed class TopologyMetrics
 
     public string Topology { get; }
 
+    /// <summary>Live export (OTLP) of what is counted here; null when nothing exports.</summary>
+    public Metrics.TopologyTelemetry? Telemetry { get; set; }
+
     /// <summary>Round trip from the scheduled send time (coordinated-omission corrected), µs.</summary>
     public ShardedRecorder Rtt { get; }
 
@@ -119,6 +122,7 @@ public sealed class TopologyMetrics
     public void StreamOpened()
     {
         Interlocked.Increment(ref _opened);
+        Telemetry?.Opened();
         var now = Interlocked.Increment(ref _active);
         long peak;
         while (now > (peak = Interlocked.Read(ref _peakActive)) && Interlocked.CompareExchange(ref _peakActive, now, peak) != peak)
@@ -135,6 +139,7 @@ public sealed class TopologyMetrics
 
         Interlocked.Increment(ref _ended);
         Outcomes.AddOrUpdate(cause, 1, (_, n) => n + 1);
+        Telemetry?.Ended(cause);
     }
 
     public void Reconnected(long micros)
@@ -163,9 +168,17 @@ public sealed class TopologyMetrics
     private readonly List<EndSample> _reservoir = [];
     private double _lifetimeS;
 
-    public void MessageSent() => Interlocked.Increment(ref _sent);
+    public void MessageSent()
+    {
+        Interlocked.Increment(ref _sent);
+        Telemetry?.Sent();
+    }
 
-    public void MessageReceived() => Interlocked.Increment(ref _received);
+    public void MessageReceived()
+    {
+        Interlocked.Increment(ref _received);
+        Telemetry?.Received();
+    }
 
     public void SlotWaited() => Interlocked.Increment(ref _waitedForSlot);
 

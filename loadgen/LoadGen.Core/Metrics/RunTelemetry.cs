@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using LoadGen.Core.Engine;
+
+namespace LoadGen.Core.Metrics;
+
+/// <summary>
+/// LoadGen's live metrics as .NET instruments on the <see cref="MeterName"/> meter, for an
+/// OpenTelemetry exporter to pick up (docs/telemetry.md lists them). Names follow the OpenTelemetry
+/// RPC conventions' attributes (rpc.system, rpc.service, rpc.method) with <c>loadgen.*</c> instrument
+/// names, as the conventions have none for a stream's messages. Without a listener every record is a
+/// no-op check, so a run without export pays nothing.
+/// </summary>
+public sealed class RunTelemetry : IDisposable
+{
+    public const string MeterName = "LoadGen";
+
+    private readonly Meter _meter;
+    private readonly ConcurrentDictionary<string, (TopologyMetrics Metrics, TagList Tags)> _topologies = new(StringComparer.Ordinal);
+
+    public RunTelemetry()
+    {
+        _meter = new Meter(MeterName, typeof(RunTelemetry).Assembly.GetName().Version?.ToString());
+        Opened = _meter.CreateCounter<long>("loadgen.streams.opened", "{stream}", "Streams whose response headers arrived (first opens and re-opens).");
+        Ended = _meter.CreateCounter<long>("loadgen.streams.ended", "{stream}", "Streams that ended, by loadgen.end.cause (docs/outcomes.md).");
+        Sent = _meter.CreateCounter<long>("loadgen.messages.sent", "{message}", "Messages the client wrote on its streams.");
+        Received = _meter.CreateCounter<long>("loadgen.messages.received", "{message}", "Messages the client read from its streams.");
+        RoundTrip = _meter.CreateHistogram<double>("loadgen.message.round_trip", "s", "Round trip per message from its scheduled send time (coordinated-omission corrected).");
+        OpenTime = _meter.CreateHistogram<double>("loadgen.stream.open.duration", "s", "From asking for a stream to its response headers.");
+        _meter.CreateObservableUpDownCounter("loadgen.streams.active", ObserveActive, "{stream}", "Streams open now.");
+    }
+
+    internal Counter<long> Opened { get; }
+
+    internal Counter<long> Ended { get; }
+
+    internal Counter<long> Sent { get; }
+
+    internal Counter<long> Received { get; }
+
+    internal Histogram<double> RoundTrip { get; }
+
+    internal Histogram<double> OpenTime { get; }
+
+    /// <summary>The attributes every data point of a topology carries.</summary>
+    public static TagList Tags(string topology) => new()
+    {
+        { "loadgen.topology", topology },
+        { "rpc.system", "grpc" },
+        { "rpc.service", "loadgen.lab.LabService" },
+        { "rpc.method", "Chat" },
+    };
+
+    /// <summary>Starts reporting a topology's streams: its metrics record into these instruments from now on.</summary>
+    public void Attach(TopologyMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var tags = Tags(metrics.Topology);
+        _topologies[metrics.Topology] = (metrics, tags);
+        metrics.Telemetry = new TopologyTelemetry(this, tags);
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    private IEnumerable<Measurement<long>> ObserveActive() =>
+        _topologies.Values.Select(t => new Measurement<long>(t.Metrics.Active, t.Tags));
+}
+
+/// <summary>One topology's view of the instruments, with its attributes computed once.</summary>
+public sealed class TopologyTelemetry
+{
+    private readonly RunTelemetry _t;
+    private readonly TagList _tags;
+
+    internal TopologyTelemetry(RunTelemetry telemetry, TagList tags)
+    {
+        _t = telemetry;
+        _tags = tags;
+    }
+
+    public void Opened() => _t.Opened.Add(1, _tags);
+
+    public void Ended(string cause)
+    {
+        if (!_t.Ended.Enabled)
+        {
+            return;
+        }
+
+        var tags = _tags;
+        tags.Add("loadgen.end.cause", cause);
+        _t.Ended.Add(1, tags);
+    }
+
+    public void Sent() => _t.Sent.Add(1, _tags);
+
+    public void Received() => _t.Received.Add(1, _tags);
+
+    public void RoundTrip(long micros) => _t.RoundTrip.Record(micros / 1e6, _tags);
+
+    public void OpenTime(long micros) => _t.OpenTime.Record(micros / 1e6, _tags);
+}

@@ -1,0 +1,125 @@
+using Google.Protobuf.Collections;
+using LoadGen.Core.Engine;
+using LoadGen.Core.Results;
+using LoadGen.Lab.Backend;
+using LoadGen.Tests.Cli;
+using LoadGen.Tests.Otlp.Wire;
+
+namespace LoadGen.Tests.Otlp;
+
+/// <summary>A short run exporting to an OTLP receiver: the instruments arrive, agreeing with summary.json.</summary>
+public class OtlpExportTests
+{
+    private static async Task<(string Scenario, string OutDir)> ScenarioAsync(Uri backend)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-otlp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var scenario = Path.Combine(dir, "otlp.yaml");
+        await File.WriteAllTextAsync(scenario, $"""
+            name: otlp
+            targets:
+              - name: backend-h2c
+                address: {backend}
+            profile:
+              phases:
+                - ramp: 20
+                  over: 1s
+                - hold: 3s
+            messages:
+              interval: 100ms
+            interval: 1s
+            """);
+        return (scenario, Path.Combine(dir, "out"));
+    }
+
+    private static string? Attr(RepeatedField<KeyValue> attributes, string key) =>
+        attributes.FirstOrDefault(a => a.Key == key)?.Value.StringValue;
+
+    [Fact]
+    public async Task Instruments_ArriveWithNamesAttributesAndValues_ThatMatchTheSummary()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var (scenario, outDir) = await ScenarioAsync(backend.GrpcAddress);
+
+        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario, "--out", outDir, "--otlp-endpoint", receiver.Address.ToString());
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.DoesNotContain("failed", stderr, StringComparison.Ordinal);
+        var folder = Directory.GetDirectories(outDir).Single();
+        var summary = RunFolder.Open(folder).ReadSummary();
+        var t = Assert.Single(summary.Topologies);
+        var metrics = receiver.Metrics().ToList();
+        Assert.True(receiver.Requests.Count >= 2, $"{receiver.Requests.Count} exports: one per interval and a last one at the end");
+
+        var resource = metrics.Last().Resource.Attributes;
+        Assert.Equal("loadgen", Attr(resource, "service.name"));
+        Assert.Equal(Path.GetFileName(folder), Attr(resource, "loadgen.run_id"));
+        Assert.Equal("otlp", Attr(resource, "loadgen.scenario"));
+        Assert.Equal("0", Attr(resource, "loadgen.shard"));
+        Assert.Equal("backend-h2c", Attr(resource, "loadgen.topology"));
+
+        // Cumulative temporality: the last data point of each series holds the run's total.
+        Metric Last(string name) => metrics.Last(m => m.Metric.Name == name).Metric;
+        long Total(string name) => Last(name).Sum.DataPoints.Sum(p => p.AsInt);
+        Assert.Equal(t.Streams.Opened, Total("loadgen.streams.opened"));
+        Assert.Equal(t.Messages.Sent, Total("loadgen.messages.sent"));
+        Assert.Equal(t.Messages.Received, Total("loadgen.messages.received"));
+        var ended = Last("loadgen.streams.ended").Sum.DataPoints.ToDictionary(p => Attr(p.Attributes, "loadgen.end.cause")!, p => p.AsInt);
+        Assert.Equal(t.Outcomes.OrderBy(kv => kv.Key), ended.OrderBy(kv => kv.Key));
+        var rtt = Assert.Single(Last("loadgen.message.round_trip").Histogram.DataPoints);
+        Assert.Equal(t.LatencyMs.Count, (long)rtt.Count);
+        Assert.Equal("s", Last("loadgen.message.round_trip").Unit);
+        // The mean agrees with the HdrHistogram's (3 significant digits there).
+        Assert.InRange(rtt.Sum / rtt.Count * 1000, t.LatencyMs.Mean!.Value * 0.98, t.LatencyMs.Mean.Value * 1.02);
+        Assert.Equal(t.Streams.Opened, (long)Assert.Single(Last("loadgen.stream.open.duration").Histogram.DataPoints).Count);
+        var active = Assert.Single(Last("loadgen.streams.active").Sum.DataPoints);
+        Assert.Equal(0, active.AsInt);
+        Assert.Contains(metrics, m => m.Metric.Name == "loadgen.streams.active" && m.Metric.Sum.DataPoints.Any(p => p.AsInt == 20));
+
+        var point = Last("loadgen.messages.sent").Sum.DataPoints.Single();
+        Assert.Equal(("backend-h2c", "grpc", "loadgen.lab.LabService", "Chat"),
+            (Attr(point.Attributes, "loadgen.topology"), Attr(point.Attributes, "rpc.system"), Attr(point.Attributes, "rpc.service"), Attr(point.Attributes, "rpc.method")));
+    }
+
+    [Fact]
+    public async Task DeadCollector_TheRunCompletes_SaysSoOnce_AndItsResultsAreWhole()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var (scenario, outDir) = await ScenarioAsync(backend.GrpcAddress);
+
+        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario, "--out", outDir, "--otlp-endpoint", "http://127.0.0.1:1");
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Single(stderr.Split('\n'), l => l.Contains("OTLP export to http://127.0.0.1:1", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
+        var t = Assert.Single(RunFolder.Open(Directory.GetDirectories(outDir).Single()).ReadSummary().Topologies);
+        Assert.Equal(20, t.Streams.PeakActive);
+        Assert.Equal(20, t.Outcomes["client-closed"]);
+        Assert.True(t.LatencyMs.Count > 500);
+    }
+
+    [Fact]
+    public void PlainProgressLine_OnePerTopologyPerInterval_SaysRatesAndEnds()
+    {
+        var start = DateTimeOffset.Parse("2026-11-26T01:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var p = new ProgressSnapshot("gateway round 2/4", "hold", TimeSpan.FromSeconds(75), TimeSpan.FromMinutes(10), 2000, 1994, 2010, 16, 16, 150_000, 149_990, 3.2, 41.5)
+        {
+            Interval = new IntervalRecord
+            {
+                Topology = "gateway",
+                Start = start,
+                End = start.AddSeconds(5),
+                Phase = "hold",
+                Opened = 10,
+                Sent = 10_000,
+                Received = 9_995,
+                EndsByCause = new Dictionary<string, long> { ["rst:CANCEL"] = 6 },
+            },
+            TotalEnds = new Dictionary<string, long> { ["rst:CANCEL"] = 12, ["goaway:NO_ERROR"] = 4 },
+        };
+
+        Assert.Equal(
+            "[gateway round 2/4] hold      01:15/10:00  streams 1,994/2,000  opens/s 2  msgs/s out 2,000 in 1,999  p50 3.200 ms p99 41.5 ms  ends rst:CANCEL 6 (total rst:CANCEL 12, goaway:NO_ERROR 4)",
+            LoadGen.Cli.LiveView.FormatLine(p));
+    }
+}
