@@ -103,7 +103,7 @@ internal sealed class LiveView : IAsyncDisposable
 
     private static string Clock(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"mm\:ss", CultureInfo.InvariantCulture);
 
-    private static string Bar(TimeSpan elapsed, TimeSpan planned, int width = 20)
+    private static string Bar(TimeSpan elapsed, TimeSpan planned, int width = 10)
     {
         var share = planned <= TimeSpan.Zero ? 1 : Math.Clamp(elapsed / planned, 0, 1);
         var full = (int)Math.Round(share * width);
@@ -135,7 +135,7 @@ internal sealed class LiveView : IAsyncDisposable
     private Rows Render()
     {
         var table = new Table().Border(TableBorder.Rounded).Expand();
-        foreach (var h in new[] { "topology", "progress", "phase", "streams", "opens/s", "msgs/s out / in", "p50 / p99", "ends (interval)", "ends (total)" })
+        foreach (var h in new[] { "topology / phase", "elapsed", "streams", "opens/s", "msgs/s out/in", "p50 / p99", "ends (interval)", "ends (total)" })
         {
             table.AddColumn(new TableColumn(h));
         }
@@ -146,9 +146,8 @@ internal sealed class LiveView : IAsyncDisposable
             var seconds = i is null ? 1 : Math.Max(0.001, (i.End - i.Start).TotalSeconds);
             string Rate(long n) => (n / seconds).ToString("#,0.#", CultureInfo.InvariantCulture);
             table.AddRow(
-                Markup.Escape(p.Topology),
-                $"{Bar(p.Elapsed, p.Planned)} {Clock(p.Elapsed)}/{Clock(p.Planned)}",
-                Markup.Escape(p.Phase),
+                $"[bold]{Markup.Escape(p.Topology)}[/]\n{Markup.Escape(p.Phase)}",
+                $"{Bar(p.Elapsed, p.Planned)}\n{Clock(p.Elapsed)}/{Clock(p.Planned)}",
                 $"{p.ActiveStreams:#,0} / {p.TargetStreams:#,0}",
                 i is null ? "-" : Rate(i.Opened),
                 i is null ? "-" : $"{Rate(i.Sent)} / {Rate(i.Received)}",
