@@ -11,11 +11,8 @@ public class SignalTests
     private const int SigInt = 2;
     private const int SigTerm = 15;
 
-    private static async Task<(string Scenario, string OutDir)> ScenarioAsync(string address, int streams)
-    {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
-        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(scenario, $"""
+    private static Task<TempScenario> ScenarioAsync(string address, int streams) =>
+        TempScenario.WriteAsync("signals", $"""
             name: signals
             targets:
               - name: target
@@ -30,15 +27,13 @@ public class SignalTests
             interval: 1s
             closeTimeout: 10s
             """);
-        return (scenario, outDir);
-    }
 
     [Fact]
     public async Task Sigterm_ClosesOpenStreamsGracefully_WritesTheFinalReport_Exits130()
     {
-        var (scenario, outDir) = await ScenarioAsync("lab://backend-h2c", 50);
-        using var p = CliProcess.Start("run", "--scenario", scenario, "--out", outDir, "--quiet");
-        var dir = await p.WaitForIntervalsAsync(outDir, 3, TimeSpan.FromSeconds(60));
+        var scenario = await ScenarioAsync("lab://backend-h2c", 50);
+        using var p = CliProcess.Start("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--quiet");
+        var dir = await p.WaitForIntervalsAsync(scenario.OutDir, 3, TimeSpan.FromSeconds(60));
 
         Assert.True(ProcessSignals.Send(p.Pid, SigTerm));
 
@@ -61,9 +56,9 @@ public class SignalTests
     public async Task SecondCtrlC_ExitsAtOnce_AndTheFolderIsStillReportable()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
-        var (scenario, outDir) = await ScenarioAsync(backend.GrpcAddress.ToString(), 20);
-        using var p = CliProcess.Start("run", "--scenario", scenario, "--out", outDir, "--quiet");
-        var dir = await p.WaitForIntervalsAsync(outDir, 3, TimeSpan.FromSeconds(60));
+        var scenario = await ScenarioAsync(backend.GrpcAddress.ToString(), 20);
+        using var p = CliProcess.Start("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--quiet");
+        var dir = await p.WaitForIntervalsAsync(scenario.OutDir, 3, TimeSpan.FromSeconds(60));
 
         // A backend that answers nothing for a minute: a graceful close would wait out its 10 s bound.
         backend.Control.Pause(TimeSpan.FromSeconds(60));

@@ -13,11 +13,8 @@ public class UnreachableTargetTests
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
         await using var esp = await EspStandIn.StartAsync(new EspOptions { Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}") });
-        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-unreachable-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        var scenario = Path.Combine(dir, "unreachable.yaml");
         // ESP's --http_port is HTTP/1.1 (health checks): the seed's other half, a client pointed at it.
-        await File.WriteAllTextAsync(scenario, $"""
+        var scenario = await TempScenario.WriteAsync("unreachable", $"""
             name: unreachable
             targets:
               - name: esp-http-port
@@ -32,7 +29,7 @@ public class UnreachableTargetTests
             interval: 1s
             """);
 
-        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario, "--out", dir, "--quiet");
+        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--quiet");
 
         Assert.True(code == 3, $"exit {code}\n{stdout}\n{stderr}");
         var lines = stderr.Split('\n').Where(l => l.StartsWith("error: target", StringComparison.Ordinal)).ToList();
@@ -40,7 +37,7 @@ public class UnreachableTargetTests
         Assert.Contains(lines, l => l.Contains("'nothing' (http://127.0.0.1:1/): no stream ever opened", StringComparison.Ordinal) && l.Contains("connect-failed", StringComparison.Ordinal) && l.Contains("Connection refused", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("'esp-http-port'", StringComparison.Ordinal) && l.Contains("no stream ever opened", StringComparison.Ordinal));
         Assert.Contains("cannot compare", stdout, StringComparison.Ordinal);
-        var summary = RunFolder.Open(Directory.GetDirectories(dir).Single()).ReadSummary();
+        var summary = RunFolder.Open(scenario.RunFolder).ReadSummary();
         Assert.All(summary.Topologies, t => Assert.Equal(0, t.Streams.Opened));
         Assert.Equal("connect-failed", Assert.Single(summary.Topologies.Single(t => t.Name == "nothing").Outcomes.Keys));
         // NGINX answers the HTTP/2 preface on its HTTP/1.1 port with a 400: "invalid data" or "did not

@@ -10,12 +10,8 @@ namespace LoadGen.Tests.Otlp;
 /// <summary>A short run exporting to an OTLP receiver: the instruments arrive, agreeing with summary.json.</summary>
 public class OtlpExportTests
 {
-    private static async Task<(string Scenario, string OutDir)> ScenarioAsync(Uri backend)
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-otlp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        var scenario = Path.Combine(dir, "otlp.yaml");
-        await File.WriteAllTextAsync(scenario, $"""
+    private static Task<TempScenario> ScenarioAsync(Uri backend) =>
+        TempScenario.WriteAsync("otlp", $"""
             name: otlp
             targets:
               - name: backend-h2c
@@ -29,8 +25,6 @@ public class OtlpExportTests
               interval: 100ms
             interval: 1s
             """);
-        return (scenario, Path.Combine(dir, "out"));
-    }
 
     private static string? Attr(RepeatedField<KeyValue> attributes, string key) =>
         attributes.FirstOrDefault(a => a.Key == key)?.Value.StringValue;
@@ -40,13 +34,13 @@ public class OtlpExportTests
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
         await using var receiver = await OtlpReceiver.StartAsync();
-        var (scenario, outDir) = await ScenarioAsync(backend.GrpcAddress);
+        var scenario = await ScenarioAsync(backend.GrpcAddress);
 
-        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario, "--out", outDir, "--otlp-endpoint", receiver.Address.ToString());
+        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--otlp-endpoint", receiver.Address.ToString());
 
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         Assert.DoesNotContain("failed", stderr, StringComparison.Ordinal);
-        var folder = Directory.GetDirectories(outDir).Single();
+        var folder = scenario.RunFolder;
         var summary = RunFolder.Open(folder).ReadSummary();
         var t = Assert.Single(summary.Topologies);
         var metrics = receiver.Metrics().ToList();
@@ -86,13 +80,13 @@ public class OtlpExportTests
     public async Task DeadCollector_TheRunCompletes_SaysSoOnce_AndItsResultsAreWhole()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
-        var (scenario, outDir) = await ScenarioAsync(backend.GrpcAddress);
+        var scenario = await ScenarioAsync(backend.GrpcAddress);
 
-        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario, "--out", outDir, "--otlp-endpoint", "http://127.0.0.1:1");
+        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--otlp-endpoint", "http://127.0.0.1:1");
 
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         Assert.Single(stderr.Split('\n'), l => l.Contains("OTLP export to http://127.0.0.1:1", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
-        var t = Assert.Single(RunFolder.Open(Directory.GetDirectories(outDir).Single()).ReadSummary().Topologies);
+        var t = Assert.Single(RunFolder.Open(scenario.RunFolder).ReadSummary().Topologies);
         Assert.Equal(20, t.Streams.PeakActive);
         Assert.Equal(20, t.Outcomes["client-closed"]);
         Assert.True(t.LatencyMs.Count > 500);
