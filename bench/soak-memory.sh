@@ -66,9 +66,9 @@ iv = [json.loads(l) for l in open(glob.glob(f"{out}/*-soak-memory/intervals.ndjs
 t0 = min(r["start"] for r in iv)
 from datetime import datetime
 def secs(r): return (datetime.fromisoformat(r["end"]) - datetime.fromisoformat(t0)).total_seconds()
-hold_iv = [r for r in iv if r["phase"].startswith("hold")]
+hold_iv = [r for r in iv if r["phase"].startswith("hold") and r.get("loadGenHeapMb") is not None]
 h2 = min(hold_iv, key=lambda r: abs(secs(r) - 120)); he = hold_iv[-1]
-print(f"managed heap (as of the last GC) at {secs(h2):.0f} s: {h2['loadGenHeapMb']} MB; at {secs(he):.0f} s: {he['loadGenHeapMb']} MB; "
+print(f"managed memory alive at the last full GC, at {secs(h2):.0f} s: {h2['loadGenHeapMb']} MB; at {secs(he):.0f} s: {he['loadGenHeapMb']} MB; "
       f"growth {100.0 * (he['loadGenHeapMb'] - h2['loadGenHeapMb']) / h2['loadGenHeapMb']:+.1f}%; max over the hold {max(r['loadGenHeapMb'] for r in hold_iv)} MB")
 print(f"peak RSS {p['peakRssMb']} MB, CPU {p['cpuSeconds']} s ({p['avgCpuPercentOfOneCore']}% of one core)")
 print(f"latency p50 {t['latencyMs']['p50']} ms, p99 {t['latencyMs']['p99']} ms; ends: {t['outcomes']}")

@@ -45,7 +45,7 @@ public sealed record IntervalRecord
     /// <summary>LoadGen's own resident memory at the end of the interval (MB): a soak shows whether the tool itself grows.</summary>
     public double? LoadGenRssMb { get; init; }
 
-    /// <summary>LoadGen's managed heap as of its last garbage collection (MB): what a leak would grow, without the GC's slack.</summary>
+    /// <summary>LoadGen's managed memory alive at its last full garbage collection (MB): what a leak would grow, without the GC's slack; null before the first.</summary>
     public double? LoadGenHeapMb { get; init; }
 }
 
