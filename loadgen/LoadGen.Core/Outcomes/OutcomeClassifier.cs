@@ -50,6 +50,13 @@ public static partial class OutcomeClassifier
             return new Classification(NotProcessed, status, null, kinds, detail);
         }
 
+        // Before the HTTP/2 codes: .NET reports its own ping timeout as an HttpProtocolException with
+        // PROTOCOL_ERROR ("didn't respond to a ping request …"), which no server sent.
+        if (chain.Any(e => e.Message.Contains("KeepAlivePingTimeout", StringComparison.Ordinal) || e.Message.Contains("respond to a ping", StringComparison.Ordinal)))
+        {
+            return new Classification(KeepaliveTimeout, status, null, kinds, detail);
+        }
+
         var protocol = chain.OfType<HttpProtocolException>().FirstOrDefault();
         if (protocol is not null)
         {
@@ -65,11 +72,6 @@ public static partial class OutcomeClassifier
         if (rpc is not null && HttpStatus().Match(rpc.Status.Detail) is { Success: true } http)
         {
             return new Classification($"http-status:{http.Groups[1].Value}", status, null, kinds, detail);
-        }
-
-        if (chain.Any(e => e.Message.Contains("KeepAlivePingTimeout", StringComparison.Ordinal) || e.Message.Contains("respond to a ping", StringComparison.Ordinal)))
-        {
-            return new Classification(KeepaliveTimeout, status, null, kinds, detail);
         }
 
         if (rpc is not null)

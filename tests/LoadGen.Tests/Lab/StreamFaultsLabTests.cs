@@ -253,6 +253,27 @@ public class StreamFaultsLabTests
         Assert.InRange(t.LatencyMs.Max!.Value, 1800, 4000);
     }
 
+    [LabFact("nginx")]
+    public async Task EspFrozen_KeepalivePingsUnanswered_EndStreamsAsKeepaliveTimeout_AndTheyComeBack()
+    {
+        // The same freeze, but the client pings (delay 1 s, timeout 1 s): what a dead-but-connected
+        // proxy looks like to a client that asks. Without pings nothing notices (test above).
+        var (t, _) = await RunAsync(Real(), "direct-tls", 30, TimeSpan.FromSeconds(10),
+            m => m with { Interval = TimeSpan.FromMilliseconds(100) },
+            s => s with
+            {
+                Targets = [s.Targets[0] with { KeepAlive = new KeepAlivePings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), KeepAlivePolicy.WithActiveRequests) }],
+                Faults = [new FaultStep { At = TimeSpan.FromSeconds(2), Kind = FaultKind.StopEsp, For = TimeSpan.FromSeconds(5) }],
+                Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(200), Jitter = 0, Max = TimeSpan.FromSeconds(1) },
+            });
+
+        var because = string.Join(", ", t.Outcomes);
+        Assert.Equal(30, Unplanned(t).GetValueOrDefault("keepalive-timeout"));
+        Assert.Equal(30, t.Outcomes["client-closed"]);
+        Assert.Equal(0, t.Reconnects!.LostForGood);
+        Assert.True(t.Connections.Opened >= 2, because);
+    }
+
     [LabFact("nginx", "haproxy")]
     public async Task HaproxyDrain_GoawayThenHardStop_StreamsEndAndReconnectToTheNewGateway()
     {

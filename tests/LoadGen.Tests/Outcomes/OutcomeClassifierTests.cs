@@ -41,6 +41,17 @@ public class OutcomeClassifierTests
     }
 
     [Fact]
+    public void KeepalivePingTimeout_IsNotAServerReset()
+    {
+        // As .NET 10 reports it (seen in the lab with NGINX frozen): a PROTOCOL_ERROR no server sent.
+        var ping = new HttpProtocolException(1, "The HTTP/2 server didn't respond to a ping request within the configured KeepAlivePingDelay. (HttpProtocolError)", null);
+
+        var c = OutcomeClassifier.Classify(Rpc(StatusCode.Internal, "Error reading next message. HttpProtocolException: ...", ping));
+
+        Assert.Equal("keepalive-timeout", c.Cause);
+    }
+
+    [Fact]
     public void GoawayDuringAWrite_RawHttpRequestException_IsGoaway()
     {
         var goaway = new HttpProtocolException(0, "The HTTP/2 server closed the connection. HTTP/2 error code 'NO_ERROR' (0x0).", null);
