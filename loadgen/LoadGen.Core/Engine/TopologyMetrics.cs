@@ -122,7 +122,6 @@ public sealed class TopologyMetrics
     public void StreamOpened()
     {
         Interlocked.Increment(ref _opened);
-        Telemetry?.Opened();
         var now = Interlocked.Increment(ref _active);
         long peak;
         while (now > (peak = Interlocked.Read(ref _peakActive)) && Interlocked.CompareExchange(ref _peakActive, now, peak) != peak)
@@ -139,7 +138,6 @@ public sealed class TopologyMetrics
 
         Interlocked.Increment(ref _ended);
         Outcomes.AddOrUpdate(cause, 1, (_, n) => n + 1);
-        Telemetry?.Ended(cause);
     }
 
     public void Reconnected(long micros)
@@ -168,17 +166,9 @@ public sealed class TopologyMetrics
     private readonly List<EndSample> _reservoir = [];
     private double _lifetimeS;
 
-    public void MessageSent()
-    {
-        Interlocked.Increment(ref _sent);
-        Telemetry?.Sent();
-    }
+    public void MessageSent() => Interlocked.Increment(ref _sent);
 
-    public void MessageReceived()
-    {
-        Interlocked.Increment(ref _received);
-        Telemetry?.Received();
-    }
+    public void MessageReceived() => Interlocked.Increment(ref _received);
 
     public void SlotWaited() => Interlocked.Increment(ref _waitedForSlot);
 

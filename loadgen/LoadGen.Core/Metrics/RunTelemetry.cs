@@ -9,8 +9,10 @@ namespace LoadGen.Core.Metrics;
 /// LoadGen's live metrics as .NET instruments on the <see cref="MeterName"/> meter, for an
 /// OpenTelemetry exporter to pick up (docs/telemetry.md lists them). Names follow the OpenTelemetry
 /// RPC conventions' attributes (rpc.system, rpc.service, rpc.method) with <c>loadgen.*</c> instrument
-/// names, as the conventions have none for a stream's messages. Without a listener every record is a
-/// no-op check, so a run without export pays nothing.
+/// names, as the conventions have none for a stream's messages. Counts are observed: the SDK reads
+/// the engine's own counters when it collects, so they cost the hot path nothing; only the two
+/// histograms record per message (round trip) and per stream (open time). Without a listener a
+/// record is a no-op check.
 /// </summary>
 public sealed class RunTelemetry : IDisposable
 {
@@ -22,22 +24,14 @@ public sealed class RunTelemetry : IDisposable
     public RunTelemetry()
     {
         _meter = new Meter(MeterName, typeof(RunTelemetry).Assembly.GetName().Version?.ToString());
-        Opened = _meter.CreateCounter<long>("loadgen.streams.opened", "{stream}", "Streams whose response headers arrived (first opens and re-opens).");
-        Ended = _meter.CreateCounter<long>("loadgen.streams.ended", "{stream}", "Streams that ended, by loadgen.end.cause (docs/outcomes.md).");
-        Sent = _meter.CreateCounter<long>("loadgen.messages.sent", "{message}", "Messages the client wrote on its streams.");
-        Received = _meter.CreateCounter<long>("loadgen.messages.received", "{message}", "Messages the client read from its streams.");
+        _meter.CreateObservableCounter("loadgen.streams.opened", () => Observe(m => m.Opened), "{stream}", "Streams whose response headers arrived (first opens and re-opens).");
+        _meter.CreateObservableCounter("loadgen.streams.ended", ObserveEnded, "{stream}", "Streams that ended, by loadgen.end.cause (docs/outcomes.md).");
+        _meter.CreateObservableCounter("loadgen.messages.sent", () => Observe(m => m.Sent), "{message}", "Messages the client wrote on its streams.");
+        _meter.CreateObservableCounter("loadgen.messages.received", () => Observe(m => m.Received), "{message}", "Messages the client read from its streams.");
         RoundTrip = _meter.CreateHistogram<double>("loadgen.message.round_trip", "s", "Round trip per message from its scheduled send time (coordinated-omission corrected).");
         OpenTime = _meter.CreateHistogram<double>("loadgen.stream.open.duration", "s", "From asking for a stream to its response headers.");
-        _meter.CreateObservableUpDownCounter("loadgen.streams.active", ObserveActive, "{stream}", "Streams open now.");
+        _meter.CreateObservableUpDownCounter("loadgen.streams.active", () => Observe(m => m.Active), "{stream}", "Streams open now.");
     }
-
-    internal Counter<long> Opened { get; }
-
-    internal Counter<long> Ended { get; }
-
-    internal Counter<long> Sent { get; }
-
-    internal Counter<long> Received { get; }
 
     internal Histogram<double> RoundTrip { get; }
 
@@ -63,8 +57,16 @@ public sealed class RunTelemetry : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private IEnumerable<Measurement<long>> ObserveActive() =>
-        _topologies.Values.Select(t => new Measurement<long>(t.Metrics.Active, t.Tags));
+    private IEnumerable<Measurement<long>> Observe(Func<TopologyMetrics, long> value) =>
+        _topologies.Values.Select(t => new Measurement<long>(value(t.Metrics), t.Tags));
+
+    private IEnumerable<Measurement<long>> ObserveEnded() =>
+        _topologies.Values.SelectMany(t => t.Metrics.Outcomes.Select(kv =>
+        {
+            var tags = t.Tags;
+            tags.Add("loadgen.end.cause", kv.Key);
+            return new Measurement<long>(kv.Value, tags);
+        }));
 }
 
 /// <summary>One topology's view of the instruments, with its attributes computed once.</summary>
@@ -78,24 +80,6 @@ public sealed class TopologyTelemetry
         _t = telemetry;
         _tags = tags;
     }
-
-    public void Opened() => _t.Opened.Add(1, _tags);
-
-    public void Ended(string cause)
-    {
-        if (!_t.Ended.Enabled)
-        {
-            return;
-        }
-
-        var tags = _tags;
-        tags.Add("loadgen.end.cause", cause);
-        _t.Ended.Add(1, tags);
-    }
-
-    public void Sent() => _t.Sent.Add(1, _tags);
-
-    public void Received() => _t.Received.Add(1, _tags);
 
     public void RoundTrip(long micros) => _t.RoundTrip.Record(micros / 1e6, _tags);
 
