@@ -88,7 +88,8 @@ public sealed class RunData
 
     private static readonly JsonSerializerOptions Json = new(RunSummary.JsonOptions) { WriteIndented = false };
 
-    private static List<OutcomeRecord> ReadOutcomes(string path)
+    /// <summary>outcomes.ndjson, one record per line; a line cut short by a kill is skipped.</summary>
+    public static List<OutcomeRecord> ReadOutcomes(string path)
     {
         var list = new List<OutcomeRecord>();
         foreach (var line in File.ReadLines(path))
@@ -124,11 +125,11 @@ public sealed class RunData
 
         try
         {
-            var partial = JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(folder.PartialSummary), RunSummary.JsonOptions);
+            var partial = folder.ReadSummary(folder.PartialSummary);
             var lastInterval = intervals.Count > 0 ? intervals.Max(i => i.End) : DateTimeOffset.MinValue;
-            return partial is not null && partial.EndedAt >= lastInterval ? partial : null;
+            return partial.EndedAt >= lastInterval ? partial : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidDataException)
         {
             return null;
         }

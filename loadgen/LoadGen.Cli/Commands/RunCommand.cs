@@ -132,9 +132,7 @@ internal static class RunCommand
     {
         var (cause, count) = t.Outcomes.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, kv.Value)).FirstOrDefault();
         var detail = File.Exists(folder.OutcomesPath)
-            ? File.ReadLines(folder.OutcomesPath)
-                .Select(l => { try { return System.Text.Json.JsonSerializer.Deserialize<LoadGen.Core.Outcomes.OutcomeRecord>(l, RunSummary.JsonOptions); } catch (System.Text.Json.JsonException) { return null; } })
-                .FirstOrDefault(o => o?.Topology == t.Name && o.Cause == cause)?.Detail
+            ? RunData.ReadOutcomes(folder.OutcomesPath).FirstOrDefault(o => o.Topology == t.Name && o.Cause == cause)?.Detail
             : null;
         var hint = cause switch
         {

@@ -76,9 +76,10 @@ public sealed class RunFolder
         File.Move(temp, target, overwrite: true);
     }
 
-    public RunSummary ReadSummary() =>
-        JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(Summary), RunSummary.JsonOptions)
-        ?? throw new InvalidDataException($"{Summary} is empty");
+    /// <param name="file">summary.json by default; <see cref="PartialSummary"/> for the rolling one.</param>
+    public RunSummary ReadSummary(string? file = null) =>
+        JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(file ?? Summary), RunSummary.JsonOptions)
+        ?? throw new InvalidDataException($"{file ?? Summary} is empty");
 }
 
 /// <summary>run.json: what was run, where, with what.</summary>
