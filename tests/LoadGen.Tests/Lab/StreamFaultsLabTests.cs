@@ -103,10 +103,11 @@ public class StreamFaultsLabTests
         Assert.Equal(["done", "fired"], summary.Events.Select(e => e.State).Order());
         Assert.Contains("worker_shutdown_timeout (2s)", summary.Events.Single(e => e.State == "done").Detail, StringComparison.Ordinal);
         var unplanned = Unplanned(t);
-        // "The HTTP/2 server closed the connection … NO_ERROR"; a stream whose read raced the close may see it as connection-lost.
+        // "The HTTP/2 server closed the connection … NO_ERROR" when the client reads NGINX's GOAWAY before the
+        // close; connection-lost when the close wins. Mostly the former here; a clean CI clone once saw all 30
+        // as connection-lost (all streams share the one connection, so they mostly go one way together).
         Assert.True(unplanned.Keys.All(k => k is "goaway:NO_ERROR" or "connection-lost"), string.Join(", ", t.Outcomes));
         Assert.Equal(30, unplanned.Values.Sum());
-        Assert.True(unplanned.GetValueOrDefault("goaway:NO_ERROR") >= 15, string.Join(", ", t.Outcomes));
         Assert.Equal(30, t.Outcomes["client-closed"]);
         Assert.Equal(30, t.Reconnects!.Count);
         // All died at one moment (reload + 2 s) whatever their age: a mass event, not an age timeout.
