@@ -89,14 +89,16 @@ internal sealed class LiveView : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(p);
         var i = p.Interval;
-        var seconds = i is null ? 0 : Math.Max(0.001, (i.End - i.Start).TotalSeconds);
-        string Rate(long? n) => i is null ? "-" : (n!.Value / seconds).ToString("#,0.#", CultureInfo.InvariantCulture);
         return string.Create(CultureInfo.InvariantCulture,
             $"[{p.Topology}] {p.Phase,-9} {Clock(p.Elapsed)}/{Clock(p.Planned)}  streams {p.ActiveStreams:#,0}/{p.TargetStreams:#,0}  " +
-            $"opens/s {Rate(i?.Opened)}  msgs/s out {Rate(i?.Sent)} in {Rate(i?.Received)}  " +
+            $"opens/s {Rate(i, i?.Opened)}  msgs/s out {Rate(i, i?.Sent)} in {Rate(i, i?.Received)}  " +
             $"p50 {SummaryTable.Ms(p.IntervalP50Ms)} p99 {SummaryTable.Ms(p.IntervalP99Ms)}  " +
             $"ends {Ends(i?.EndsByCause)} (total {Ends(p.TotalEnds)})");
     }
+
+    /// <summary>A count of the interval as a per-second rate; "-" before the first interval.</summary>
+    private static string Rate(IntervalRecord? interval, long? count) => interval is null || count is null ? "-" :
+        (count.Value / Math.Max(0.001, (interval.End - interval.Start).TotalSeconds)).ToString("#,0.#", CultureInfo.InvariantCulture);
 
     private static string Ends(IReadOnlyDictionary<string, long>? ends) =>
         ends is null || ends.Count == 0 ? "0" : string.Join(", ", ends.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:#,0}"));
@@ -143,14 +145,12 @@ internal sealed class LiveView : IAsyncDisposable
         foreach (var p in _latest.Values.OrderBy(p => p.Topology, StringComparer.Ordinal))
         {
             var i = p.Interval;
-            var seconds = i is null ? 1 : Math.Max(0.001, (i.End - i.Start).TotalSeconds);
-            string Rate(long n) => (n / seconds).ToString("#,0.#", CultureInfo.InvariantCulture);
             table.AddRow(
                 $"[bold]{Markup.Escape(p.Topology)}[/]\n{Markup.Escape(p.Phase)}",
                 $"{Bar(p.Elapsed, p.Planned)}\n{Clock(p.Elapsed)}/{Clock(p.Planned)}",
                 $"{p.ActiveStreams:#,0} / {p.TargetStreams:#,0}",
-                i is null ? "-" : Rate(i.Opened),
-                i is null ? "-" : $"{Rate(i.Sent)} / {Rate(i.Received)}",
+                Rate(i, i?.Opened),
+                $"{Rate(i, i?.Sent)} / {Rate(i, i?.Received)}",
                 $"{SummaryTable.Ms(p.IntervalP50Ms)} / {SummaryTable.Ms(p.IntervalP99Ms)}",
                 Markup.Escape(Ends(i?.EndsByCause)),
                 Markup.Escape(Ends(p.TotalEnds)));

@@ -18,11 +18,6 @@ public sealed record ProgressSnapshot(
     TimeSpan Planned,
     int TargetStreams,
     long ActiveStreams,
-    long Opened,
-    long Ended,
-    long UnplannedEnds,
-    long Sent,
-    long Received,
     double? IntervalP50Ms,
     double? IntervalP99Ms)
 {
@@ -315,10 +310,8 @@ public sealed class LoadEngine
             intervals.Write(record);
             last = snap;
             intervalStart = now;
-            var unplanned = metrics.Outcomes.Where(kv => kv.Key != OutcomeClassifier.ClientClosed).Sum(kv => kv.Value);
             Progress?.Invoke(new ProgressSnapshot(
                 scenario.Rounds > 1 ? $"{target.Name} round {round}/{scenario.Rounds}" : target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
-                metrics.Opened, metrics.Ended, unplanned, metrics.Sent, metrics.Received,
                 Histograms.PercentileMs(rtt, 50), Histograms.PercentileMs(rtt, 99))
             {
                 Interval = record,

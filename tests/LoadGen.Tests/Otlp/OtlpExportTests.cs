@@ -103,7 +103,7 @@ public class OtlpExportTests
     public void PlainProgressLine_OnePerTopologyPerInterval_SaysRatesAndEnds()
     {
         var start = DateTimeOffset.Parse("2026-11-26T01:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
-        var p = new ProgressSnapshot("gateway round 2/4", "hold", TimeSpan.FromSeconds(75), TimeSpan.FromMinutes(10), 2000, 1994, 2010, 16, 16, 150_000, 149_990, 3.2, 41.5)
+        var p = new ProgressSnapshot("gateway round 2/4", "hold", TimeSpan.FromSeconds(75), TimeSpan.FromMinutes(10), 2000, 1994, 3.2, 41.5)
         {
             Interval = new IntervalRecord
             {
