@@ -24,11 +24,28 @@ internal sealed class ConnectionFlags
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public IEnumerable<Option> All => [_ca, _cert, _key, _authority, _serverName, _insecure, _metadata];
+    private readonly Option<bool> _reflect = new("--reflect")
+    {
+        Description = "Take the method's descriptors from the server's reflection service (the first target's) instead of the " +
+            "scenario's service.proto files. Needs a service: section (method and message template) and a server that offers reflection.",
+    };
+
+    public IEnumerable<Option> All => [_ca, _cert, _key, _authority, _serverName, _insecure, _metadata, _reflect];
 
     /// <summary>The scenario with the flags applied to its own (not lab://) targets; null after printing what is wrong.</summary>
     public Scenario? Apply(ParseResult parse, Scenario scenario, CliConsole console)
     {
+        if (parse.GetValue(_reflect))
+        {
+            if (scenario.Service is not { } spec)
+            {
+                console.Error($"error: --reflect: {scenario.Source} has no service: section; reflection finds the descriptors of the method it names (see docs/own-service.md)");
+                return null;
+            }
+
+            scenario = scenario with { Service = spec with { Reflect = true }, Workload = null };
+        }
+
         var metadata = new List<MetadataEntry>();
         foreach (var m in parse.GetValue(_metadata) ?? [])
         {

@@ -54,6 +54,20 @@ internal static class RunCommand
             return ExitCodes.BadInput;
         }
 
+        if (resolved.Service is { Reflect: true } && resolved.Workload is null)
+        {
+            try
+            {
+                resolved = await LoadGen.Core.Workloads.ServiceReflection.ResolveAsync(resolved, ct);
+                console.Error($"{resolved.Workload!.Method}: descriptors from the server's reflection service ({resolved.Targets[0].Address})");
+            }
+            catch (ScenarioException e)
+            {
+                console.Error($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        }
+
         foreach (var f in lab.Fallbacks)
         {
             console.Error($"WARNING: {f}. Install nginx-light and haproxy for the real proxies; results below are NOT the real path's.");

@@ -1,6 +1,6 @@
 using Grpc.Net.Client;
 using LoadGen.Core.Scenarios;
-using LoadGen.Protos.Lab;
+using Grpc.Core;
 
 namespace LoadGen.Core.Engine;
 
@@ -14,7 +14,7 @@ namespace LoadGen.Core.Engine;
 internal sealed class ConnectionPool : IDisposable
 {
     private readonly GrpcChannel[] _channels;
-    private readonly LabService.LabServiceClient[] _clients;
+    private readonly CallInvoker[] _invokers;
     private readonly int[] _streams;
     private readonly TaskCompletionSource[] _warm;
     private readonly SemaphoreSlim _capacity;
@@ -27,7 +27,7 @@ internal sealed class ConnectionPool : IDisposable
         PerConnection = options.MaxStreamsPerConnection;
         Planned = options.Count > 0 ? options.Count : Math.Max(1, (peakStreams + PerConnection - 1) / PerConnection);
         _channels = new GrpcChannel[Planned];
-        _clients = new LabService.LabServiceClient[Planned];
+        _invokers = new CallInvoker[Planned];
         _streams = new int[Planned];
         _warm = Enumerable.Range(0, Planned).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _capacity = new SemaphoreSlim(Planned * PerConnection);
@@ -46,7 +46,7 @@ internal sealed class ConnectionPool : IDisposable
                 MaxReceiveMessageSize = target.MaxReceiveMessageBytes,
                 MaxSendMessageSize = target.MaxSendMessageBytes,
             });
-            _clients[i] = new LabService.LabServiceClient(_channels[i]);
+            _invokers[i] = _channels[i].CreateCallInvoker();
         }
     }
 
@@ -81,7 +81,7 @@ internal sealed class ConnectionPool : IDisposable
             _streams[chosen]++;
         }
 
-        var lease = new Lease(this, chosen, _clients[chosen]);
+        var lease = new Lease(this, chosen, _invokers[chosen]);
         if (wait)
         {
             try
@@ -125,13 +125,13 @@ internal sealed class ConnectionPool : IDisposable
         TlsTrust.Handler(target, options.OpenTimeout, _metrics.ConnectionOpened);
 
     /// <summary>A stream's place on one connection; dispose to give it back.</summary>
-    public sealed class Lease(ConnectionPool pool, int index, LabService.LabServiceClient client) : IDisposable
+    public sealed class Lease(ConnectionPool pool, int index, CallInvoker invoker) : IDisposable
     {
         private int _released;
 
         public int Index { get; } = index;
 
-        public LabService.LabServiceClient Client { get; } = client;
+        public CallInvoker Invoker { get; } = invoker;
 
         /// <summary>Call once the stream has its response headers or has ended.</summary>
         public void MarkWarm() => pool.Warm(Index);

@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Google.Protobuf;
 using HdrHistogram;
 using LoadGen.Core.Metrics;
 using LoadGen.Core.Outcomes;
 using LoadGen.Core.Results;
 using LoadGen.Core.Scenarios;
-using LoadGen.Protos.Lab;
+using LoadGen.Core.Workloads;
 
 namespace LoadGen.Core.Engine;
 
@@ -71,6 +70,9 @@ public sealed class LoadEngine
             throw new InvalidOperationException("the scenario has faults on cue but no fault injector was given (faults act on lab:// topologies)");
         }
 
+        // A service: section with reflect waits for the server's descriptors.
+        scenario = await ServiceReflection.ResolveAsync(scenario, cancellationToken);
+        var workload = scenario.Workload ?? LabWorkload.Create(scenario.Messages);
         var startedAt = _time.GetUtcNow();
         var wallStart = Stopwatch.GetTimestamp();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
@@ -82,7 +84,7 @@ public sealed class LoadEngine
             RunId = folder.RunId,
             Scenario = scenario.Name,
             ScenarioSource = scenario.Source,
-            ScenarioSettings = new { scenario.Profile, scenario.Messages, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
+            ScenarioSettings = new { Workload = workload.Describe(), scenario.Profile, scenario.Messages, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
             Targets = targets,
             LoadGenVersion = typeof(LoadEngine).Assembly.GetName().Version?.ToString() ?? "0",
             Runtime = RuntimeInformation.FrameworkDescription,
@@ -92,10 +94,10 @@ public sealed class LoadEngine
         };
         folder.WriteJson(RunFolder.RunFile, info);
 
-        var runs = scenario.Targets.Select(t => new TopologyRun(t, _time)).ToList();
+        var runs = scenario.Targets.Select(t => new TopologyRun(t, workload, _time)).ToList();
         foreach (var r in runs)
         {
-            Telemetry?.Attach(r.Metrics);
+            Telemetry?.Attach(r.Metrics, workload.Method);
         }
 
         IReadOnlyList<FaultEvent> faultEvents = [];
@@ -226,8 +228,6 @@ public sealed class LoadEngine
         var roundRtt = Histograms.Create();
         using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics);
         run.Connections = (pool.Planned, pool.PerConnection);
-        var directives = ToProto(scenario.Messages.Directives, null);
-        var first = scenario.Messages.First is null ? null : ToProto(scenario.Messages.Directives, scenario.Messages.First);
         var random = new Random();
         var settings = new StreamSettings(
             metrics,
@@ -235,9 +235,7 @@ public sealed class LoadEngine
             outcomes,
             _time,
             new SendSchedule(scenario.Messages.Schedule, scenario.Messages.Interval, random),
-            ByteString.CopyFrom(new byte[scenario.Messages.PayloadBytes]),
-            directives,
-            first,
+            run.Workload,
             scenario.Messages.ClientQuietAfter,
             scenario.Messages.MaxInFlight,
             scenario.Connections.OpenTimeout,
@@ -246,8 +244,8 @@ public sealed class LoadEngine
         var totals = run.Totals;
         var start = _time.GetTimestamp();
         var intervalStart = _time.GetUtcNow();
-        var live = new List<LabStream>();
-        var closing = new List<LabStream>();
+        var live = new List<LoadStream>();
+        var closing = new List<LoadStream>();
         var waiting = new SortedSet<PendingReopen>();
         long nextId = 0;
         var tokens = 1.0;
@@ -264,7 +262,7 @@ public sealed class LoadEngine
         {
             var now = _time.GetUtcNow();
             HistogramBase rtt = null!;
-            foreach (var recorder in (ShardedRecorder[])[metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect])
+            foreach (var recorder in (ShardedRecorder[])[metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect, metrics.ReplyGap])
             {
                 var h = recorder.TakeInterval();
                 if (!totals.TryGetValue(recorder, out var total))
@@ -344,7 +342,7 @@ public sealed class LoadEngine
             {
                 var w = waiting.Min;
                 waiting.Remove(w);
-                var s = new LabStream(++nextId, settings, w.Attempt, w.LostAt);
+                var s = new LoadStream(++nextId, settings, w.Attempt, w.LostAt);
                 live.Add(s);
                 s.Start();
                 tokens--;
@@ -357,7 +355,7 @@ public sealed class LoadEngine
                 tokens -= n;
                 for (var i = 0; i < n; i++)
                 {
-                    var s = new LabStream(++nextId, settings);
+                    var s = new LoadStream(++nextId, settings);
                     live.Add(s);
                     s.Start();
                 }
@@ -478,12 +476,14 @@ public sealed class LoadEngine
     }
 
     /// <summary>One topology across its rounds: the metrics and whole-run histograms its rounds add to.</summary>
-    private sealed class TopologyRun(TargetOptions target, TimeProvider time)
+    private sealed class TopologyRun(TargetOptions target, StreamWorkload workload, TimeProvider time)
     {
         public TargetOptions Target { get; } = target;
 
         /// <summary>The target's request metadata, over all its rounds (file values refresh as they go).</summary>
         public MetadataSource? Headers { get; } = MetadataSource.Create(target, time);
+
+        public StreamWorkload Workload { get; } = workload;
 
         public TopologyMetrics Metrics { get; } = new(target.Name);
 
@@ -547,6 +547,9 @@ public sealed class LoadEngine
                     .Select(d => d with { Count = (long)Math.Round(d.Count * scale) })],
                 StreamHours = Math.Round(m.LifetimeSeconds / 3600.0, 6),
                 Reconnects = new ReconnectStats(m.Reconnects, LatencyStats.From(T(m.Reconnect)), _lostForGood),
+                Method = Workload.Method,
+                Matching = Workload.Matching.Describe(),
+                ReplyGapMs = Workload.Matching.MeasuresLatency ? null : LatencyStats.From(T(m.ReplyGap)),
                 Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
             };
         }
@@ -556,7 +559,7 @@ public sealed class LoadEngine
     /// Moves streams that ended out of <paramref name="live"/>; an unplanned end gets a re-open due
     /// after the policy's backoff (the attempt count grows only while opens keep failing).
     /// </summary>
-    private void SweepEnded(List<LabStream> live, SortedSet<PendingReopen> waiting, ReconnectPolicy policy, Random random)
+    private void SweepEnded(List<LoadStream> live, SortedSet<PendingReopen> waiting, ReconnectPolicy policy, Random random)
     {
         var i = 0;
         for (var j = 0; j < live.Count; j++)
@@ -585,62 +588,6 @@ public sealed class LoadEngine
     {
         public int CompareTo(PendingReopen? other) =>
             other is null ? 1 : DueAt != other.DueAt ? DueAt.CompareTo(other.DueAt) : Id.CompareTo(other.Id);
-    }
-
-    private static Directives? ToProto(LabDirectives? every, StreamDirectives? first)
-    {
-        if (every is null && first is null)
-        {
-            return null;
-        }
-
-        var d = new Directives();
-        if (every is not null)
-        {
-            d.DelayMs = (uint)every.Delay.TotalMilliseconds;
-            d.ReplyCount = (uint)every.ReplyCount;
-            d.ReplySize = (uint)every.ReplySize;
-        }
-
-        if (first is not null)
-        {
-            d.StopReplying = first.StopReplying;
-            d.PushIntervalMs = (uint)first.PushEvery.TotalMilliseconds;
-            d.PushCount = (uint)first.PushCount;
-            d.Abort = first.Abort;
-            d.CloseConnection = first.CloseConnection switch
-            {
-                ConnectionEndKind.Goaway => ConnectionEnd.Goaway,
-                ConnectionEndKind.Abort => ConnectionEnd.Abort,
-                _ => ConnectionEnd.None,
-            };
-            if (first.EndAfterMessages is { } n)
-            {
-                d.EndStream = true;
-                d.EndAfterMessages = (uint)n;
-                d.EndStatus = first.EndStatus;
-                d.EndDetail = "lab: end on cue";
-            }
-
-            if (first.Cutoff is { } c)
-            {
-                d.Cutoff = new Cutoff
-                {
-                    When = c.When switch
-                    {
-                        CutoffWhen.ClientQuiet => Cutoff.Types.When.ClientQuiet,
-                        CutoffWhen.ServerQuiet => Cutoff.Types.When.ServerQuiet,
-                        CutoffWhen.BothQuiet => Cutoff.Types.When.BothQuiet,
-                        _ => Cutoff.Types.When.Age,
-                    },
-                    AfterMs = (uint)c.After.TotalMilliseconds,
-                    Abort = c.Abort,
-                    Status = c.Status,
-                };
-            }
-        }
-
-        return d;
     }
 
     internal static List<ThresholdResult> EvaluateThresholds(IReadOnlyList<Threshold> thresholds, IReadOnlyList<TopologySummary> topologies)

@@ -26,6 +26,7 @@ public sealed class TopologyMetrics
         Open = new ShardedRecorder($"{topology}.open");
         SendLag = new ShardedRecorder($"{topology}.send-lag");
         Reconnect = new ShardedRecorder($"{topology}.reconnect");
+        ReplyGap = new ShardedRecorder($"{topology}.reply-gap");
     }
 
     public string Topology { get; }
@@ -47,6 +48,9 @@ public sealed class TopologyMetrics
     /// corrected and uncorrected latency (timer lateness, a busy thread pool, in-flight waits, slow writes).
     /// </summary>
     public ShardedRecorder SendLag { get; }
+
+    /// <summary>Count-only workloads: time between two replies on one stream, µs (nothing else is recorded per message).</summary>
+    public ShardedRecorder ReplyGap { get; }
 
     /// <summary>Time to re-establish: from losing a stream (unplanned end) to its replacement's response headers, µs.</summary>
     public ShardedRecorder Reconnect { get; }

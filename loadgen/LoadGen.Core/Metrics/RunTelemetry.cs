@@ -38,19 +38,25 @@ public sealed class RunTelemetry : IDisposable
     internal Histogram<double> OpenTime { get; }
 
     /// <summary>The attributes every data point of a topology carries.</summary>
-    public static TagList Tags(string topology) => new()
+    /// <param name="method">"package.Service/Method" the streams call.</param>
+    public static TagList Tags(string topology, string method)
     {
-        { "loadgen.topology", topology },
-        { "rpc.system", "grpc" },
-        { "rpc.service", "loadgen.lab.LabService" },
-        { "rpc.method", "Chat" },
-    };
+        ArgumentNullException.ThrowIfNull(method);
+        var slash = method.LastIndexOf('/');
+        return new()
+        {
+            { "loadgen.topology", topology },
+            { "rpc.system", "grpc" },
+            { "rpc.service", slash < 0 ? method : method[..slash] },
+            { "rpc.method", slash < 0 ? method : method[(slash + 1)..] },
+        };
+    }
 
     /// <summary>Starts reporting a topology's streams: its metrics record into these instruments from now on.</summary>
-    public void Attach(TopologyMetrics metrics)
+    public void Attach(TopologyMetrics metrics, string method)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        var tags = Tags(metrics.Topology);
+        var tags = Tags(metrics.Topology, method);
         _topologies[metrics.Topology] = (metrics, tags);
         metrics.Telemetry = new TopologyTelemetry(this, tags);
     }

@@ -98,6 +98,15 @@ public sealed record TopologySummary
     public ReconnectStats? Reconnects { get; init; }
 
     public SurvivalSummary? Survival { get; init; }
+
+    /// <summary>The method every stream called, "package.Service/Method".</summary>
+    public string? Method { get; init; }
+
+    /// <summary>How replies were matched to requests (ping-pong, by-field, count-only, the lab's sequence numbers).</summary>
+    public string? Matching { get; init; }
+
+    /// <summary>Count-only workloads: time between two replies on one stream (their latency is not measurable); null otherwise.</summary>
+    public LatencyStats? ReplyGapMs { get; init; }
 }
 
 /// <summary>One topology's part of one interleaved round.</summary>

@@ -38,6 +38,15 @@ public sealed record Scenario
     /// <summary>Faults on cue, each at a time after every target's (every round's) start; lab:// targets only.</summary>
     public IReadOnlyList<FaultStep> Faults { get; init; } = [];
 
+    /// <summary>
+    /// What each stream does on the wire: null runs the lab service's Chat with <see cref="Messages"/>'
+    /// payload and directives; a scenario's <c>service:</c> section, or C# code, sets another.
+    /// </summary>
+    public Workloads.StreamWorkload? Workload { get; init; }
+
+    /// <summary>The scenario's <c>service:</c> section, when it drives the user's own method (see <see cref="Workload"/>).</summary>
+    public ServiceSpec? Service { get; init; }
+
     /// <summary>Where the scenario came from (file path, or "built-in:NAME").</summary>
     public string Source { get; init; } = "code";
 }

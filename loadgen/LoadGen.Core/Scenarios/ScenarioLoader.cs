@@ -67,8 +67,10 @@ public static partial class ScenarioLoader
             Thresholds = ReadThresholds(root),
             Lab = ReadLab(root),
             Faults = ReadFaults(root),
+            Service = ReadService(root),
         };
         root.RejectUnknown();
+        scenario = WithService(scenario, root);
         if (scenario.Faults.Count > 0 && scenario.Targets.FirstOrDefault(t => t.Address.Scheme != "lab") is { } outside)
         {
             var node = root.Get("faults")!;

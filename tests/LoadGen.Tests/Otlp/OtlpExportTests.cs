@@ -79,7 +79,7 @@ public class OtlpExportTests
         Assert.Contains(metrics, m => m.Metric.Name == "loadgen.streams.active" && m.Metric.Sum.DataPoints.Any(p => p.AsInt == 20));
 
         var point = Last("loadgen.messages.sent").Sum.DataPoints.Single();
-        Assert.Equal(("backend-h2c", "grpc", "loadgen.lab.LabService", "Chat"),
+        Assert.Equal(("backend-h2c", "grpc", "loadgen.lab.v1.LabService", "Chat"),
             (Attr(point.Attributes, "loadgen.topology"), Attr(point.Attributes, "rpc.system"), Attr(point.Attributes, "rpc.service"), Attr(point.Attributes, "rpc.method")));
     }
 

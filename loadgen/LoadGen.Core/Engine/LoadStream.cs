@@ -1,7 +1,6 @@
-using Google.Protobuf;
 using Grpc.Core;
 using LoadGen.Core.Outcomes;
-using LoadGen.Protos.Lab;
+using LoadGen.Core.Workloads;
 
 namespace LoadGen.Core.Engine;
 
@@ -12,20 +11,18 @@ internal sealed record StreamSettings(
     OutcomeWriter Outcomes,
     TimeProvider Time,
     SendSchedule Schedule,
-    ByteString Payload,
-    Directives? Directives,
-    Directives? FirstDirectives,
+    StreamWorkload Workload,
     TimeSpan? ClientQuietAfter,
     int MaxInFlight,
     TimeSpan OpenTimeout,
     MetadataSource? Headers);
 
 /// <summary>
-/// One long-lived bidi stream of the lab service: opens, sends on its open-loop schedule, matches
-/// replies to sends by sequence number, and ends as exactly one outcome record.
+/// One long-lived bidi stream: opens its workload's call, sends on its open-loop schedule, matches
+/// replies to sends as the workload says, and ends as exactly one outcome record.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The sources have no timers; the engine may still cancel them after the stream ended, so they are never disposed.")]
-internal sealed class LabStream
+internal sealed class LoadStream
 {
     private readonly StreamSettings _s;
     private readonly CancellationTokenSource _stopSending = new();
@@ -41,7 +38,7 @@ internal sealed class LabStream
 
     /// <param name="attempt">Consecutive failed opens before this one (0 for a first open or after a stream that had opened).</param>
     /// <param name="lostAt">When the stream this one replaces ended unplanned (timestamp); 0 for a first open.</param>
-    public LabStream(long id, StreamSettings settings, int attempt = 0, long lostAt = 0)
+    public LoadStream(long id, StreamSettings settings, int attempt = 0, long lostAt = 0)
     {
         Id = id;
         _s = settings;
@@ -94,7 +91,7 @@ internal sealed class LabStream
         Classification? outcome = null;
         _s.Metrics.StreamAttempted();
         ConnectionPool.Lease? lease = null;
-        AsyncDuplexStreamingCall<ClientFrame, ServerFrame>? call = null;
+        IStreamCall? call = null;
         try
         {
             using var openTimeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
@@ -111,7 +108,7 @@ internal sealed class LabStream
 
             connection = lease.Index;
             var httpStatus = NoSilentRetryHandler.WatchStatus();
-            call = lease.Client.Chat(_s.Headers?.Current(), cancellationToken: _abort.Token);
+            call = _s.Workload.Open(lease.Invoker, new CallOptions(_s.Headers?.Current(), cancellationToken: _abort.Token), new StreamContext(Id, _s.Metrics.Topology));
             // The stream opens with its first message, as real clients do: some proxies (NGINX 1.22
             // on its TLS port) pass nothing upstream, response headers included, before the first DATA frame.
             var exchange = ExchangeAsync(call);
@@ -201,9 +198,9 @@ internal sealed class LabStream
         }
     }
 
-    private async Task<Classification> ExchangeAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call)
+    private async Task<Classification> ExchangeAsync(IStreamCall call)
     {
-        using var inFlight = _s.MaxInFlight > 0 ? new SemaphoreSlim(_s.MaxInFlight) : null;
+        using var inFlight = _s.MaxInFlight > 0 && _s.Workload.Matching.MeasuresLatency ? new SemaphoreSlim(_s.MaxInFlight) : null;
         var receive = ReceiveAsync(call, inFlight);
         using var sendStop = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
         // When the server ends the stream (or it breaks), stop the sender too.
@@ -236,7 +233,7 @@ internal sealed class LabStream
         {
             try
             {
-                await call.RequestStream.CompleteAsync();
+                await call.CompleteAsync();
             }
             catch (Exception e)
             {
@@ -275,7 +272,7 @@ internal sealed class LabStream
     private Classification OpenStalled() => new(OutcomeClassifier.OpenStalled, null, null, "TimeoutException",
         $"no response headers within {_s.OpenTimeout.TotalSeconds:0.###} s (slot wait included)");
 
-    private static Classification ServerEnded(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call)
+    private static Classification ServerEnded(IStreamCall call)
     {
         var status = call.GetStatus();
         return new Classification($"server-status:{status.StatusCode}", status.StatusCode.ToString(), null, "", status.Detail.Length == 0 ? null : status.Detail);
@@ -284,7 +281,7 @@ internal sealed class LabStream
     private static Classification Cancelled(Exception e) =>
         OutcomeClassifier.Classify(e) with { Cause = OutcomeClassifier.ClientCancelled };
 
-    private async ValueTask SendAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, ulong seq, long scheduled, CancellationToken stop)
+    private async ValueTask SendAsync(IStreamCall call, ulong seq, long scheduled, CancellationToken stop)
     {
         var now = _s.Time.GetTimestamp();
         if (_s.ClientQuietAfter is { } quietAfter && seq > 1 && _s.Time.GetElapsedTime(Interlocked.Read(ref _openedAt), scheduled) >= quietAfter)
@@ -293,29 +290,44 @@ internal sealed class LabStream
             await Task.Delay(Timeout.InfiniteTimeSpan, _s.Time, stop);
         }
 
-        var frame = new ClientFrame { Seq = seq, Payload = _s.Payload, Directives = seq == 1 && _s.FirstDirectives is not null ? _s.FirstDirectives : _s.Directives };
-        _pending.Add(seq, scheduled, now);
+        if (_s.Workload.Matching.MeasuresLatency)
+        {
+            _pending.Add(seq, scheduled, now);
+        }
+
         _s.Metrics.SendLag.RecordMicros(Micros(scheduled, now));
         Interlocked.Exchange(ref _lastSend, now);
-        await call.RequestStream.WriteAsync(frame, CancellationToken.None);
+        await call.WriteAsync(seq);
         Interlocked.Increment(ref _sent);
         _s.Metrics.MessageSent();
     }
 
-    private async Task ReceiveAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, SemaphoreSlim? inFlight)
+    private async Task ReceiveAsync(IStreamCall call, SemaphoreSlim? inFlight)
     {
         var time = _s.Time;
-        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        var countOnly = !_s.Workload.Matching.MeasuresLatency;
+        while (await call.MoveNextAsync())
         {
-            var frame = call.ResponseStream.Current;
             var now = time.GetTimestamp();
-            Interlocked.Exchange(ref _lastReceive, now);
+            var previous = Interlocked.Exchange(ref _lastReceive, now);
             Interlocked.Increment(ref _received);
             _s.Metrics.MessageReceived();
-            if (frame.ReplyIndex == 0 && _pending.TryTake(frame.Seq, out var scheduled, out var sent))
+            if (countOnly)
+            {
+                // Nothing to match: the gap since the stream's previous reply is what is measured.
+                if (previous != 0)
+                {
+                    _s.Metrics.ReplyGap.RecordMicros(Micros(previous, now));
+                }
+
+                continue;
+            }
+
+            var answered = call.Answered;
+            if (answered != 0 && _pending.TryTake(answered, out var scheduled, out var sent))
             {
                 // Message 1 went out before the stream was open: its round trip is open latency's.
-                if (frame.Seq != 1)
+                if (answered != 1)
                 {
                     var rtt = Micros(scheduled, now);
                     _s.Metrics.Rtt.RecordMicros(rtt);

@@ -1,0 +1,70 @@
+using Grpc.Core;
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Core.Workloads;
+
+/// <summary>The data-driven workload: any bidi method, byte-level calls, messages from a template.</summary>
+public static class ServiceWorkload
+{
+    private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
+
+    /// <summary>Builds the workload a <c>service:</c> section describes, against descriptors compiled or fetched for it.</summary>
+    /// <exception cref="ScenarioException">Unknown or not-bidi method, a template that does not fit the request type, a match field that does not exist — at the setting's line.</exception>
+    public static StreamWorkload Build(ServiceSpec spec, ProtoSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(schema);
+        Google.Protobuf.Reflection.MethodDescriptor method;
+        try
+        {
+            method = schema.BidiMethod(spec.Method);
+        }
+        catch (WorkloadException e)
+        {
+            throw spec.Error("service.method", e.Message);
+        }
+
+        MessageTemplate template;
+        try
+        {
+            template = MessageTemplate.Compile(spec.Message, method.InputType);
+        }
+        catch (TemplateSyntaxException e)
+        {
+            throw spec.Error("service.message", $"{e.Message} (template line {e.Line}; {method.InputType.FullName} is {method.Name}'s request)", Math.Max(0, e.Line));
+        }
+
+        var call = new Method<byte[], byte[]>(MethodType.DuplexStreaming, method.Service.FullName, method.Name, Bytes, Bytes);
+        var workload = new BidiWorkload<byte[], byte[]>(
+            ProtoSchema.Name(method),
+            (invoker, options) => invoker.AsyncDuplexStreamingCall(call, null, options),
+            (stream, seq) => template.Encode(new MessageSlot(stream, seq, DateTimeOffset.UtcNow)));
+        switch (spec.Match)
+        {
+            case ReplyMatchKind.CountOnly:
+                return workload.CountOnly();
+            case ReplyMatchKind.ByKey:
+                var requestField = spec.RequestField ?? throw spec.Error("service.match", "by-field needs the field that carries the id: add 'field: NAME' (and 'replyField:' when the reply names it differently)");
+                var request = Resolve(spec, "service.field", method.InputType, requestField);
+                var reply = Resolve(spec, spec.ReplyField is null ? "service.field" : "service.replyField", method.OutputType, spec.ReplyField ?? requestField);
+                return workload.MatchByKey(
+                    m => request.Read(m) ?? "",
+                    m => reply.Read(m),
+                    $"request {request.Text} = reply {reply.Text}");
+            default:
+                return workload;
+        }
+    }
+
+    private static FieldPath Resolve(ServiceSpec spec, string field, Google.Protobuf.Reflection.MessageDescriptor type, string path)
+    {
+        try
+        {
+            return FieldPath.Resolve(type, path);
+        }
+        catch (WorkloadException e)
+        {
+            throw spec.Error(field, $"{e.Message} ({type.FullName})");
+        }
+    }
+}
