@@ -45,6 +45,11 @@ public static class HtmlReport
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC · {E(s.Completion)} · latency = round trip per message from its scheduled send time (coordinated-omission corrected)</p>");
+        if (SummaryTable.Workload(s) is { } workload)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">streams called <code>{E(workload.Method)}</code> · replies matched {E(workload.Matching)}</p>");
+        }
+
 
         foreach (var c in comparisons)
         {

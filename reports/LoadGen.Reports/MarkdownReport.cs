@@ -37,6 +37,17 @@ public static class MarkdownReport
 
         sb.AppendLine(CultureInfo.InvariantCulture, $"{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC, {s.Completion}. Latency is the round trip per message from its scheduled send time (coordinated-omission corrected).");
         sb.AppendLine();
+        if (SummaryTable.Workload(s) is { } workload)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Streams called `{workload.Method}`; replies matched {workload.Matching}.");
+            sb.AppendLine();
+        }
+
+        foreach (var t in s.Topologies.Where(t => t.ReplyGapMs is { Count: > 0 }))
+        {
+            var g = t.ReplyGapMs!;
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- {t.Name}: time between two replies on a stream p50 {SummaryTable.Ms(g.P50)}, p99 {SummaryTable.Ms(g.P99)}, max {SummaryTable.Ms(g.Max)} ({g.Count:#,0} gaps; count-only, so no round-trip latency)");
+        }
         foreach (var c in comparisons)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Baseline.Label} (baseline) vs {c.Candidate.Label}");

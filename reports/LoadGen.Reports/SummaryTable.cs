@@ -62,4 +62,11 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
 
     private static List<string> Row(string label, IEnumerable<TopologySummary> topologies, Func<TopologySummary, string> cell) =>
         [label, .. topologies.Select(cell)];
+
+    /// <summary>The method and reply matching every topology ran (they share the workload); null for runs recorded before it was written down.</summary>
+    public static (string Method, string Matching)? Workload(RunSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return summary.Topologies.FirstOrDefault(t => t.Method is not null) is { } t ? (t.Method!, t.Matching ?? "") : null;
+    }
 }

@@ -46,6 +46,13 @@ internal static class ProbeCommand
 
     private static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, string outDir, CancellationToken ct)
     {
+        if (scenario.Service is not null)
+        {
+            console.Error($"error: {scenario.Source}: probe-timeouts streams to the lab service (it asks the backend to go quiet on cue), not to service: {scenario.Service.Method}. " +
+                "Put `loadgen lab backend` behind the path you want to probe and drop the service: section for the probe.");
+            return ExitCodes.BadInput;
+        }
+
         await using var lab = new LabTargets();
         var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);
         if (resolved is null)

@@ -17,6 +17,7 @@ internal static class RunCommand
         var run = new RunFlags();
         var connection = new ConnectionFlags();
         var cmd = new Command("run", "Run a scenario file against its targets and write a run folder (run.json, latency.hlog, outcomes.ndjson, summary.json).\n" +
+            "Streams call the lab service, or your own bidi method when the scenario has a service: section (.proto + message template; docs/own-service.md).\n" +
             "Connection flags apply to every target that is not lab://, over what the scenario says.")
         {
             scenario,

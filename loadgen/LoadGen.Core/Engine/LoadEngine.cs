@@ -262,7 +262,7 @@ public sealed class LoadEngine
         {
             var now = _time.GetUtcNow();
             HistogramBase rtt = null!;
-            foreach (var recorder in (ShardedRecorder[])[metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect, metrics.ReplyGap])
+            foreach (var recorder in run.Workload.Matching.MeasuresLatency ? (ShardedRecorder[])[metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect] : [metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect, metrics.ReplyGap])
             {
                 var h = recorder.TakeInterval();
                 if (!totals.TryGetValue(recorder, out var total))

@@ -47,6 +47,19 @@ public static class ServiceWorkload
                 var requestField = spec.RequestField ?? throw spec.Error("service.match", "by-field needs the field that carries the id: add 'field: NAME' (and 'replyField:' when the reply names it differently)");
                 var request = Resolve(spec, "service.field", method.InputType, requestField);
                 var reply = Resolve(spec, spec.ReplyField is null ? "service.field" : "service.replyField", method.OutputType, spec.ReplyField ?? requestField);
+                // Two sample messages: the id must be there, and differ from one message to the next.
+                var probe = new StreamContext(1, "check");
+                var (first, second) = (request.Read(template.Encode(new MessageSlot(probe, 1, DateTimeOffset.UtcNow))), request.Read(template.Encode(new MessageSlot(probe, 2, DateTimeOffset.UtcNow))));
+                if (first is null)
+                {
+                    throw spec.Error("service.field", $"the message template does not set '{request.Text}', so no request would carry an id: set it, e.g. {request.Text.Split('.')[^1]}: ${{seq}}");
+                }
+
+                if (first == second)
+                {
+                    throw spec.Error("service.field", $"'{request.Text}' is '{first}' in every message of a stream, so replies could not be told apart: make it change per message, e.g. ${{seq}}");
+                }
+
                 return workload.MatchByKey(
                     m => request.Read(m) ?? "",
                     m => reply.Read(m),

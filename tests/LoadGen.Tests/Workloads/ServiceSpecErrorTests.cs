@@ -126,6 +126,17 @@ public class ServiceSpecErrorTests
         Assert.Contains("grpc.testing.SimpleResponse has no field 'response_size'", e.Problem);
     }
 
+    [Theory]
+    [InlineData("response_size: 1", "does not set 'response_status.code'")]
+    [InlineData("response_status { code: 7 }", "is '7' in every message")]
+    public async Task ByField_WithAnIdTheTemplateDoesNotVary_IsRefused(string message, string said)
+    {
+        var e = await LoadFails(Service("grpc.testing.BenchmarkService/StreamingCall", message, "  match: by-field\n  field: response_status.code\n  replyField: hostname"));
+
+        Assert.Equal("service.field", e.Field);
+        Assert.Contains(said, e.Problem);
+    }
+
     [Fact]
     public async Task LabOnlyMessageSettings_AreRefused_WithAService()
     {
