@@ -11,3 +11,26 @@ start_backend() {
   trap 'kill $backend 2>/dev/null || true' EXIT
   for _ in $(seq 50); do grep -q "lab backend:" "$out/backend.log" && break; sleep 0.2; done
 }
+
+# A load scenario against the backend start_backend started, on stdout:
+#   load_yaml NAME STREAMS RAMP HOLD INTERVAL [MORE-YAML]   (RAMP, HOLD, INTERVAL as durations: 5s, 60s, 100ms)
+load_yaml() {
+  cat <<YAML
+name: $1
+targets:
+  - name: backend-h2c
+    address: http://127.0.0.1:$port
+profile:
+  maxOpensPerSecond: 2000
+  phases:
+    - ramp: $2
+      over: $3
+    - hold: $4
+    - ramp: 0
+      over: 2s
+messages:
+  interval: $5
+interval: 5s
+${6:-}
+YAML
+}

@@ -33,23 +33,7 @@ sink=$!
 trap 'kill $backend $sink 2>/dev/null || true' EXIT
 
 interval_ms=$(( 1000 / rate ))
-cat >"$out/load.yaml" <<YAML
-name: otlp-overhead
-targets:
-  - name: backend-h2c
-    address: http://127.0.0.1:$port
-profile:
-  maxOpensPerSecond: 2000
-  phases:
-    - ramp: $streams
-      over: 5s
-    - hold: $hold
-    - ramp: 0
-      over: 2s
-messages:
-  interval: ${interval_ms}ms
-interval: 5s
-YAML
+load_yaml otlp-overhead "$streams" 5s "$hold" "${interval_ms}ms" >"$out/load.yaml"
 
 "${loadgen[@]}" run --scenario "$out/load.yaml" --out "$out/off" --quiet >"$out/off.log" 2>&1 || true
 "${loadgen[@]}" run --scenario "$out/load.yaml" --out "$out/on" --quiet \

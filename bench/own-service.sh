@@ -18,26 +18,7 @@ start_backend "$out"
 interval_ms=$(( 1000 / rate ))
 proto=$(pwd)/protos/lab.proto
 
-scenario() { # NAME SERVICE-SECTION
-  cat >"$out/$1.yaml" <<YAML
-name: $1
-targets:
-  - name: backend-h2c
-    address: http://127.0.0.1:$port
-profile:
-  maxOpensPerSecond: 2000
-  phases:
-    - ramp: $streams
-      over: 5s
-    - hold: $hold
-    - ramp: 0
-      over: 2s
-messages:
-  interval: ${interval_ms}ms
-interval: 5s
-$2
-YAML
-}
+scenario() { load_yaml "$1" "$streams" 5s "$hold" "${interval_ms}ms" "$2" >"$out/$1.yaml"; }
 
 scenario builtin ""
 scenario by-field "service:
