@@ -54,6 +54,10 @@ internal sealed class LabFaultInjector(LabTopologies lab) : IFaultInjector
         }
     }
 
+    /// <summary>A reload (or a reconfigure, which reloads) leaves the old worker's streams to die at worker_shutdown_timeout.</summary>
+    public TimeSpan Lingers(FaultStep fault, TargetOptions target) =>
+        fault?.Kind is FaultKind.ReloadEsp or FaultKind.SetEsp && lab.Esp?.Options.WorkerShutdownTimeout is { } w ? w : TimeSpan.Zero;
+
     private EspStandIn Nginx(FaultStep fault) => lab.Esp ?? throw new InvalidOperationException(
         $"{fault.Name} needs the ESP stand-in to be real NGINX; {(lab.EmbeddedEsp is null ? "it is not up" : "it is the embedded proxy here (NGINX not installed, or --lab embedded)")}");
 

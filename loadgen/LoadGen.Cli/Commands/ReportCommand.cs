@@ -123,7 +123,7 @@ internal static class ReportCommand
         }
 
         return sa is not null && sb is not null && sa != sb
-            ? $"scenario '{a.Summary.Scenario}' had different settings in the two runs (profile, messages or connections): differences may be the workload's, not the path's"
+            ? $"scenario '{a.Summary.Scenario}' had different settings in the two runs (method and matching, profile, messages or connections): differences may be the workload's, not the path's"
             : null;
     }
 }

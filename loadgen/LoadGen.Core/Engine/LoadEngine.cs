@@ -471,7 +471,7 @@ public sealed class LoadEngine
         }
         finally
         {
-            run.AddFaultWindow(firedAt, (_time.GetTimestamp() / (double)_time.TimestampFrequency) + FaultAftermath.TotalSeconds);
+            run.AddFaultWindow(firedAt, (_time.GetTimestamp() / (double)_time.TimestampFrequency) + (FaultAftermath + Faults!.Lingers(step, target)).TotalSeconds);
         }
     }
 
