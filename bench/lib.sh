@@ -13,7 +13,8 @@ start_backend() {
 }
 
 # A load scenario against the backend start_backend started, on stdout:
-#   load_yaml NAME STREAMS RAMP HOLD INTERVAL [MORE-YAML]   (RAMP, HOLD, INTERVAL as durations: 5s, 60s, 100ms)
+#   load_yaml NAME STREAMS RAMP HOLD INTERVAL [MORE-YAML]   (RAMP, HOLD, INTERVAL as durations: 5s, 60s, 100ms;
+#   RAMP_DOWN=5s to close over longer than 2 s)
 load_yaml() {
   cat <<YAML
 name: $1
@@ -27,7 +28,7 @@ profile:
       over: $3
     - hold: $4
     - ramp: 0
-      over: 2s
+      over: ${RAMP_DOWN:-2s}
 messages:
   interval: $5
 interval: 5s

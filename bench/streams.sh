@@ -20,24 +20,7 @@ start_backend "$out"
 printf '%-8s %-8s %-10s %-9s %-9s %-10s %-10s %-10s %-10s %s\n' streams held rss_mb cpu_s cpu_pct p50_ms p99_ms p99_unc p99_lag ends
 for n in "${sizes[@]}"; do
   ramp=$(( n / 1000 )); [ $ramp -ge 5 ] || ramp=5
-  cat >"$out/s$n.yaml" <<YAML
-name: bench-$n
-targets:
-  - name: backend-h2c
-    address: http://127.0.0.1:$port
-profile:
-  maxOpensPerSecond: 2000
-  phases:
-    - ramp: $n
-      over: ${ramp}s
-    - hold: $hold
-    - ramp: 0
-      over: 5s
-messages:
-  interval: 5s
-  payloadBytes: 64
-interval: 5s
-YAML
+  RAMP_DOWN=5s load_yaml "bench-$n" "$n" "${ramp}s" "$hold" 5s >"$out/s$n.yaml"
   "${loadgen[@]}" run --scenario "$out/s$n.yaml" --out "$out" --quiet >"$out/s$n.log" 2>&1 || true
   summary=$(ls -d "$out"/*-bench-$n | tail -1)/summary.json
   python3 - "$summary" "$n" <<'PY'
