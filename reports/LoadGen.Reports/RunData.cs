@@ -142,10 +142,16 @@ public sealed class RunData
         var startedAt = intervals.Count > 0 ? intervals.Min(i => i.Start) : latency.Count > 0 ? latency.Min(l => l.Start) : DateTimeOffset.MinValue;
         var names = new List<(string Name, string Address, string? Components, string? Connection)>();
         var interval = TimeSpan.Zero;
+        (string? Method, string? Matching) workload = (null, null);
         if (File.Exists(folder.RunJson))
         {
             using var run = JsonDocument.Parse(File.ReadAllText(folder.RunJson));
             scenario = run.RootElement.TryGetProperty("scenario", out var s) ? s.GetString() ?? scenario : scenario;
+            if (run.RootElement.TryGetProperty("scenarioSettings", out var ss) && ss.TryGetProperty("workload", out var w) && w.ValueKind == JsonValueKind.Object)
+            {
+                workload = (w.TryGetProperty("method", out var m) ? m.GetString() : null, w.TryGetProperty("matching", out var mt) ? mt.GetString() : null);
+            }
+
             if (run.RootElement.TryGetProperty("scenarioSettings", out var settings)
                 && settings.TryGetProperty("messages", out var messages)
                 && messages.TryGetProperty("interval", out var iv)
@@ -177,7 +183,12 @@ public sealed class RunData
         }
 
         var ran = names.Where(n => intervals.Any(i => i.Topology == n.Name) || latency.Any(l => l.Tag?.StartsWith(n.Name + ".", StringComparison.Ordinal) == true)).ToList();
-        var topologies = ran.Select(n => RebuildTopology(n.Name, n.Address, n.Components, interval, intervals, latency, outcomes) with { Connection = n.Connection }).ToList();
+        var topologies = ran.Select(n => RebuildTopology(n.Name, n.Address, n.Components, interval, intervals, latency, outcomes) with
+        {
+            Connection = n.Connection,
+            Method = workload.Method,
+            Matching = workload.Matching,
+        }).ToList();
         var endedAt = intervals.Count > 0 ? intervals.Max(i => i.End) : latency.Count > 0 ? latency.Max(l => l.End) : startedAt;
         return new RunSummary
         {
@@ -235,6 +246,8 @@ public sealed class RunData
             Connections = new ConnectionCounts(0, 0, 0),
             DetectedTimeouts = TimeoutDetector.Detect(samples, TimeoutDetector.MinQuiet(interval, rtt.P999, sendLag.P999)),
             Survival = SurvivalSummary.Compute(samples.Select(e => (e.LifetimeS, !e.Planned))),
+            // Only count-only runs log reply gaps.
+            ReplyGapMs = latency.Any(l => l.Tag == $"{name}.reply-gap") ? LatencyStats.From(Merge("reply-gap")) : null,
         };
     }
 }

@@ -84,7 +84,7 @@ public sealed class LoadEngine
             RunId = folder.RunId,
             Scenario = scenario.Name,
             ScenarioSource = scenario.Source,
-            ScenarioSettings = new { Workload = workload.Describe(), scenario.Profile, scenario.Messages, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
+            ScenarioSettings = new { Workload = new { workload.Method, Matching = workload.Matching.Describe() }, scenario.Profile, scenario.Messages, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
             Targets = targets,
             LoadGenVersion = typeof(LoadEngine).Assembly.GetName().Version?.ToString() ?? "0",
             Runtime = RuntimeInformation.FrameworkDescription,

@@ -40,33 +40,80 @@ internal static class TemplateSyntax
 
     private static TMessage ParseJson(string text)
     {
-        JsonDocument doc;
+        var bytes = Encoding.UTF8.GetBytes(text);
+        // Where each line starts, to give every value the line it is on.
+        var starts = new List<int> { 0 };
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] == (byte)'\n')
+            {
+                starts.Add(i + 1);
+            }
+        }
+
+        int LineAt(long offset)
+        {
+            var k = starts.BinarySearch((int)offset);
+            return (k >= 0 ? k : ~k - 1) + 1;
+        }
+
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         try
         {
-            doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new TemplateSyntaxException(1, "a JSON template is one object: { \"field\": value, … }");
+            }
+
+            var message = (TMessage)JsonValue(ref reader, LineAt);
+            if (reader.Read())
+            {
+                throw new TemplateSyntaxException(LineAt(reader.TokenStartIndex), "more after the template's closing '}'");
+            }
+
+            return message;
         }
         catch (JsonException e)
         {
             throw new TemplateSyntaxException((int)(e.LineNumber ?? 0) + 1, $"not valid JSON: {e.Message}");
         }
-
-        using (doc)
-        {
-            return (TMessage)Json(doc.RootElement);
-        }
     }
 
-    // JsonDocument keeps no positions: JSON values all report line 1 (the template's first line).
-    private static TValue Json(JsonElement e) => e.ValueKind switch
+    private static TValue JsonValue(ref Utf8JsonReader r, Func<long, int> lineAt)
     {
-        JsonValueKind.Object => new TMessage([.. e.EnumerateObject().Select(p => new TField(p.Name, Json(p.Value), 1))], true, 1),
-        JsonValueKind.Array => new TList([.. e.EnumerateArray().Select(Json)], 1),
-        JsonValueKind.String => new TScalar(e.GetString()!, ScalarKind.String, 1, Json: true),
-        JsonValueKind.Number => new TScalar(e.GetRawText(), ScalarKind.Number, 1),
-        JsonValueKind.True => new TScalar("true", ScalarKind.Bool, 1),
-        JsonValueKind.False => new TScalar("false", ScalarKind.Bool, 1),
-        _ => throw new TemplateSyntaxException(1, "null is not a value a template can send: leave the field out"),
-    };
+        var line = lineAt(r.TokenStartIndex);
+        switch (r.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                var fields = new List<TField>();
+                while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+                {
+                    var nameLine = lineAt(r.TokenStartIndex);
+                    var name = r.GetString()!;
+                    r.Read();
+                    fields.Add(new TField(name, JsonValue(ref r, lineAt), nameLine));
+                }
+
+                return new TMessage(fields, true, line);
+            case JsonTokenType.StartArray:
+                var items = new List<TValue>();
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                {
+                    items.Add(JsonValue(ref r, lineAt));
+                }
+
+                return new TList(items, line);
+            case JsonTokenType.String:
+                return new TScalar(r.GetString()!, ScalarKind.String, line, Json: true);
+            case JsonTokenType.Number:
+                return new TScalar(Encoding.UTF8.GetString(r.ValueSpan), ScalarKind.Number, line);
+            case JsonTokenType.True or JsonTokenType.False:
+                return new TScalar(r.TokenType == JsonTokenType.True ? "true" : "false", ScalarKind.Bool, line);
+            default:
+                throw new TemplateSyntaxException(line, "null is not a value a template can send: leave the field out");
+        }
+    }
 
     /// <summary>Protobuf text format, the subset a message template needs (no extensions, no Any expansion).</summary>
     private sealed class TextFormat(string text)

@@ -76,7 +76,7 @@ public class OwnServiceTests
         Assert.True(bodies.Distinct().Count() > bodies.Count * 0.9, "random part not random");
 
         using var run = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(scenario.RunFolder, "run.json")));
-        Assert.Contains("grpc.testing.BenchmarkService/StreamingCall", run.RootElement.GetProperty("scenarioSettings").GetProperty("workload").GetString());
+        Assert.Equal("grpc.testing.BenchmarkService/StreamingCall", run.RootElement.GetProperty("scenarioSettings").GetProperty("workload").GetProperty("method").GetString());
     }
 
     [Fact]
@@ -145,6 +145,12 @@ public class OwnServiceTests
         Assert.Equal(t.Messages.Received - t.Streams.Opened, gaps.Count);
         // The server pushes every 50 ms.
         Assert.InRange(gaps.P50!.Value, 45, 150);
+        // A killed run (no summary) rebuilt from its files keeps the gaps and the workload.
+        File.Delete(Path.Combine(scenario.RunFolder, "summary.json"));
+        var rebuilt = Assert.Single(LoadGen.Reports.RunData.Load(scenario.RunFolder).Summary.Topologies);
+        Assert.Equal(gaps, rebuilt.ReplyGapMs);
+        Assert.Equal((t.Method, t.Matching), (rebuilt.Method, rebuilt.Matching));
+
         // JSON: responseSize as a string holding ${seq}, body as base64 (bytes 0, 1, 2).
         var first = server.Seen.Last.First();
         Assert.Equal([0, 1, 2], first.Payload.Body.ToByteArray());

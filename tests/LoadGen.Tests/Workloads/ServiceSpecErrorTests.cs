@@ -100,6 +100,28 @@ public class ServiceSpecErrorTests
         Assert.Contains("body (bytes)", e.Problem);
     }
 
+    [Fact]
+    public async Task JsonTemplateFieldThatDoesNotExist_IsNamed_AtItsLine()
+    {
+        var e = await LoadFails($$"""
+            service:
+              proto: {{OwnServiceTests.BenchmarkProto}}
+              importPaths: [{{OwnServiceTests.Protos}}]
+              method: grpc.testing.BenchmarkService/StreamingCall
+              message: |
+                {
+                  "responseSize": 8,
+                  "payload": {"type": "COMPRESSABLE",
+                              "bdy": "AAEC"}
+                }
+            """);
+
+        Assert.Equal("service.message", e.Field);
+        // Line 4 of the template.
+        Assert.Equal(ServiceLine + 8, e.Line);
+        Assert.Contains("'grpc.testing.SimpleRequest.payload.bdy' does not exist", e.Problem);
+    }
+
     [Theory]
     [InlineData("response_size: \"${sequence}\"", "not a placeholder LoadGen knows")]
     [InlineData("response_size: big", "'big' is not one")]
