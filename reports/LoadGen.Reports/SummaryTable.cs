@@ -36,6 +36,12 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             rows.Insert(0, Row("interleaved rounds", t, x => x.Rounds.ToString(CultureInfo.InvariantCulture)));
         }
 
+        if (t.Any(x => x.ReplyGapMs is not null))
+        {
+            // Count-only: no round trip to measure; the gap between replies is the figure.
+            rows.Insert(rows.FindIndex(r => r[0] == "send lag p99 (client side)"), Row("reply gap p50 / p99 / max (count-only)", t, x => x.ReplyGapMs is { } g ? $"{Ms(g.P50)} / {Ms(g.P99)} / {Ms(g.Max)}" : "-"));
+        }
+
         if (t.Any(x => x.Components is not null))
         {
             // "esp: nginx/1.22.1 (real binary), TLS … → backend: …" → "nginx/1.22.1 (real binary)", one part per hop.

@@ -145,6 +145,9 @@ public class OwnServiceTests
         Assert.Equal(t.Messages.Received - t.Streams.Opened, gaps.Count);
         // The server pushes every 50 ms.
         Assert.InRange(gaps.P50!.Value, 45, 150);
+        // The console's table says it too.
+        Assert.Matches(@"reply gap p50 / p99 / max \(count-only\) *\| *\d", stdout + stderr);
+
         // A killed run (no summary) rebuilt from its files keeps the gaps and the workload.
         File.Delete(Path.Combine(scenario.RunFolder, "summary.json"));
         var rebuilt = Assert.Single(LoadGen.Reports.RunData.Load(scenario.RunFolder).Summary.Topologies);
