@@ -224,6 +224,12 @@ internal sealed class LoadStream
         catch (OperationCanceledException) when (sendStop.IsCancellationRequested)
         {
         }
+        catch (WorkloadCodeException e)
+        {
+            // The workload's own code failed, the call is fine: end it, or the reader would wait on a stream that sends nothing.
+            sendError = e;
+            await _abort.CancelAsync();
+        }
         catch (Exception e)
         {
             sendError = e;
@@ -249,6 +255,11 @@ internal sealed class LoadStream
         catch (Exception e)
         {
             receiveError = e;
+        }
+
+        if (sendError is WorkloadCodeException && !_abortRequested)
+        {
+            return OutcomeClassifier.Classify(sendError);
         }
 
         if (receiveError is not null)
@@ -312,6 +323,7 @@ internal sealed class LoadStream
             var previous = Interlocked.Exchange(ref _lastReceive, now);
             Interlocked.Increment(ref _received);
             _s.Metrics.MessageReceived();
+            var answered = call.Answer();
             if (countOnly)
             {
                 // Nothing to match: the gap since the stream's previous reply is what is measured.
@@ -323,7 +335,6 @@ internal sealed class LoadStream
                 continue;
             }
 
-            var answered = call.Answered;
             if (answered != 0 && _pending.TryTake(answered, out var scheduled, out var sent))
             {
                 // Message 1 went out before the stream was open: its round trip is open latency's.

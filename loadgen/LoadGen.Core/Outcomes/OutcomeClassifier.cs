@@ -19,7 +19,7 @@ public static partial class OutcomeClassifier
     private static partial System.Text.RegularExpressions.Regex HttpStatus();
 
     /// <summary>Bumped whenever a cause is added, renamed or re-derived.</summary>
-    public const int VocabularyVersion = 4;
+    public const int VocabularyVersion = 5;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
@@ -33,6 +33,9 @@ public static partial class OutcomeClassifier
     /// <summary>The target offered no HTTP/2 (TLS ALPN chose HTTP/1.1, or no SETTINGS came back for the preface): gRPC cannot run there.</summary>
     public const string Http2Unavailable = "http2-unavailable";
 
+    /// <summary>The workload's own code threw (a code-first message, reply or matching function): "workload-error:TYPE".</summary>
+    public const string WorkloadErrorPrefix = "workload-error:";
+
     /// <summary>Refused unprocessed after its first message was written (see <see cref="Engine.StreamNotProcessedException"/>).</summary>
     public const string NotProcessed = "not-processed";
 
@@ -44,6 +47,11 @@ public static partial class OutcomeClassifier
         var rpc = chain.OfType<RpcException>().FirstOrDefault();
         var status = rpc?.StatusCode.ToString();
         var detail = rpc?.Status.Detail ?? exception.Message;
+
+        if (chain.OfType<Workloads.WorkloadCodeException>().FirstOrDefault() is { InnerException: { } thrown })
+        {
+            return new Classification(WorkloadErrorPrefix + thrown.GetType().Name, status, null, kinds, thrown.Message);
+        }
 
         if (chain.Any(e => e is Engine.StreamNotProcessedException))
         {

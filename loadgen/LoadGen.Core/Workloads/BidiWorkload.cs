@@ -27,6 +27,7 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
     private readonly Func<StreamContext, ulong, TRequest> _message;
     private readonly ReplyMatching _matching;
     private readonly Func<IMatcher> _matcher;
+    private readonly Action<StreamContext, TResponse>? _onReply;
 
     /// <param name="method">"package.Service/Method", as reports and telemetry name it.</param>
     /// <param name="open">Starts the bidi call on the invoker with the options given (they carry the metadata and the cancellation).</param>
@@ -35,7 +36,7 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
         string method,
         Func<CallInvoker, CallOptions, AsyncDuplexStreamingCall<TRequest, TResponse>> open,
         Func<StreamContext, ulong, TRequest> message)
-        : this(method, open, message, new ReplyMatching(ReplyMatchKind.PingPong), () => new PingPong())
+        : this(method, open, message, new ReplyMatching(ReplyMatchKind.PingPong), () => new PingPong(), null)
     {
     }
 
@@ -44,7 +45,8 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
         Func<CallInvoker, CallOptions, AsyncDuplexStreamingCall<TRequest, TResponse>> open,
         Func<StreamContext, ulong, TRequest> message,
         ReplyMatching matching,
-        Func<IMatcher> matcher)
+        Func<IMatcher> matcher,
+        Action<StreamContext, TResponse>? onReply)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(method);
         ArgumentNullException.ThrowIfNull(open);
@@ -54,6 +56,7 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
         _message = message;
         _matching = matching;
         _matcher = matcher;
+        _onReply = onReply;
     }
 
     public override string Method => _method;
@@ -85,11 +88,22 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
     /// <summary>Replies are counted, not matched (a server that pushes): rates and gaps, no round-trip latency.</summary>
     public BidiWorkload<TRequest, TResponse> CountOnly() => With(new ReplyMatching(ReplyMatchKind.CountOnly), () => new Count());
 
+    /// <summary>
+    /// Receive: sees every reply before it is matched (check its content, count what matters to you). An
+    /// exception thrown here, as from the other functions, ends the stream as <c>workload-error:TYPE</c>
+    /// — your code's failure, never mistaken for the path's.
+    /// </summary>
+    public BidiWorkload<TRequest, TResponse> OnReply(Action<StreamContext, TResponse> onReply)
+    {
+        ArgumentNullException.ThrowIfNull(onReply);
+        return new(_method, _open, _message, _matching, _matcher, onReply);
+    }
+
     internal override IStreamCall Open(CallInvoker invoker, CallOptions options, StreamContext stream) =>
-        new Call(_open(invoker, options), _message, stream, _matcher());
+        new Call(WorkloadCodeException.Guard(() => _open(invoker, options)), this, stream, _matcher());
 
     private BidiWorkload<TRequest, TResponse> With(ReplyMatching matching, Func<IMatcher> matcher) =>
-        new(_method, _open, _message, matching, matcher);
+        new(_method, _open, _message, matching, matcher, _onReply);
 
     /// <summary>One stream's matching state; Sent and Answer run on different threads.</summary>
     private interface IMatcher
@@ -180,32 +194,36 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
 
     private sealed class Call(
         AsyncDuplexStreamingCall<TRequest, TResponse> call,
-        Func<StreamContext, ulong, TRequest> message,
+        BidiWorkload<TRequest, TResponse> workload,
         StreamContext stream,
         IMatcher matcher) : IStreamCall
     {
         public Task<Metadata> ResponseHeadersAsync => call.ResponseHeadersAsync;
 
-        public ulong Answered { get; private set; }
 
         public Task WriteAsync(ulong seq)
         {
-            var m = message(stream, seq);
-            matcher.Sent(seq, m);
+            var m = WorkloadCodeException.Guard(() =>
+            {
+                var message = workload._message(stream, seq);
+                matcher.Sent(seq, message);
+                return message;
+            });
             return call.RequestStream.WriteAsync(m, CancellationToken.None);
         }
 
         public Task CompleteAsync() => call.RequestStream.CompleteAsync();
 
-        public async Task<bool> MoveNextAsync()
-        {
-            if (!await call.ResponseStream.MoveNext(CancellationToken.None))
-            {
-                return false;
-            }
+        public Task<bool> MoveNextAsync() => call.ResponseStream.MoveNext(CancellationToken.None);
 
-            Answered = matcher.Answer(call.ResponseStream.Current);
-            return true;
+        public ulong Answer()
+        {
+            var reply = call.ResponseStream.Current;
+            return WorkloadCodeException.Guard(() =>
+            {
+                workload._onReply?.Invoke(stream, reply);
+                return matcher.Answer(reply);
+            });
         }
 
         public Status GetStatus() => call.GetStatus();

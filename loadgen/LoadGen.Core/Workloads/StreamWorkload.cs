@@ -82,8 +82,44 @@ internal interface IStreamCall : IDisposable
     /// <summary>Reads the next reply; false when the server has ended the stream.</summary>
     Task<bool> MoveNextAsync();
 
-    /// <summary>The sequence number of the request the current reply answers; 0 when it answers none.</summary>
-    ulong Answered { get; }
+    /// <summary>Runs the workload's reply code on the current reply: the sequence number of the request it answers, 0 for none.</summary>
+    /// <exception cref="WorkloadCodeException">That code threw.</exception>
+    ulong Answer();
 
     Status GetStatus();
+}
+
+/// <summary>A workload's own code (message, open, reply or matching function) threw: the stream ends as <c>workload-error:TYPE</c>.</summary>
+public sealed class WorkloadCodeException : Exception
+{
+    public WorkloadCodeException(Exception inner)
+        : base($"the workload's code threw {inner?.GetType().Name}: {inner?.Message}", inner)
+    {
+    }
+
+    public WorkloadCodeException()
+    {
+    }
+
+    public WorkloadCodeException(string message)
+        : base(message)
+    {
+    }
+
+    public WorkloadCodeException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    internal static T Guard<T>(Func<T> code)
+    {
+        try
+        {
+            return code();
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or RpcException or OutOfMemoryException))
+        {
+            throw new WorkloadCodeException(e);
+        }
+    }
 }

@@ -30,3 +30,63 @@ public class CodeFirstTests
         Assert.True(new FileInfo(reports.Html).Length > 10_000);
     }
 }
+
+/// <summary>A code-first workload whose own code throws: the stream ends as the workload's error, not the path's.</summary>
+[Collection(SerialLoad.Name)]
+public class WorkloadErrorTests
+{
+    /// <summary>The outcome records of 5 streams held for 3 s (ended streams are replaced to hold the population).</summary>
+    private static async Task<List<System.Text.Json.JsonElement>> RunAsync(LabBackend backend, LoadGen.Core.Workloads.StreamWorkload workload)
+    {
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 5, hold: TimeSpan.FromSeconds(3));
+        var (_, folder) = await EngineHarness.RunAsync(scenario with { Workload = workload });
+        var ends = File.ReadAllLines(folder.OutcomesPath).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        // Streams opened in the last moments close before their code fails; every other one ends on the code's exception.
+        var failed = ends.Where(o => o.GetProperty("cause").GetString() != "client-closed").ToList();
+        Assert.True(failed.Count >= 5, $"{failed.Count} failed of {ends.Count}");
+        return failed;
+    }
+
+    private static LoadGen.Core.Workloads.BidiWorkload<LoadGen.Protos.Lab.ClientFrame, LoadGen.Protos.Lab.ServerFrame> Lab(Func<ulong, LoadGen.Protos.Lab.ClientFrame> message) =>
+        new("loadgen.lab.v1.LabService/Chat", (invoker, options) => new LoadGen.Protos.Lab.LabService.LabServiceClient(invoker).Chat(options), (_, seq) => message(seq));
+
+    [Fact]
+    public async Task MessageFunctionThrows_StreamEndsAsWorkloadError_AtOnce()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+
+        var failed = await RunAsync(backend, Lab(seq => seq < 4 ? new LoadGen.Protos.Lab.ClientFrame { Seq = seq } : throw new InvalidOperationException("bad frame")));
+
+        Assert.All(failed, o =>
+        {
+            Assert.Equal("workload-error:InvalidOperationException", o.GetProperty("cause").GetString());
+            Assert.Equal("bad frame", o.GetProperty("detail").GetString());
+            // Three messages went out; the fourth never existed, and the stream did not linger, quiet, after it.
+            Assert.Equal(3, o.GetProperty("sent").GetInt64());
+            Assert.True(o.GetProperty("ageS").GetDouble() < 2, o.ToString());
+        });
+    }
+
+    [Fact]
+    public async Task ReplyHookThrows_StreamEndsAsWorkloadError()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var workload = Lab(seq => new LoadGen.Protos.Lab.ClientFrame { Seq = seq })
+            .OnReply((_, reply) =>
+            {
+                if (reply.Seq == 2)
+                {
+                    throw new FormatException("bad frame from the server");
+                }
+            });
+
+        var failed = await RunAsync(backend, workload);
+
+        Assert.All(failed, o =>
+        {
+            Assert.Equal("workload-error:FormatException", o.GetProperty("cause").GetString());
+            Assert.Equal("bad frame from the server", o.GetProperty("detail").GetString());
+            Assert.Equal(2, o.GetProperty("received").GetInt64());
+        });
+    }
+}
