@@ -5,7 +5,7 @@ namespace LoadGen.Core.Workloads;
 /// <summary>
 /// A workload written in C# against generated client code: how a stream opens its call, what its
 /// n-th message is, and how a reply is matched to its request. Run it with
-/// <see cref="Engine.LoadEngine"/> (or <see cref="CodeFirst.LoadRun"/>) like any scenario.
+/// <see cref="Engine.LoadEngine"/> like any scenario (set it as <see cref="Scenarios.Scenario.Workload"/>; example: scenarios/code-first).
 /// </summary>
 /// <example>
 /// <code>

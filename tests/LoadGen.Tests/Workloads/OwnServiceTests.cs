@@ -66,7 +66,7 @@ public class OwnServiceTests
         Assert.Equal(t.Messages.Sent, t.Messages.Received);
         // Every reply paired with its request; each stream's first counts as open latency.
         Assert.Equal(t.Messages.Received - t.Streams.Opened, t.LatencyMs.Count);
-        Assert.InRange(t.LatencyMs.P50!.Value, 25, 150);
+        Assert.InRange(t.LatencyMs.P50!.Value, 25, 180);
         Assert.True(t.LatencyUncorrectedMs.P50 >= 25, $"uncorrected p50 {t.LatencyUncorrectedMs.P50}");
 
         // The template reached the server as written, placeholders filled per stream and message.
@@ -96,9 +96,9 @@ public class OwnServiceTests
             }),
         };
 
-        var (a, _) = await EngineHarness.RunAsync(builtIn);
-        var afterBuiltIn = backend.Stats.MessagesReceived;
-        var (b, _) = await EngineHarness.RunAsync(dataDriven);
+        // Side by side, at the same time: the same warm-up, the same machine load for both drivers.
+        var both = await Task.WhenAll(EngineHarness.RunAsync(builtIn), EngineHarness.RunAsync(dataDriven));
+        var (a, b) = (both[0].Summary, both[1].Summary);
 
         var x = Assert.Single(a.Topologies);
         var y = Assert.Single(b.Topologies);
@@ -112,10 +112,9 @@ public class OwnServiceTests
             Assert.Equal(t.Messages.Sent - t.Streams.Opened, t.LatencyMs.Count);
         }
 
-        Assert.Equal(x.Messages.Sent, afterBuiltIn);
-        Assert.Equal(y.Messages.Sent, backend.Stats.MessagesReceived - afterBuiltIn);
-        // Same schedule, same hold: the two drivers send the same number of messages, give or take the edges of the run.
-        Assert.InRange(y.Messages.Sent, x.Messages.Sent * 0.95, x.Messages.Sent * 1.05);
+        Assert.Equal(x.Messages.Sent + y.Messages.Sent, backend.Stats.MessagesReceived);
+        // Same schedule, same hold, same moment: the two drivers send as many messages, give or take the edges of a timed run.
+        Assert.InRange(y.Messages.Sent, x.Messages.Sent * 0.93, x.Messages.Sent * 1.07);
     }
 
     [Fact]
