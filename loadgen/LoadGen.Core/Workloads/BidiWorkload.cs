@@ -201,15 +201,21 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
         public Task<Metadata> ResponseHeadersAsync => call.ResponseHeadersAsync;
 
 
+        // Per message: plain try/catch (no closure) around the workload's code.
         public Task WriteAsync(ulong seq)
         {
-            var m = WorkloadCodeException.Guard(() =>
+            TRequest message;
+            try
             {
-                var message = workload._message(stream, seq);
+                message = workload._message(stream, seq);
                 matcher.Sent(seq, message);
-                return message;
-            });
-            return call.RequestStream.WriteAsync(m, CancellationToken.None);
+            }
+            catch (Exception e) when (WorkloadCodeException.IsWorkloads(e))
+            {
+                throw new WorkloadCodeException(e);
+            }
+
+            return call.RequestStream.WriteAsync(message, CancellationToken.None);
         }
 
         public Task CompleteAsync() => call.RequestStream.CompleteAsync();
@@ -219,11 +225,15 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
         public ulong Answer()
         {
             var reply = call.ResponseStream.Current;
-            return WorkloadCodeException.Guard(() =>
+            try
             {
                 workload._onReply?.Invoke(stream, reply);
                 return matcher.Answer(reply);
-            });
+            }
+            catch (Exception e) when (WorkloadCodeException.IsWorkloads(e))
+            {
+                throw new WorkloadCodeException(e);
+            }
         }
 
         public Status GetStatus() => call.GetStatus();

@@ -111,13 +111,16 @@ public sealed class WorkloadCodeException : Exception
     {
     }
 
+    /// <summary>An exception the workload's code threw of its own (not a call's failure passing through it).</summary>
+    internal static bool IsWorkloads(Exception e) => e is not (OperationCanceledException or RpcException or OutOfMemoryException or WorkloadCodeException);
+
     internal static T Guard<T>(Func<T> code)
     {
         try
         {
             return code();
         }
-        catch (Exception e) when (e is not (OperationCanceledException or RpcException or OutOfMemoryException))
+        catch (Exception e) when (IsWorkloads(e))
         {
             throw new WorkloadCodeException(e);
         }
