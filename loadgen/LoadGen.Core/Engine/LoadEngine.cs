@@ -242,6 +242,8 @@ public sealed class LoadEngine
             run.Headers);
 
         var totals = run.Totals;
+        // Reply gaps are what a count-only workload measures instead of round trips; the others leave them out.
+        ShardedRecorder[] recorders = [metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect, .. run.Workload.Matching.MeasuresLatency ? [] : (ShardedRecorder[])[metrics.ReplyGap]];
         var start = _time.GetTimestamp();
         var intervalStart = _time.GetUtcNow();
         var live = new List<LoadStream>();
@@ -262,7 +264,7 @@ public sealed class LoadEngine
         {
             var now = _time.GetUtcNow();
             HistogramBase rtt = null!;
-            foreach (var recorder in run.Workload.Matching.MeasuresLatency ? (ShardedRecorder[])[metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect] : [metrics.Rtt, metrics.RttUncorrected, metrics.Open, metrics.SendLag, metrics.Reconnect, metrics.ReplyGap])
+            foreach (var recorder in recorders)
             {
                 var h = recorder.TakeInterval();
                 if (!totals.TryGetValue(recorder, out var total))

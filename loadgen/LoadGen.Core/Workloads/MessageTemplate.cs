@@ -178,7 +178,7 @@ internal sealed class MessageTemplate
                         return _ => constant;
                     }
 
-                    return slot => Render(parts, slot, text: true);
+                    return slot => Render(parts, slot);
                 }
 
             case FieldType.Bytes:
@@ -205,7 +205,7 @@ internal sealed class MessageTemplate
                         return _ => constant;
                     }
 
-                    return slot => ByteString.CopyFromUtf8(Render(parts, slot, text: true));
+                    return slot => ByteString.CopyFromUtf8(Render(parts, slot));
                 }
 
             case FieldType.Bool:
@@ -401,7 +401,7 @@ internal sealed class MessageTemplate
         _ => Convert.ToUInt64(v, CultureInfo.InvariantCulture),
     };
 
-    private static string Render(IReadOnlyList<Part> parts, in MessageSlot slot, bool text)
+    private static string Render(IReadOnlyList<Part> parts, in MessageSlot slot)
     {
         var sb = new StringBuilder();
         foreach (var p in parts)
@@ -428,7 +428,7 @@ internal sealed class MessageTemplate
                     }
 
                     break;
-                case Placeholder { Name: "timestamp" } t when text && t.Arg is null:
+                case Placeholder { Name: "timestamp", Arg: null }:
                     sb.Append(slot.Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
                     break;
                 case Placeholder t:
