@@ -139,12 +139,44 @@ public sealed class LabBackend : IAsyncDisposable
         });
     }
 
-    /// <summary>A port the OS reports free right now (the caller binds it immediately after).</summary>
+    /// <summary>
+    /// A port free right now, for the caller to bind at once. Taken from 20000–32767, below
+    /// Linux's ephemeral range (32768–60999): a port the OS hands out for port 0 could be taken
+    /// between this check and the caller's bind by any outbound connection's local end (a CI run
+    /// failed on exactly that), while ports here are handed out by nothing but this method. Each
+    /// process walks the range from its own random start, so a run's labs and the loadgen
+    /// processes its tests start do not walk into each other.
+    /// </summary>
     public static int FreePort(IPAddress ip)
     {
-        using var listener = new System.Net.Sockets.TcpListener(ip, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < PortRangeSize; attempt++)
+        {
+            var port = PortRangeStart + (int)((uint)Interlocked.Increment(ref _nextPort) % PortRangeSize);
+            if (CanBind(ip, port))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException($"no free port in {PortRangeStart}–{PortRangeStart + PortRangeSize - 1} on {ip}");
+    }
+
+    private const int PortRangeStart = 20000;
+    private const int PortRangeSize = 12768;
+    private static int _nextPort = Random.Shared.Next(PortRangeSize);
+
+    private static bool CanBind(IPAddress ip, int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(ip, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     private static string FormatHost(IPAddress ip) =>
