@@ -34,7 +34,9 @@ public static class JunitReport
             cases);
         if (summary.Completion != "completed")
         {
-            suite.Add(new XElement("system-err", $"the run is {summary.Completion}: thresholds are judged on the part that ran"));
+            suite.Add(new XElement("system-err", summary.AbortedBy is { } abort
+                ? $"the run was aborted: {abort.Describe()}; thresholds are judged on the part that ran"
+                : $"the run is {summary.Completion}: thresholds are judged on the part that ran"));
         }
 
         return new XDocument(new XDeclaration("1.0", "utf-8", null), new XElement("testsuites", suite)).ToString();

@@ -135,7 +135,11 @@ public static class MarkdownReport
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(comparisons);
         var parts = new List<string>();
-        if (s.Verdict == "fail")
+        if (s.AbortedBy is { } abort)
+        {
+            parts.Add($"FAIL — aborted: {abort.Describe()}");
+        }
+        else if (s.Verdict == "fail")
         {
             parts.Add($"FAIL — {s.Thresholds.Count(t => !t.Passed)} threshold(s) failed");
         }

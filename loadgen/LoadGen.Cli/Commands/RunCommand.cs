@@ -90,6 +90,7 @@ internal static class RunCommand
         {
             Faults = scenario.Faults.Count > 0 ? lab.Injector : null,
             FaultEvent = e => live.Event($"[{e.Topology}{(e.Round is { } r ? $" round {r}" : "")}] fault at {Durations.Format(TimeSpan.FromSeconds(e.AtS))}: {e.Description} — {e.State}{(e.Detail is { } d ? ": " + d : "")}"),
+            Aborting = a => live.Event($"ABORT: {a.Describe()} — stopping: no new streams, open ones closed, reports written"),
             Progress = live.Progress,
             Telemetry = telemetry,
         };
@@ -220,6 +221,11 @@ internal static class RunCommand
         if (summary.LoadGen is { } p)
         {
             console.Line(string.Create(CultureInfo.InvariantCulture, $"loadgen process: peak RSS {p.PeakRssMb:0} MB, CPU {p.CpuSeconds:0.0} s ({p.AvgCpuPercentOfOneCore:0}% of one core on average)"));
+        }
+
+        if (summary.AbortedBy is { } abort)
+        {
+            console.Line($"aborted: {abort.Describe()}");
         }
 
         console.Line($"verdict: {summary.Verdict} ({summary.Completion})");

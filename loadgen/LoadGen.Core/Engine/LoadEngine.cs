@@ -56,6 +56,9 @@ public sealed class LoadEngine
     /// <summary>Live metrics for an exporter (OTLP); null records nothing beyond the run folder.</summary>
     public RunTelemetry? Telemetry { get; init; }
 
+    /// <summary>Called once when an abortOnFail threshold fails an interval check, before the run winds down.</summary>
+    public Action<ThresholdAbort>? Aborting { get; init; }
+
     /// <summary>Called at every interval tick, from the engine's loop: keep it quick.</summary>
     public Action<ProgressSnapshot>? Progress { get; init; }
 
@@ -103,12 +106,22 @@ public sealed class LoadEngine
         IReadOnlyList<FaultEvent> faultEvents = [];
         var rounds = new List<RoundSummary>();
 
+        // An abortOnFail threshold that fails an interval check stops the run as Ctrl-C would.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ThresholdAbort? abort = null;
+
         RunSummary Build(string completion, IReadOnlyList<FaultEvent> events)
         {
             var topologies = runs.Where(r => r.Rounds > 0 || r.RoundElapsed > TimeSpan.Zero)
                 .Select(r => r.Summarize(scenario) with { Components = targets.FirstOrDefault(t => t.Name == r.Target.Name)?.Components, Connection = Connection(r.Target) })
                 .ToList();
             var thresholds = EvaluateThresholds(scenario.Thresholds, topologies);
+            if (abort is { Threshold: var stopped })
+            {
+                // The check that stopped the run stays failed, whatever the last seconds of closing did to the figure.
+                thresholds = [.. thresholds.Select(r => r.Passed && (r.Expression, r.Topology) == (stopped.Expression, stopped.Topology) ? stopped : r)];
+            }
+
             var wall = Stopwatch.GetElapsedTime(wallStart);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
             return new RunSummary
@@ -118,7 +131,8 @@ public sealed class LoadEngine
                 StartedAt = startedAt,
                 EndedAt = _time.GetUtcNow(),
                 Completion = completion,
-                Verdict = thresholds.Count == 0 ? "none" : thresholds.All(t => t.Passed) ? "pass" : "fail",
+                Verdict = abort is not null ? "fail" : thresholds.Count == 0 ? "none" : thresholds.All(t => t.Passed) ? "pass" : "fail",
+                AbortedBy = abort,
                 Topologies = topologies,
                 Rounds = scenario.Rounds > 1 ? [.. rounds] : [],
                 Thresholds = thresholds,
@@ -140,25 +154,36 @@ public sealed class LoadEngine
             using var intervals = new IntervalWriter(folder.Intervals);
             using var events = new FaultEventWriter(folder.Events);
             // The rolling partial summary: what `loadgen report` shows if the process dies before the end.
-            void Checkpoint() => folder.WriteJson(RunFolder.PartialSummaryFile, Build("partial", events.All));
+            void Checkpoint()
+            {
+                var partial = Build("partial", events.All);
+                folder.WriteJson(RunFolder.PartialSummaryFile, partial);
+                if (abort is null && FirstAbort(scenario.Thresholds, partial, _time.GetUtcNow() - startedAt) is { } failed)
+                {
+                    abort = failed;
+                    Aborting?.Invoke(failed);
+                    stop.Cancel();
+                }
+            }
+
             // Interleaved rounds (A, B, A, B …): drift on a shared machine hits every topology alike.
             for (var round = 1; round <= scenario.Rounds; round++)
             {
                 foreach (var run in runs)
                 {
-                    if (cancellationToken.IsCancellationRequested)
+                    if (stop.IsCancellationRequested)
                     {
                         break;
                     }
 
-                    rounds.Add(await RunRoundAsync(roundScenario, run, round, new RunWriters(hlog, intervals, outcomes, events, Checkpoint), cancellationToken));
+                    rounds.Add(await RunRoundAsync(roundScenario, run, round, new RunWriters(hlog, intervals, outcomes, events, Checkpoint), stop.Token));
                 }
             }
 
             faultEvents = events.All;
         }
 
-        var completion = cancellationToken.IsCancellationRequested ? "interrupted" : "completed";
+        var completion = cancellationToken.IsCancellationRequested ? "interrupted" : abort is not null ? "aborted" : "completed";
         var summary = Build(completion, faultEvents);
         folder.WriteJson(RunFolder.SummaryFile, summary);
         folder.WriteJson(RunFolder.RunFile, info with { EndedAt = summary.EndedAt, Completion = completion });
@@ -590,6 +615,22 @@ public sealed class LoadEngine
     {
         public int CompareTo(PendingReopen? other) =>
             other is null ? 1 : DueAt != other.DueAt ? DueAt.CompareTo(other.DueAt) : Id.CompareTo(other.Id);
+    }
+
+    /// <summary>
+    /// The first abortOnFail threshold, due by now, that the run so far fails. A threshold with nothing
+    /// measured yet (survival at an age no stream has reached) is not judged mid-run.
+    /// </summary>
+    internal static ThresholdAbort? FirstAbort(IReadOnlyList<Threshold> thresholds, RunSummary soFar, TimeSpan elapsed)
+    {
+        var due = thresholds.Where(t => t.AbortOnFail && elapsed >= t.StartCheckAfter).ToList();
+        if (due.Count == 0)
+        {
+            return null;
+        }
+
+        var failed = EvaluateThresholds(due, soFar.Topologies).FirstOrDefault(r => !r.Passed && r.Actual is not null);
+        return failed is null ? null : new ThresholdAbort(failed, Math.Round(elapsed.TotalSeconds, 1));
     }
 
     internal static List<ThresholdResult> EvaluateThresholds(IReadOnlyList<Threshold> thresholds, IReadOnlyList<TopologySummary> topologies)

@@ -20,7 +20,7 @@ public sealed record RunSummary
 
     public required DateTimeOffset EndedAt { get; init; }
 
-    /// <summary>completed, interrupted (Ctrl-C / SIGTERM) or partial (rebuilt from a killed run's folder).</summary>
+    /// <summary>completed, interrupted (Ctrl-C / SIGTERM), aborted (an abortOnFail threshold failed) or partial (rebuilt from a killed run's folder).</summary>
     public string Completion { get; init; } = "completed";
 
     /// <summary>pass, fail (a threshold failed) or none (no thresholds).</summary>
@@ -35,6 +35,9 @@ public sealed record RunSummary
     public IReadOnlyList<RoundSummary> Rounds { get; init; } = [];
 
     public IReadOnlyList<ThresholdResult> Thresholds { get; init; } = [];
+
+    /// <summary>When <see cref="Completion"/> is aborted: the interval check that stopped the run.</summary>
+    public ThresholdAbort? AbortedBy { get; init; }
 
     /// <summary>Faults on cue as they fired and finished (also in events.ndjson).</summary>
     public IReadOnlyList<FaultEvent> Events { get; init; } = [];
@@ -165,6 +168,14 @@ public sealed record ThresholdResult(string Expression, string Topology, double?
         "share" => a.ToString("0.#####", System.Globalization.CultureInfo.InvariantCulture),
         _ => $"{a.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} {Unit}",
     };
+}
+
+/// <summary>An abortOnFail threshold that failed an interval check, <paramref name="AtS"/> seconds into the run: the run stopped there.</summary>
+public sealed record ThresholdAbort(ThresholdResult Threshold, double AtS)
+{
+    /// <summary>"threshold 'p99 &lt; 50ms' failed for gateway 12 s into the run: 73.2 ms (limit 50 ms)".</summary>
+    public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"threshold '{Threshold.Expression}' failed for {Threshold.Topology} {AtS:0} s into the run: {Threshold.ActualText} (limit {Threshold.Limit:0.###}{(Threshold.Unit == "ms" ? " ms" : " " + Threshold.Unit)})");
 }
 
 /// <summary>LoadGen's own footprint, so a report can show the tool was not the bottleneck.</summary>

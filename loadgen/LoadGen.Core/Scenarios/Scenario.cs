@@ -316,7 +316,7 @@ public enum ThresholdKind
     NoNewCause,
 }
 
-/// <summary>A pass/fail rule evaluated at the end of the run; see docs/thresholds in the README.</summary>
+/// <summary>A pass/fail rule evaluated at the end of the run (and every interval with <see cref="AbortOnFail"/>); see the README.</summary>
 /// <param name="Limit">ms for latency and delta, ends per 1,000 stream-hours for rate, a share for survival, 0 for no-new-cause.</param>
 public sealed record Threshold(string Expression, ThresholdMetric Metric, bool Uncorrected, double Limit)
 {
@@ -332,6 +332,15 @@ public sealed record Threshold(string Expression, ThresholdMetric Metric, bool U
     public TimeSpan SurvivalAge { get; init; }
 
     public string Source { get; init; } = "";
+
+    /// <summary>
+    /// Also judged every interval while the run goes (on the run so far); a failure stops the run
+    /// there — no new streams, open ones closed, reports written, exit code 1 (k6's abortOnFail).
+    /// </summary>
+    public bool AbortOnFail { get; init; }
+
+    /// <summary>With <see cref="AbortOnFail"/>: interval checks begin this long after the run's start (NBomber's startCheckAfter), as early numbers are noisy.</summary>
+    public TimeSpan StartCheckAfter { get; init; }
 
     /// <summary>The unit of <see cref="Limit"/> and of the measured value, for people.</summary>
     public string Unit => Kind switch

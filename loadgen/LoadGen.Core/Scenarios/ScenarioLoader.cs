@@ -600,15 +600,31 @@ public static partial class ScenarioLoader
         var list = new List<Threshold>();
         foreach (var (item, path) in root.Sequence("thresholds"))
         {
-            var text = root.Scalar(item, path);
-            list.Add(ParseThreshold(text) ?? throw root.Error(item, path,
+            // A threshold is its expression, or a mapping that adds when to judge it while the run goes.
+            var f = item is YamlDotNet.RepresentationModel.YamlMappingNode ? new YamlFields(root.File, path, item) : null;
+            var expression = f?.Require("check") ?? item;
+            var field = f?.FieldPath("check") ?? path;
+            var text = root.Scalar(expression, field);
+            var t = ParseThreshold(text) ?? throw root.Error(expression, field,
                 $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p99|p999|max, optionally 'uncorrected'), " +
-                "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline'"));
-            var t = list[^1];
+                "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline'");
+            if (f is not null)
+            {
+                t = t with { AbortOnFail = f.Bool("abortOnFail", false) };
+                if (f.Get("startCheckAfter") is { } after && !t.AbortOnFail)
+                {
+                    throw f.Error(after, f.FieldPath("startCheckAfter"), "only applies with 'abortOnFail: true' (a threshold without it is judged once, at the end)");
+                }
+
+                t = t with { StartCheckAfter = f.Duration("startCheckAfter", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromDays(30)) };
+                f.RejectUnknown();
+            }
+
+            list.Add(t);
             var names = ReadTargetNames(root);
             if (t.Versus is { } vs && vs != "baseline" && !names.Contains(vs))
             {
-                throw root.Error(item, path, $"'{vs}' is not a target of this scenario (targets: {string.Join(", ", names)}; or write 'baseline' for the first)");
+                throw root.Error(expression, field, $"'{vs}' is not a target of this scenario (targets: {string.Join(", ", names)}; or write 'baseline' for the first)");
             }
         }
 

@@ -262,4 +262,80 @@ public class ReportTests
         Assert.Equal(failure, testcase.Element("failure") is not null);
         Assert.Contains($"report:  {Path.Combine(dir, ReportWriter.Html)}", stdout, StringComparison.Ordinal);
     }
+
+    private static async Task<(int Code, string Out, string Err, string Dir)> RunWithThresholdsAsync(string hold, string thresholds)
+    {
+        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(scenario, $"""
+            name: abort
+            targets:
+              - name: backend-h2c
+                address: lab://backend-h2c
+            profile:
+              phases:
+                - ramp: 20
+                  over: 500ms
+                - hold: {hold}
+            messages:
+              interval: 100ms
+              directives:
+                delay: 5ms
+            interval: 1s
+            thresholds:
+            {thresholds}
+            """);
+        var (code, stdout, err) = await Run("run", "--scenario", scenario, "--out", outDir, "--quiet");
+        return (code, stdout, err, Assert.Single(Directory.GetDirectories(outDir)));
+    }
+
+    [Fact]
+    public async Task AbortOnFail_StopsTheRunAtTheFirstFailedIntervalCheck_AndSaysWhyEverywhere()
+    {
+        // Every reply is delayed 5 ms by the backend, so "p50 < 1ms" fails at its first check (2 s in);
+        // the hold is 30 s, which the run must not sit out.
+        var (code, stdout, err, dir) = await RunWithThresholdsAsync("30s", """
+              - check: p50 < 1ms
+                abortOnFail: true
+                startCheckAfter: 2s
+              - p99 < 10s
+            """);
+
+        Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
+        var summary = RunData.Load(dir).Summary;
+        Assert.Equal(("aborted", "fail"), (summary.Completion, summary.Verdict));
+        var abort = summary.AbortedBy;
+        Assert.NotNull(abort);
+        Assert.Equal(("p50 < 1ms", "backend-h2c"), (abort.Threshold.Expression, abort.Threshold.Topology));
+        Assert.InRange(abort.AtS, 2, 10);
+        Assert.InRange(abort.Threshold.Actual!.Value, 5, 1000);
+        var t = Assert.Single(summary.Topologies);
+        Assert.True(t.DurationS < 15, $"the run went on for {t.DurationS} s after the abort at {abort.AtS} s");
+        // Stopped like Ctrl-C: every open stream closed by the client, none cut.
+        Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 20 }, t.Outcomes);
+        Assert.Contains("ABORT: threshold 'p50 < 1ms' failed for backend-h2c", err, StringComparison.Ordinal);
+        Assert.Contains("aborted: threshold 'p50 < 1ms' failed", stdout, StringComparison.Ordinal);
+        Assert.Contains("FAIL — aborted: threshold 'p50 < 1ms'", await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.Markdown)), StringComparison.Ordinal);
+        Assert.Contains("aborted: threshold", await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.Html)), StringComparison.Ordinal);
+        var junit = System.Xml.Linq.XDocument.Load(Path.Combine(dir, ReportWriter.Junit));
+        var cases = junit.Descendants("testcase").ToDictionary(c => c.Attribute("name")!.Value, c => c.Element("failure") is not null);
+        Assert.Equal(new Dictionary<string, bool> { ["p50 < 1ms"] = true, ["p99 < 10s"] = false }, cases);
+        Assert.Contains("aborted", junit.Descendants("system-err").Single().Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AbortOnFail_NotYetDue_TheRunCompletes_AndTheThresholdIsJudgedAtTheEnd()
+    {
+        var (code, stdout, err, dir) = await RunWithThresholdsAsync("2s", """
+              - check: p50 < 1ms
+                abortOnFail: true
+                startCheckAfter: 1h
+            """);
+
+        Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
+        var summary = RunData.Load(dir).Summary;
+        Assert.Equal(("completed", "fail"), (summary.Completion, summary.Verdict));
+        Assert.Null(summary.AbortedBy);
+        Assert.DoesNotContain("ABORT", err, StringComparison.Ordinal);
+    }
 }

@@ -74,6 +74,80 @@ public class ThresholdTests
         Assert.Contains("'olt' is not a target", e.Problem, StringComparison.Ordinal);
     }
 
+    private static ScenarioException LoadThresholdsError(string thresholds) => Assert.Throws<ScenarioException>(() => LoadThresholds(thresholds));
+
+    private static IReadOnlyList<Threshold> LoadThresholds(string thresholds) => ScenarioLoader.Load($"""
+        targets:
+          - name: old
+            address: http://127.0.0.1:1
+        profile:
+          phases:
+            - ramp: 1
+              over: 1s
+            - hold: 1s
+        thresholds:
+        {thresholds}
+        """, "t.yaml").Thresholds;
+
+    [Fact]
+    public void Loader_AbortOnFail_MappingForm_AndThePlainFormSideBySide()
+    {
+        var list = LoadThresholds("""
+              - p99 < 50ms
+              - check: rate(rst:*) < 1 per 1000 stream-hours
+                abortOnFail: true
+                startCheckAfter: 5m
+              - check: p50 < 10ms
+            """);
+
+        Assert.Equal(
+            [("p99 < 50ms", false, TimeSpan.Zero), ("rate(rst:*) < 1 per 1000 stream-hours", true, TimeSpan.FromMinutes(5)), ("p50 < 10ms", false, TimeSpan.Zero)],
+            list.Select(t => (t.Expression, t.AbortOnFail, t.StartCheckAfter)));
+        Assert.Equal(ThresholdKind.Rate, list[1].Kind);
+    }
+
+    [Theory]
+    [InlineData("  - abortOnFail: true", "thresholds[0].check", 10, "is required but missing")]
+    [InlineData("  - check: p99 < 50ms\n    startCheckAfter: 1m", "thresholds[0].startCheckAfter", 11, "only applies with 'abortOnFail: true'")]
+    [InlineData("  - check: p99 < 50ms\n    abortOnFailure: true", "thresholds[0].abortOnFailure", 11, "did you mean 'abortOnFail'")]
+    [InlineData("  - check: p99 < 50 msec\n    abortOnFail: true", "thresholds[0].check", 10, "is not a threshold")]
+    [InlineData("  - check: p99 < 50ms\n    abortOnFail: yes", "thresholds[0].abortOnFail", 11, "is not true or false")]
+    public void Loader_AbortOnFail_Mistakes_NameTheLineAndField(string yaml, string field, int line, string problem)
+    {
+        var e = LoadThresholdsError(yaml);
+
+        Assert.Equal((field, line), (e.Field, e.Line));
+        Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FirstAbort_OnlyAbortOnFailThresholds_OnlyWhenDue_NeverOnNothingMeasured()
+    {
+        var soFar = new RunSummary
+        {
+            RunId = "r",
+            Scenario = "s",
+            StartedAt = DateTimeOffset.UnixEpoch,
+            EndedAt = DateTimeOffset.UnixEpoch,
+            Verdict = "none",
+            Topologies = [Topology("old", 80, new() { ["client-closed"] = 1 }, streamHours: 1)],
+        };
+        Threshold[] thresholds =
+        [
+            Parse("p99 < 50ms"),
+            Parse("survival(1h) > 0.999") with { AbortOnFail = true },
+            Parse("p50 < 60ms") with { AbortOnFail = true, StartCheckAfter = TimeSpan.FromMinutes(1) },
+        ];
+
+        // p99 fails but is judged at the end only; survival at 1 h has nothing measured yet; p50 is not due.
+        Assert.Null(LoadEngine.FirstAbort(thresholds, soFar, TimeSpan.FromSeconds(59)));
+        var abort = LoadEngine.FirstAbort(thresholds, soFar, TimeSpan.FromSeconds(61));
+        Assert.NotNull(abort);
+        Assert.Equal(("p50 < 60ms", "old", 61.0), (abort.Threshold.Expression, abort.Threshold.Topology, abort.AtS));
+        // (80 ms as the histogram holds it: within its precision.)
+        Assert.Matches(@"^threshold 'p50 < 60ms' failed for old 61 s into the run: 80\.\d+ ms \(limit 60 ms\)$", abort.Describe());
+    }
+
     [Fact]
     public void Evaluate_EachKind_PassesAndFailsOnTheNumbers()
     {
