@@ -1,6 +1,6 @@
+using Grpc.Core;
 using Grpc.Net.Client;
 using LoadGen.Core.Scenarios;
-using Grpc.Core;
 
 namespace LoadGen.Core.Engine;
 
