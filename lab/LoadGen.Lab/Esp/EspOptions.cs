@@ -51,7 +51,7 @@ public sealed record EspOptions
 
     /// <summary>
     /// ESP's API-key check: when set, a request without this exact <c>x-api-key</c> header gets 401
-    /// (the gRPC client sees <c>Unauthenticated</c>). A lab credential made for the lab, never a user's secret.
+    /// (the gRPC client sees <c>Unauthenticated</c>). Checked in memory through NGINX's auth_request, never written to disk.
     /// </summary>
     public string? ApiKey { get; init; }
 

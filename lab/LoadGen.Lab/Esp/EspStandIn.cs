@@ -14,10 +14,12 @@ namespace LoadGen.Lab.Esp;
 public sealed class EspStandIn : IAsyncDisposable
 {
     private readonly string _nginx;
+    private readonly CredentialCheck? _credentials;
     private Process _process;
 
-    private EspStandIn(Process process, string nginx, string prefix, int httpPort, int http2Port, int sslPort, EspOptions options, string config)
+    private EspStandIn(Process process, string nginx, string prefix, int httpPort, int http2Port, int sslPort, EspOptions options, string config, CredentialCheck? credentials)
     {
+        _credentials = credentials;
         SslPort = sslPort;
         _process = process;
         _nginx = nginx;
@@ -85,9 +87,14 @@ public sealed class EspStandIn : IAsyncDisposable
         var httpPort = options.HttpPort == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.HttpPort;
         var http2Port = options.Http2Port == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.Http2Port;
         var sslPort = options.CertificateFile is null ? 0 : options.SslPort == 0 ? LabBackend.FreePort(IPAddress.Loopback) : options.SslPort;
-        var config = Render(options, prefix, httpPort, http2Port, sslPort);
+        // The check reads the options in force at each request: a reconfiguration's new key applies at once.
+        EspStandIn? esp = null;
+        var credentials = options.ApiKey is null && options.BearerToken is null
+            ? null
+            : await CredentialCheck.StartAsync(() => esp?.Options ?? options, cancellationToken);
+        var config = Render(options, prefix, httpPort, http2Port, sslPort, credentials?.Address);
         await File.WriteAllTextAsync(Path.Combine(prefix, "nginx.conf"), config, cancellationToken);
-        var esp = new EspStandIn(Launch(nginx, prefix), nginx, prefix, httpPort, http2Port, sslPort, options, config);
+        esp = new EspStandIn(Launch(nginx, prefix), nginx, prefix, httpPort, http2Port, sslPort, options, config, credentials);
         await esp.WaitListeningAsync(cancellationToken);
         return esp;
     }
@@ -114,7 +121,12 @@ public sealed class EspStandIn : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(change);
         var next = change(Options) with { Backend = Options.Backend, CertificateFile = Options.CertificateFile, KeyFile = Options.KeyFile };
-        var config = Render(next, Prefix, HttpPort, Http2Port, SslPort);
+        if (_credentials is null && (next.ApiKey is not null || next.BearerToken is not null))
+        {
+            throw new InvalidOperationException("this ESP stand-in was started without a credential check; start it with ApiKey or BearerToken to change them later");
+        }
+
+        var config = Render(next, Prefix, HttpPort, Http2Port, SslPort, _credentials?.Address);
         await File.WriteAllTextAsync(Path.Combine(Prefix, "nginx.conf"), config);
         (Options, Config) = (next, config);
         await ReloadAsync();
@@ -149,6 +161,11 @@ public sealed class EspStandIn : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_credentials is not null)
+        {
+            await _credentials.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(Prefix, recursive: true);
@@ -159,7 +176,8 @@ public sealed class EspStandIn : IAsyncDisposable
         }
     }
 
-    internal static string Render(EspOptions o, string prefix, int httpPort, int http2Port, int sslPort)
+    /// <param name="credentials">Where NGINX's auth_request asks whether a stream's credentials are the wanted ones; null = no check.</param>
+    internal static string Render(EspOptions o, string prefix, int httpPort, int http2Port, int sslPort, Uri? credentials = null)
     {
         static string S(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (long)Math.Ceiling(t.TotalMilliseconds))}ms");
         var backend = $"{o.Backend.Host}:{o.Backend.Port}";
@@ -201,15 +219,21 @@ public sealed class EspStandIn : IAsyncDisposable
             }
 
             sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
-            sb.AppendLine("    location / {");
-            if (o.ApiKey is { } key)
+            if (credentials is not null && (o.ApiKey is not null || o.BearerToken is not null))
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"      if ($http_x_api_key != \"{Quote(key)}\") {{ return 401; }}");
+                // The credentials are checked in memory (CredentialCheck), never written here.
+                sb.AppendLine("    location = /_loadgen_credentials {");
+                sb.AppendLine("      internal;");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"      proxy_pass {credentials};");
+                sb.AppendLine("      proxy_pass_request_body off;");
+                sb.AppendLine("      proxy_set_header Content-Length \"\";");
+                sb.AppendLine("    }");
             }
 
-            if (o.BearerToken is { } token)
+            sb.AppendLine("    location / {");
+            if (credentials is not null && (o.ApiKey is not null || o.BearerToken is not null))
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"      if ($http_authorization != \"Bearer {Quote(token)}\") {{ return 401; }}");
+                sb.AppendLine("      auth_request /_loadgen_credentials;");
             }
 
             sb.AppendLine(CultureInfo.InvariantCulture, $"      grpc_pass grpc://{backend};");
@@ -234,12 +258,6 @@ public sealed class EspStandIn : IAsyncDisposable
         sb.AppendLine("}");
         return sb.ToString();
     }
-
-    /// <summary>A credential inside an NGINX double-quoted string; only URL-safe characters are accepted.</summary>
-    private static string Quote(string value) =>
-        value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~')
-            ? value
-            : throw new ArgumentException("a lab credential must be URL-safe (letters, digits, - _ . ~)", nameof(value));
 
     private async Task SignalAsync(string signal)
     {

@@ -88,6 +88,10 @@ public class EspStandInTests
         // A 401 is a refusal, not an open stream (Grpc.Net.Client hands out its headers all the same).
         Assert.Equal(0, t.Streams.Opened);
         Assert.Equal(0, t.Streams.PeakActive);
+        // The wanted key is checked in memory (auth_request): no file the stand-in wrote holds it.
+        Assert.Contains("auth_request", esp.Config, StringComparison.Ordinal);
+        Assert.All(Directory.GetFiles(esp.Prefix, "*", SearchOption.AllDirectories),
+            f => Assert.False(File.ReadAllText(f).Contains("lab-key-7f3a", StringComparison.Ordinal), $"{f} holds the key"));
     }
 
     [LabFact("nginx")]

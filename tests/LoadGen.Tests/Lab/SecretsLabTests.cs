@@ -72,7 +72,9 @@ public class SecretsLabTests
         Assert.Equal(20, t.Outcomes[OutcomeClassifier.ClientClosed]);
         Assert.Contains($"${{env:{envVar}}}", t.Connection, StringComparison.Ordinal);
 
-        var outputs = Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(f => (Name: f, Text: File.ReadAllText(f)))
+        // The run folder, the console, and the ESP stand-in's own files (its nginx.conf asks an in-memory check).
+        var outputs = Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Concat(Directory.GetFiles(esp.Prefix, "*", SearchOption.AllDirectories))
+            .Select(f => (Name: f, Text: File.ReadAllText(f)))
             .Append((Name: "stdout", Text: stdout)).Append((Name: "stderr", Text: stderr)).ToList();
         Assert.Contains(outputs, o => o.Name.EndsWith("report.html", StringComparison.Ordinal));
         foreach (var (name, text) in outputs)
