@@ -87,7 +87,8 @@ public sealed class LoadEngine
             RunId = folder.RunId,
             Scenario = scenario.Name,
             ScenarioSource = scenario.Source,
-            ScenarioSettings = new { Workload = new { workload.Method, Matching = workload.Matching.Describe() }, scenario.Profile, scenario.Messages, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
+            // Payload size and lab directives mean nothing to a service's own workload (its template says what is sent).
+            ScenarioSettings = new { Workload = new { workload.Method, Matching = workload.Matching.Describe() }, scenario.Profile, Messages = scenario.Workload is null ? (object)scenario.Messages : new { scenario.Messages.Schedule, scenario.Messages.Interval, scenario.Messages.MaxInFlight, scenario.Messages.ClientQuietAfter }, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
             Targets = targets,
             LoadGenVersion = typeof(LoadEngine).Assembly.GetName().Version?.ToString() ?? "0",
             Runtime = RuntimeInformation.FrameworkDescription,

@@ -76,7 +76,11 @@ public class OwnServiceTests
         Assert.True(bodies.Distinct().Count() > bodies.Count * 0.9, "random part not random");
 
         using var run = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(scenario.RunFolder, "run.json")));
-        Assert.Equal("grpc.testing.BenchmarkService/StreamingCall", run.RootElement.GetProperty("scenarioSettings").GetProperty("workload").GetProperty("method").GetString());
+        var settings = run.RootElement.GetProperty("scenarioSettings");
+        Assert.Equal("grpc.testing.BenchmarkService/StreamingCall", settings.GetProperty("workload").GetProperty("method").GetString());
+        // The lab's payload size and directives are not this workload's: run.json does not claim them.
+        Assert.False(settings.GetProperty("messages").TryGetProperty("payloadBytes", out _), settings.GetProperty("messages").GetRawText());
+        Assert.True(settings.GetProperty("messages").TryGetProperty("interval", out _));
     }
 
     [Fact]
