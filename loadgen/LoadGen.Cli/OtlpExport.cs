@@ -60,6 +60,7 @@ internal sealed class OtlpExport : IDisposable
             // counts exactly), and the counts must agree with summary.json.
             .AddView("loadgen.message.round_trip", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
             .AddView("loadgen.stream.open.duration", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
+            .AddView("loadgen.message.reply_gap", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
             .AddReader(new PeriodicExportingMetricReader(new OtlpMetricExporter(options), (int)Math.Max(1000, interval.TotalMilliseconds)) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative })
             .Build();
         console.Error($"OTLP metrics export to {where} every {LoadGen.Core.Scenarios.Durations.Format(interval)}");

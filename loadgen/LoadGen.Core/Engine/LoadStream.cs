@@ -329,7 +329,9 @@ internal sealed class LoadStream
                 // Nothing to match: the gap since the stream's previous reply is what is measured.
                 if (previous != 0)
                 {
-                    _s.Metrics.ReplyGap.RecordMicros(Micros(previous, now));
+                    var gap = Micros(previous, now);
+                    _s.Metrics.ReplyGap.RecordMicros(gap);
+                    _s.Metrics.Telemetry?.ReplyGap(gap);
                 }
 
                 continue;

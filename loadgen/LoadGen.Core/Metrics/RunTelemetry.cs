@@ -10,8 +10,8 @@ namespace LoadGen.Core.Metrics;
 /// OpenTelemetry exporter to pick up (docs/telemetry.md lists them). Names follow the OpenTelemetry
 /// RPC conventions' attributes (rpc.system, rpc.service, rpc.method) with <c>loadgen.*</c> instrument
 /// names, as the conventions have none for a stream's messages. Counts are observed: the SDK reads
-/// the engine's own counters when it collects, so they cost the hot path nothing; only the two
-/// histograms record per message (round trip) and per stream (open time). Without a listener a
+/// the engine's own counters when it collects, so they cost the hot path nothing; only the
+/// histograms record per message (round trip, or reply gap for count-only) and per stream (open time). Without a listener a
 /// record is a no-op check.
 /// </summary>
 public sealed class RunTelemetry : IDisposable
@@ -30,12 +30,15 @@ public sealed class RunTelemetry : IDisposable
         _meter.CreateObservableCounter("loadgen.messages.received", () => Observe(m => m.Received), "{message}", "Messages the client read from its streams.");
         RoundTrip = _meter.CreateHistogram<double>("loadgen.message.round_trip", "s", "Round trip per message from its scheduled send time (coordinated-omission corrected).");
         OpenTime = _meter.CreateHistogram<double>("loadgen.stream.open.duration", "s", "From asking for a stream to its response headers.");
+        ReplyGap = _meter.CreateHistogram<double>("loadgen.message.reply_gap", "s", "Count-only workloads (no request-reply pairing): time between two replies on a stream.");
         _meter.CreateObservableUpDownCounter("loadgen.streams.active", () => Observe(m => m.Active), "{stream}", "Streams open now.");
     }
 
     internal Histogram<double> RoundTrip { get; }
 
     internal Histogram<double> OpenTime { get; }
+
+    internal Histogram<double> ReplyGap { get; }
 
     /// <summary>The attributes every data point of a topology carries.</summary>
     /// <param name="method">"package.Service/Method" the streams call.</param>
@@ -90,4 +93,6 @@ public sealed class TopologyTelemetry
     public void RoundTrip(long micros) => _t.RoundTrip.Record(micros / 1e6, _tags);
 
     public void OpenTime(long micros) => _t.OpenTime.Record(micros / 1e6, _tags);
+
+    public void ReplyGap(long micros) => _t.ReplyGap.Record(micros / 1e6, _tags);
 }

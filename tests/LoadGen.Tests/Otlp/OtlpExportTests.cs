@@ -84,6 +84,43 @@ public class OtlpExportTests
     }
 
     [Fact]
+    public async Task CountOnlyWorkload_ExportsReplyGaps_AndNoRoundTrips()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var proto = Path.Combine(AppContext.BaseDirectory, "protos", "lab.proto");
+        var scenario = await TempScenario.WriteAsync("otlp-count-only", $$"""
+            name: otlp-count-only
+            targets:
+              - name: backend-h2c
+                address: {{backend.GrpcAddress}}
+            profile:
+              phases:
+                - ramp: 10
+                  over: 500ms
+                - hold: 2s
+            messages:
+              interval: 100ms
+            service:
+              proto: {{proto}}
+              method: loadgen.lab.v1.LabService/Chat
+              message: "seq: ${seq}"
+              match: count-only
+            interval: 1s
+            """);
+
+        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--otlp-endpoint", receiver.Address.ToString());
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        var t = Assert.Single(RunFolder.Open(scenario.RunFolder).ReadSummary().Topologies);
+        var metrics = receiver.Metrics().ToList();
+        var gaps = Assert.Single(metrics.Last(m => m.Metric.Name == "loadgen.message.reply_gap").Metric.Histogram.DataPoints);
+        Assert.True(t.ReplyGapMs is { Count: > 100 }, $"reply gaps in summary.json: {t.ReplyGapMs?.Count}");
+        Assert.Equal(t.ReplyGapMs!.Count, (long)gaps.Count);
+        Assert.DoesNotContain(metrics, m => m.Metric.Name == "loadgen.message.round_trip" && m.Metric.Histogram.DataPoints.Any(p => p.Count > 0));
+    }
+
+    [Fact]
     public async Task DeadCollector_TheRunCompletes_SaysSoOnce_AndItsResultsAreWhole()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
