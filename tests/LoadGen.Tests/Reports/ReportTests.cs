@@ -231,31 +231,9 @@ public class ReportTests
     [InlineData("p50 < 1ms", 1, true)]
     public async Task Thresholds_SetTheExitCode_AndJunitHasATestCaseEach(string threshold, int exit, bool failure)
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
-        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(scenario, $"""
-            name: thresholds
-            targets:
-              - name: backend-h2c
-                address: lab://backend-h2c
-            profile:
-              phases:
-                - ramp: 20
-                  over: 500ms
-                - hold: 2s
-            messages:
-              interval: 100ms
-              directives:
-                delay: 5ms
-            interval: 1s
-            thresholds:
-              - {threshold}
-            """);
-
-        var (code, stdout, err) = await Run("run", "--scenario", scenario, "--out", outDir, "--quiet");
+        var (code, stdout, err, dir) = await RunWithThresholdsAsync("2s", $"  - {threshold}");
 
         Assert.True(code == exit, $"exit {code}\n{stdout}\n{err}");
-        var dir = Assert.Single(Directory.GetDirectories(outDir));
         var junit = System.Xml.Linq.XDocument.Load(Path.Combine(dir, ReportWriter.Junit));
         var testcase = Assert.Single(junit.Descendants("testcase"));
         Assert.Equal(threshold, testcase.Attribute("name")!.Value);
@@ -268,7 +246,7 @@ public class ReportTests
         var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
         var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(scenario, $"""
-            name: abort
+            name: thresholds
             targets:
               - name: backend-h2c
                 address: lab://backend-h2c
