@@ -92,7 +92,7 @@ internal sealed class LiveView : IAsyncDisposable
         return string.Create(CultureInfo.InvariantCulture,
             $"[{p.Topology}] {p.Phase,-9} {Clock(p.Elapsed)}/{Clock(p.Planned)}  streams {p.ActiveStreams:#,0}/{p.TargetStreams:#,0}  " +
             $"opens/s {Rate(i, i?.Opened)}  msgs/s out {Rate(i, i?.Sent)} in {Rate(i, i?.Received)}  " +
-            $"p50 {SummaryTable.Ms(p.IntervalP50Ms)} p99 {SummaryTable.Ms(p.IntervalP99Ms)}  " +
+            $"{(p.ReplyGaps ? "reply gap " : "")}p50 {SummaryTable.Ms(p.IntervalP50Ms)} p99 {SummaryTable.Ms(p.IntervalP99Ms)}  " +
             $"ends {Ends(i?.EndsByCause)} (total {Ends(p.TotalEnds)})");
     }
 
@@ -151,7 +151,7 @@ internal sealed class LiveView : IAsyncDisposable
                 $"{p.ActiveStreams:#,0} / {p.TargetStreams:#,0}",
                 Rate(i, i?.Opened),
                 $"{Rate(i, i?.Sent)} / {Rate(i, i?.Received)}",
-                $"{SummaryTable.Ms(p.IntervalP50Ms)} / {SummaryTable.Ms(p.IntervalP99Ms)}",
+                $"{SummaryTable.Ms(p.IntervalP50Ms)} / {SummaryTable.Ms(p.IntervalP99Ms)}{(p.ReplyGaps ? "\n(reply gap)" : "")}",
                 Markup.Escape(Ends(i?.EndsByCause)),
                 Markup.Escape(Ends(p.TotalEnds)));
         }

@@ -25,6 +25,9 @@ public sealed record ProgressSnapshot(
 
     /// <summary>Stream ends by cause since the topology started.</summary>
     public IReadOnlyDictionary<string, long> TotalEnds { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>A count-only workload: the interval's p50/p99 are of the time between two replies on a stream, not round trips.</summary>
+    public bool ReplyGaps { get; init; }
 }
 
 /// <summary>
@@ -290,6 +293,7 @@ public sealed class LoadEngine
         {
             var now = _time.GetUtcNow();
             HistogramBase rtt = null!;
+            HistogramBase? gap = null;
             foreach (var recorder in recorders)
             {
                 var h = recorder.TakeInterval();
@@ -304,6 +308,10 @@ public sealed class LoadEngine
                 {
                     rtt = h;
                     roundRtt.Add(h);
+                }
+                else if (recorder == metrics.ReplyGap)
+                {
+                    gap = h;
                 }
             }
 
@@ -338,10 +346,11 @@ public sealed class LoadEngine
             intervalStart = now;
             Progress?.Invoke(new ProgressSnapshot(
                 scenario.Rounds > 1 ? $"{target.Name} round {round}/{scenario.Rounds}" : target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
-                Histograms.PercentileMs(rtt, 50), Histograms.PercentileMs(rtt, 99))
+                Histograms.PercentileMs(gap ?? rtt, 50), Histograms.PercentileMs(gap ?? rtt, 99))
             {
                 Interval = record,
                 TotalEnds = snap.Ends,
+                ReplyGaps = gap is not null,
             });
             await outcomes.FlushAsync();
             run.RoundElapsed = elapsed;
