@@ -29,6 +29,14 @@ public sealed record TopologyComparison(
     /// <summary>Why the two sides cannot be compared at all (one never opened a stream); null when they can.</summary>
     public string? Problem { get; init; }
 
+    /// <summary>Interleaved rounds paired the latency differences (else they are over the whole run): see <see cref="DeltaMethod"/>.</summary>
+    public int PairedRounds { get; init; }
+
+    /// <summary>How the latency differences and their intervals were made, for the reader of the tables.</summary>
+    public string DeltaMethod => PairedRounds > 0
+        ? $"Latency differences are the mean over the {PairedRounds} interleaved rounds of each round's candidate − baseline (the two ran back to back, so drift cancels), with a 95% bootstrap interval over rounds; the two columns pool the whole run, so a round that stands out moves them more than the difference. Stream-end rates: the candidate's over the baseline's, with a Poisson interval."
+        : "Latency differences are candidate − baseline over the whole of each, with a 95% bootstrap interval from resampling their interval histograms. Stream-end rates: the candidate's over the baseline's, with a Poisson interval.";
+
     /// <summary>The one-line answer for a release review.</summary>
     public string Verdict => Problem is not null ? $"cannot compare {Candidate.Label} with {Baseline.Label}: {Problem}" : Worse.Count == 0
         ? $"{Candidate.Label} is at least as good as {Baseline.Label}" + (Better.Count > 0 ? $" (better: {string.Join("; ", Better)})" : ": no detectable difference")
@@ -104,7 +112,7 @@ public sealed record TopologyComparison(
         }
 
         var newCauses = unplanned.Where(c => !baseline.Topology.Outcomes.ContainsKey(c) && candidate.Topology.Outcomes.ContainsKey(c)).ToList();
-        return new TopologyComparison(baseline, candidate, latency, causes, ha, hb, newCauses, worse, better);
+        return new TopologyComparison(baseline, candidate, latency, causes, ha, hb, newCauses, worse, better) { PairedRounds = CountPairedRounds(baseline, candidate) };
     }
 
     private static string Times(double x) => x switch
@@ -160,17 +168,25 @@ public sealed record TopologyComparison(
     /// </summary>
     private static Estimate?[] Deltas(Side baseline, Side candidate, string kind, IReadOnlyList<double> percentiles)
     {
-        if (ReferenceEquals(baseline.Run, candidate.Run))
+        if (CountPairedRounds(baseline, candidate) > 0)
         {
-            var ra = Rounds(baseline, kind);
-            var rb = Rounds(candidate, kind);
-            if (ra.Count >= Statistics.MinRounds && ra.Count == rb.Count)
-            {
-                return Statistics.RoundDeltas(ra.Zip(rb, (x, y) => (x, y)).ToList(), percentiles);
-            }
+            return Statistics.RoundDeltas(Rounds(baseline, kind).Zip(Rounds(candidate, kind), (x, y) => (x, y)).ToList(), percentiles);
         }
 
         return Statistics.PercentileDeltas(Strata(baseline, kind), Strata(candidate, kind), percentiles);
+    }
+
+    /// <summary>The number of interleaved rounds the two sides pair up in (one run, equal rounds, enough of them); 0 when they do not.</summary>
+    private static int CountPairedRounds(Side baseline, Side candidate)
+    {
+        if (!ReferenceEquals(baseline.Run, candidate.Run))
+        {
+            return 0;
+        }
+
+        int Count(Side side) => side.Run.Summary.Rounds.Count(r => r.Topology == side.Topology.Name);
+        var n = Count(baseline);
+        return n >= Statistics.MinRounds && n == Count(candidate) ? n : 0;
     }
 
     /// <summary>A topology's interval histograms per interleaved round, in round order (empty without rounds).</summary>

@@ -66,6 +66,7 @@ public static class HtmlReport
             }
 
             sb.Append("</table>");
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{E(c.DeltaMethod)}</p>");
             if (c.NewCauses.Count > 0)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"<p>New causes on {E(c.Candidate.Label)}: {E(string.Join(", ", c.NewCauses))}.</p>");

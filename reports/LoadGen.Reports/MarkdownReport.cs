@@ -78,6 +78,8 @@ public static class MarkdownReport
             }
 
             sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"_{c.DeltaMethod}_");
+            sb.AppendLine();
         }
 
         sb.AppendLine("## Every topology");

@@ -118,7 +118,7 @@ public class CliTests
         var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
 
         var (code, stdout, err) = await Run("compare", "--topologies", "direct-tls,gateway", "--lab", "embedded",
-            "--streams", "50", "--duration", "4s", "--rounds", "2", "--out", outDir);
+            "--streams", "50", "--duration", "3s", "--rounds", "3", "--out", outDir);
 
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
         var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
@@ -126,12 +126,12 @@ public class CliTests
         Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
         Assert.All(summary.Topologies, t =>
         {
-            Assert.Equal(2, t.Rounds);
-            Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 100 }, t.Outcomes);
+            Assert.Equal(3, t.Rounds);
+            Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 150 }, t.Outcomes);
             Assert.Equal(t.Messages.Sent, t.Messages.Received);
         });
-        // A, B, A, B — and each round's counts add up to the topology's.
-        Assert.Equal([("direct-tls", 1), ("gateway", 1), ("direct-tls", 2), ("gateway", 2)], summary.Rounds.Select(r => (r.Topology, r.Round)));
+        // A, B, A, B, A, B — and each round's counts add up to the topology's.
+        Assert.Equal([("direct-tls", 1), ("gateway", 1), ("direct-tls", 2), ("gateway", 2), ("direct-tls", 3), ("gateway", 3)], summary.Rounds.Select(r => (r.Topology, r.Round)));
         Assert.True(summary.Rounds.Zip(summary.Rounds.Skip(1)).All(p => p.First.StartedAt < p.Second.StartedAt));
         foreach (var t in summary.Topologies)
         {
@@ -147,6 +147,9 @@ public class CliTests
 
         Assert.Contains("embedded .NET proxy", err, StringComparison.Ordinal);
         Assert.DoesNotContain("WARNING", err, StringComparison.Ordinal);
+        // Three rounds pair up: the report says its differences are per round, not of the pooled columns.
+        Assert.Contains("Latency differences are the mean over the 3 interleaved rounds of each round's candidate − baseline",
+            await File.ReadAllTextAsync(Path.Combine(folder.Path, LoadGen.Reports.ReportWriter.Markdown)), StringComparison.Ordinal);
     }
 
     [Fact]

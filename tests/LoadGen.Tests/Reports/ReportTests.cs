@@ -106,6 +106,7 @@ public class ReportTests
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
         Assert.Contains("is at least as good as", stdout, StringComparison.Ordinal);
         var md = await File.ReadAllTextAsync(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Markdown));
+        Assert.Contains("Latency differences are candidate − baseline over the whole of each", md, StringComparison.Ordinal);
         foreach (var p in new[] { "p50", "p90", "p99", "p99.9" })
         {
             Assert.Contains($"| latency {p} |", md, StringComparison.Ordinal);
