@@ -113,15 +113,14 @@ public static class HtmlReport
             sb.Append("</table>");
         }
 
-        sb.Append("<h2>Every topology</h2><table id=\"summary\">");
-        var table = SummaryTable.Build(s);
-        sb.Append("<tr>" + string.Concat(table.Header.Select(h => $"<th>{E(h)}</th>")) + "</tr>");
-        foreach (var row in table.Rows)
+        sb.Append("<h2>Every topology</h2>");
+        Table(sb, "summary", SummaryTable.Build(s));
+        if (SummaryTable.Rounds(s) is { } rounds)
         {
-            sb.Append("<tr>" + string.Concat(row.Select((c, i) => i == 0 ? $"<td>{E(c)}</td>" : $"<td>{E(c)}</td>")) + "</tr>");
+            sb.Append("<h2>Rounds</h2>");
+            Table(sb, "rounds", rounds);
         }
 
-        sb.Append("</table>");
         sb.Append("<h2>Environment</h2><table id=\"environment\">");
         foreach (var t in s.Topologies)
         {
@@ -137,6 +136,17 @@ public static class HtmlReport
             "Latency differences: mean of paired per-round differences with a bootstrap over rounds when there are at least 3 interleaved rounds, else a bootstrap over interval histograms; cause rates: Poisson rate ratios. Source: summary.json, latency.hlog, intervals.ndjson, outcomes.ndjson.</p>");
         sb.Append("</body></html>");
         return sb.ToString();
+    }
+
+    private static void Table(StringBuilder sb, string id, SummaryTable table)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"<table id=\"{id}\"><tr>{string.Concat(table.Header.Select(h => $"<th>{E(h)}</th>"))}</tr>");
+        foreach (var row in table.Rows)
+        {
+            sb.Append("<tr>" + string.Concat(row.Select(c => $"<td>{E(c)}</td>")) + "</tr>");
+        }
+
+        sb.Append("</table>");
     }
 
     private static void Figure(StringBuilder sb, string id, string svg) =>

@@ -84,12 +84,13 @@ public static class MarkdownReport
 
         sb.AppendLine("## Every topology");
         sb.AppendLine();
-        var table = SummaryTable.Build(s);
-        sb.AppendLine("| " + string.Join(" | ", table.Header) + " |");
-        sb.AppendLine("|" + string.Concat(table.Header.Select(_ => "---|")));
-        foreach (var row in table.Rows)
+        Table(sb, SummaryTable.Build(s));
+        if (SummaryTable.Rounds(s) is { } rounds)
         {
-            sb.AppendLine("| " + string.Join(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
+            sb.AppendLine();
+            sb.AppendLine("## Rounds");
+            sb.AppendLine();
+            Table(sb, rounds);
         }
 
         if (s.Topologies.Any(t => t.Connection is not null))
@@ -129,6 +130,16 @@ public static class MarkdownReport
         sb.AppendLine("How to read this: a difference whose 95% interval includes zero (or a rate ratio whose interval includes 1×) is reported as *no detectable difference*, never as a win or a loss. " +
             "With at least 3 interleaved rounds a latency difference is the mean of the rounds' paired differences, its interval a bootstrap over rounds; otherwise a bootstrap over the interval histograms; cause rates are Poisson rate ratios. Details: `report.html`, `summary.json`.");
         return sb.ToString();
+    }
+
+    private static void Table(StringBuilder sb, SummaryTable table)
+    {
+        sb.AppendLine("| " + string.Join(" | ", table.Header) + " |");
+        sb.AppendLine("|" + string.Concat(table.Header.Select(_ => "---|")));
+        foreach (var row in table.Rows)
+        {
+            sb.AppendLine("| " + string.Join(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
+        }
     }
 
     /// <summary>The run's verdict line: thresholds first, then the comparisons.</summary>

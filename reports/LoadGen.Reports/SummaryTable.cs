@@ -50,6 +50,32 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
         return new SummaryTable(["", .. t.Select(x => x.Name)], rows);
     }
 
+    /// <summary>
+    /// One row per topology per interleaved round, in the order run, so a reader can see whether one
+    /// round carried a difference; null for a single round.
+    /// </summary>
+    public static SummaryTable? Rounds(RunSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        if (summary.Rounds.Count == 0)
+        {
+            return null;
+        }
+
+        var rows = summary.Rounds.Select(r => (IReadOnlyList<string>)
+        [
+            r.Round.ToString(CultureInfo.InvariantCulture),
+            r.Topology,
+            N(r.Streams.Opened),
+            N(r.Messages.Received),
+            Ms(r.LatencyMs.P50),
+            Ms(r.LatencyMs.P99),
+            Ms(r.OpenLatencyMs?.P99),
+            r.Outcomes.Where(kv => kv.Key != "client-closed").Select(kv => $"{kv.Key} {N(kv.Value)}").DefaultIfEmpty("-").Aggregate((a, b) => $"{a}, {b}"),
+        ]).ToList();
+        return new SummaryTable(["round", "topology", "opened", "replies", "latency p50", "latency p99", "open p99", "unplanned ends"], rows);
+    }
+
     /// <summary>The parts of a lab components line, one per hop: "HAProxy 2.6.12 (real binary) → nginx/1.22.1 (real binary) → Kestrel (embedded)".</summary>
     public static string Parts(string components) => string.Join(" → ", components
         .Split('→', StringSplitOptions.TrimEntries)

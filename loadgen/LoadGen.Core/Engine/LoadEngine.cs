@@ -255,6 +255,7 @@ public sealed class LoadEngine
         var roundStartedAt = _time.GetUtcNow();
         var atStart = (metrics.Attempted, metrics.Opened, metrics.Sent, metrics.Received, Ends: metrics.Outcomes.ToDictionary(StringComparer.Ordinal));
         var roundRtt = Histograms.Create();
+        var roundOpen = Histograms.Create();
         using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics);
         run.Connections = (pool.Planned, pool.PerConnection);
         var random = new Random();
@@ -308,6 +309,10 @@ public sealed class LoadEngine
                 {
                     rtt = h;
                     roundRtt.Add(h);
+                }
+                else if (recorder == metrics.Open)
+                {
+                    roundOpen.Add(h);
                 }
                 else if (recorder == metrics.ReplyGap)
                 {
@@ -465,6 +470,7 @@ public sealed class LoadEngine
             Streams = new StreamCounts(metrics.Attempted - atStart.Attempted, metrics.Opened - atStart.Opened, 0, 0, 0),
             Messages = new MessageCounts(metrics.Sent - atStart.Sent, metrics.Received - atStart.Received),
             LatencyMs = LatencyStats.From(roundRtt),
+            OpenLatencyMs = LatencyStats.From(roundOpen),
             Outcomes = metrics.Outcomes
                 .Select(kv => (kv.Key, N: kv.Value - atStart.Ends.GetValueOrDefault(kv.Key)))
                 .Where(x => x.N > 0)

@@ -133,6 +133,9 @@ public sealed record RoundSummary
     /// <summary>This round's corrected round trip.</summary>
     public required LatencyStats LatencyMs { get; init; }
 
+    /// <summary>This round's stream open latency (null in summaries written before it was recorded).</summary>
+    public LatencyStats? OpenLatencyMs { get; init; }
+
     public required IReadOnlyDictionary<string, long> Outcomes { get; init; }
 }
 

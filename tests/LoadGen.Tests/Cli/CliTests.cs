@@ -139,6 +139,9 @@ public class CliTests
             Assert.Equal(t.Messages.Sent, rounds.Sum(r => r.Messages.Sent));
             Assert.Equal(t.LatencyMs.Count, rounds.Sum(r => r.LatencyMs.Count));
             Assert.All(rounds, r => Assert.Equal(50, r.Outcomes["client-closed"]));
+            // Each round's open latency counts that round's opens, and together they are the topology's.
+            Assert.All(rounds, r => Assert.Equal(r.Streams.Opened, r.OpenLatencyMs?.Count));
+            Assert.Equal(t.OpenLatencyMs.Count, rounds.Sum(r => r.OpenLatencyMs!.Count));
             // intervals.ndjson counts are per interval: each round's add up to that round's.
             var intervals = IntervalWriter.ReadFile(folder.Intervals).Where(i => i.Topology == t.Name).ToList();
             Assert.All(rounds, r => Assert.Equal(r.Messages.Sent, intervals.Where(i => i.Round == r.Round).Sum(i => i.Sent)));
@@ -148,8 +151,11 @@ public class CliTests
         Assert.Contains("embedded .NET proxy", err, StringComparison.Ordinal);
         Assert.DoesNotContain("WARNING", err, StringComparison.Ordinal);
         // Three rounds pair up: the report says its differences are per round, not of the pooled columns.
-        Assert.Contains("Latency differences are the mean over the 3 interleaved rounds of each round's candidate − baseline",
-            await File.ReadAllTextAsync(Path.Combine(folder.Path, LoadGen.Reports.ReportWriter.Markdown)), StringComparison.Ordinal);
+        var md = await File.ReadAllTextAsync(Path.Combine(folder.Path, LoadGen.Reports.ReportWriter.Markdown));
+        Assert.Contains("Latency differences are the mean over the 3 interleaved rounds of each round's candidate − baseline", md, StringComparison.Ordinal);
+        // …and shows the rounds, in the order run, so a round that stands out can be seen.
+        var roundRows = md.Split('\n').SkipWhile(l => l != "## Rounds").Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Skip(1).ToList();
+        Assert.Equal(summary.Rounds.Select(r => $"| {r.Round} | {r.Topology} | {r.Streams.Opened} |"), roundRows.Select(l => string.Join(" | ", l.Split(" | ").Take(3)) + " |"));
     }
 
     [Fact]
