@@ -9,6 +9,9 @@ internal static class BuiltinScenarios
     /// 1 msg/s per stream, 64-byte payloads. <paramref name="hold"/> is each target's total hold,
     /// shared out over <paramref name="rounds"/> interleaved rounds.
     /// </summary>
+    /// <summary>compare's and demo's warm-up per target, unless the scenario or --warmup says otherwise.</summary>
+    public static readonly TimeSpan CompareWarmUp = TimeSpan.FromSeconds(4);
+
     public static Scenario Compare(IReadOnlyList<TargetOptions> targets, int streams, TimeSpan hold, int rounds, string name = "compare")
     {
         // About 400 opens/s: a 2,000-stream ramp takes 5 s, and no proxy sees a connection storm.
@@ -32,6 +35,7 @@ internal static class BuiltinScenarios
             Messages = new MessagePlan { Interval = TimeSpan.FromSeconds(1), PayloadBytes = 64 },
             Interval = TimeSpan.FromSeconds(5),
             Rounds = rounds,
+            WarmUp = CompareWarmUp,
         };
     }
 }

@@ -33,7 +33,8 @@ internal static class CommonOptions
 }
 
 /// <summary>What every load-running command (run, compare, demo) takes besides its workload.</summary>
-internal sealed record RunSettings(string OutDir, bool Quiet, LoadGen.Lab.LabPart Lab, Uri? OtlpEndpoint, string? OtlpProtocol);
+/// <param name="WarmUp">--warmup, overriding the scenario's; null = the scenario's.</param>
+internal sealed record RunSettings(string OutDir, bool Quiet, LoadGen.Lab.LabPart Lab, Uri? OtlpEndpoint, string? OtlpProtocol, TimeSpan? WarmUp = null);
 
 /// <summary>The options behind <see cref="RunSettings"/>, added to a command together.</summary>
 internal sealed class RunFlags
@@ -54,9 +55,24 @@ internal sealed class RunFlags
         HelpName = "grpc|http/protobuf",
     };
 
+    private readonly Option<string> _warmUp = new("--warmup")
+    {
+        Description = $"Before measuring, each target carries up to {LoadGen.Core.Engine.LoadEngine.WarmUpStreams} streams for this long, recorded nowhere: the process's first TLS handshakes " +
+            "and calls are slow and would count against whichever topology runs first. 0s = none. Default: the scenario's warmup:, else 4s for compare and demo, none for run.",
+        HelpName = "DURATION",
+    };
+
     public RunFlags()
     {
         _protocol.AcceptOnlyFromAmong("grpc", "http/protobuf");
+        _warmUp.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string>();
+            if (!LoadGen.Core.Scenarios.Durations.TryParse(text, out var d) || d > TimeSpan.FromMinutes(10))
+            {
+                r.AddError($"--warmup '{text}': expected {LoadGen.Core.Scenarios.Durations.Expected}, at most 10m");
+            }
+        });
         _otlp.Validators.Add(r =>
         {
             var text = r.GetValueOrDefault<string>();
@@ -69,12 +85,13 @@ internal sealed class RunFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _out, _quiet, _lab, _otlp, _protocol })
+        foreach (var o in new Option[] { _out, _quiet, _lab, _warmUp, _otlp, _protocol })
         {
             command.Options.Add(o);
         }
     }
 
     public RunSettings Read(ParseResult parse) =>
-        new(parse.GetValue(_out)!, parse.GetValue(_quiet), parse.GetValue(_lab), parse.GetValue(_otlp) is { } otlp ? new Uri(otlp) : null, parse.GetValue(_protocol));
+        new(parse.GetValue(_out)!, parse.GetValue(_quiet), parse.GetValue(_lab), parse.GetValue(_otlp) is { } otlp ? new Uri(otlp) : null, parse.GetValue(_protocol),
+            parse.GetValue(_warmUp) is { } warmUp ? LoadGen.Core.Scenarios.Durations.Parse(warmUp) : null);
 }

@@ -69,6 +69,7 @@ internal static class CompareCommand
                 {
                     Targets = targets ?? loaded.Targets,
                     Rounds = pr.GetValue(rounds) ?? (loaded.Rounds > 1 ? loaded.Rounds : DefaultRounds),
+                    WarmUp = loaded.WarmUp > TimeSpan.Zero ? loaded.WarmUp : BuiltinScenarios.CompareWarmUp,
                 };
             }
             else

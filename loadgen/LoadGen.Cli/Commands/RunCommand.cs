@@ -43,6 +43,7 @@ internal static class RunCommand
     /// <summary>Runs a loaded scenario end to end: lab targets, engine, summary table, exit code.</summary>
     public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, RunSettings settings, CancellationToken ct)
     {
+        scenario = settings.WarmUp is { } warmUp ? scenario with { WarmUp = warmUp } : scenario;
         await using var lab = new LabTargets(settings.Lab);
         var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);
         if (resolved is null)
@@ -82,6 +83,11 @@ internal static class RunCommand
         foreach (var t in lab.RunTargets.Where(t => t.Components is not null))
         {
             console.Error($"  {t.Name}: {t.Components}");
+        }
+
+        if (scenario.WarmUp > TimeSpan.Zero)
+        {
+            console.Error($"warm-up first: {Math.Min(LoadEngine.WarmUpStreams, scenario.Profile.Peak):#,0} streams per target for {Durations.Format(scenario.WarmUp)}, recorded nowhere (--warmup 0s for none)");
         }
         using var telemetry = OtlpExport.Wanted(settings.OtlpEndpoint) ? new RunTelemetry() : null;
         var export = telemetry is null ? null : OtlpExport.Start(telemetry, settings.OtlpEndpoint, settings.OtlpProtocol, resolved.Interval, Resource(folder, resolved), console);

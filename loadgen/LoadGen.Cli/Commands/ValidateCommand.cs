@@ -20,6 +20,7 @@ internal static class ValidateCommand
                 console.Line($"{s.Source}: ok — scenario '{s.Name}', {s.Targets.Count} target(s) ({string.Join(", ", s.Targets.Select(t => $"{t.Name} {t.Address}"))}), " +
                     $"peak {s.Profile.Peak:#,0} streams over {Durations.Format(s.Profile.Duration)}, one message every {Durations.Format(s.Messages.Interval)} ({s.Messages.Schedule.ToString().ToLowerInvariant()}) per stream" +
                     (s.Rounds > 1 ? $", {s.Rounds} interleaved rounds of {Durations.Format(s.Profile.SplitHold(s.Rounds).Duration)}" : "") +
+                    (s.WarmUp > TimeSpan.Zero ? $", a {Durations.Format(s.WarmUp)} warm-up per target first" : "") +
                     (s.Faults.Count > 0 ? $", faults on cue: {string.Join("; ", s.Faults.Select(f => $"{Durations.Format(f.At)} {f.Describe()}"))}" : "") +
                     (s.Workload is { } w ? $"; streams call {w.Describe()}" : s.Service is { Reflect: true } r ? $"; streams call {r.Method}, its descriptors taken from the server's reflection at start (not checked now)" : "") +
                     (s.Thresholds.Count > 0 ? $"; thresholds: {string.Join(", ", s.Thresholds.Select(t => t.AbortOnFail ? $"{t.Expression} (checked every interval from {Durations.Format(t.StartCheckAfter)}, aborts the run)" : t.Expression))}" : ""));

@@ -43,6 +43,9 @@ public sealed class LoadEngine
     /// <summary>Ends this soon after a fault on cue finished are still the fault's doing.</summary>
     private static readonly TimeSpan FaultAftermath = TimeSpan.FromSeconds(1);
 
+    /// <summary>The most streams a warm-up opens per target (fewer when the profile's peak is lower).</summary>
+    public const int WarmUpStreams = 100;
+
     private readonly TimeProvider _time;
 
     public LoadEngine(TimeProvider? time = null)
@@ -91,7 +94,7 @@ public sealed class LoadEngine
             Scenario = scenario.Name,
             ScenarioSource = scenario.Source,
             // Payload size and lab directives mean nothing to a service's own workload (its template says what is sent).
-            ScenarioSettings = new { Workload = new { workload.Method, Matching = workload.Matching.Describe() }, scenario.Profile, Messages = scenario.Workload is null ? (object)scenario.Messages : new { scenario.Messages.Schedule, scenario.Messages.Interval, scenario.Messages.MaxInFlight, scenario.Messages.ClientQuietAfter }, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
+            ScenarioSettings = new { Workload = new { workload.Method, Matching = workload.Matching.Describe() }, scenario.Profile, Messages = scenario.Workload is null ? (object)scenario.Messages : new { scenario.Messages.Schedule, scenario.Messages.Interval, scenario.Messages.MaxInFlight, scenario.Messages.ClientQuietAfter }, scenario.Connections, Interval = scenario.Interval.ToString(), CloseTimeout = scenario.CloseTimeout.ToString(), WarmUp = scenario.WarmUp.ToString(), Thresholds = scenario.Thresholds.Select(t => t.Expression) },
             Targets = targets,
             LoadGenVersion = typeof(LoadEngine).Assembly.GetName().Version?.ToString() ?? "0",
             Runtime = RuntimeInformation.FrameworkDescription,
@@ -170,6 +173,11 @@ public sealed class LoadEngine
                 }
             }
 
+            if (scenario.WarmUp > TimeSpan.Zero)
+            {
+                await WarmUpAsync(scenario, workload, stop.Token);
+            }
+
             // Interleaved rounds (A, B, A, B …): drift on a shared machine hits every topology alike.
             for (var round = 1; round <= scenario.Rounds; round++)
             {
@@ -241,6 +249,46 @@ public sealed class LoadEngine
 
     /// <summary>Where a round writes: the run folder's open files.</summary>
     /// <param name="Checkpoint">Writes the rolling partial summary; called after every interval's files are flushed.</param>
+    /// <summary>
+    /// Each target in turn carries a few streams for <see cref="Scenario.WarmUp"/>, with throwaway metrics
+    /// and files: the process's first handshakes and calls must not count against the first topology.
+    /// </summary>
+    private async Task WarmUpAsync(Scenario scenario, StreamWorkload workload, CancellationToken cancellationToken)
+    {
+        var streams = Math.Max(1, Math.Min(WarmUpStreams, scenario.Profile.Peak));
+        var warm = scenario with
+        {
+            Profile = scenario.Profile with
+            {
+                Phases = [new ProfilePhase(PhaseKind.Ramp, streams, scenario.WarmUp / 2), new ProfilePhase(PhaseKind.Hold, streams, scenario.WarmUp / 2)],
+            },
+            Faults = [],
+            Rounds = 1,
+        };
+        var dir = Directory.CreateTempSubdirectory("loadgen-warmup-");
+        try
+        {
+            await using var outcomes = new OutcomeWriter(Path.Combine(dir.FullName, RunFolder.OutcomesFile));
+            using var hlog = new HdrLogWriter(Stream.Null, _time.GetUtcNow(), "warm-up");
+            using var intervals = new IntervalWriter(Path.Combine(dir.FullName, RunFolder.IntervalsFile));
+            using var events = new FaultEventWriter(Path.Combine(dir.FullName, RunFolder.EventsFile));
+            var writers = new RunWriters(hlog, intervals, outcomes, events, () => { });
+            foreach (var target in scenario.Targets)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                await RunRoundAsync(warm, new TopologyRun(target, workload, _time), 0, writers, cancellationToken);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     private sealed record RunWriters(HdrLogWriter Hlog, IntervalWriter Intervals, OutcomeWriter Outcomes, FaultEventWriter Events, Action Checkpoint);
 
     private async Task<RoundSummary> RunRoundAsync(Scenario scenario, TopologyRun run, int round, RunWriters writers, CancellationToken cancellationToken)
@@ -350,7 +398,7 @@ public sealed class LoadEngine
             last = snap;
             intervalStart = now;
             Progress?.Invoke(new ProgressSnapshot(
-                scenario.Rounds > 1 ? $"{target.Name} round {round}/{scenario.Rounds}" : target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
+                round == 0 ? $"{target.Name} warm-up" : scenario.Rounds > 1 ? $"{target.Name} round {round}/{scenario.Rounds}" : target.Name, profile.PhaseAt(elapsed), elapsed, profile.Duration, profile.TargetAt(elapsed), metrics.Active,
                 Histograms.PercentileMs(gap ?? rtt, 50), Histograms.PercentileMs(gap ?? rtt, 99))
             {
                 Interval = record,

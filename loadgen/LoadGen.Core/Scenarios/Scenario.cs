@@ -30,6 +30,13 @@ public sealed record Scenario
     /// <summary>How long streams get to close gracefully at the end before they are cancelled. Default 10 s.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Before anything is measured, each target carries up to <see cref="Engine.LoadEngine.WarmUpStreams"/> streams for this long,
+    /// recorded nowhere: the process's first TLS handshakes and calls (JIT, certificate checks) would
+    /// otherwise land on whichever topology runs first. 0 (default) = none; `compare` and `demo` use 4 s.
+    /// </summary>
+    public TimeSpan WarmUp { get; init; }
+
     public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
 
     /// <summary>How lab:// topologies are built (ESP and gateway settings).</summary>

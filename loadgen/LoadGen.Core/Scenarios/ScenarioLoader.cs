@@ -64,6 +64,7 @@ public static partial class ScenarioLoader
             Interval = root.Duration("interval", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
             Rounds = root.Int("rounds", 1, 1, 1000),
             CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+            WarmUp = root.Duration("warmup", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             Thresholds = ReadThresholds(root),
             Lab = ReadLab(root),
             Faults = ReadFaults(root),

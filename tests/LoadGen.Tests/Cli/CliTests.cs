@@ -104,6 +104,7 @@ public class CliTests
     [InlineData("compare", "--topologies", "a=ftp://x,b=https://y")]
     [InlineData("compare", "--rounds", "0")]
     [InlineData("demo", "--lab", "sometimes")]
+    [InlineData("compare", "--warmup", "a while")]
     public async Task BadCommandLine_ExitsTwo(params string[] args)
     {
         var (code, _, err) = await Run(args);
@@ -150,6 +151,11 @@ public class CliTests
 
         Assert.Contains("embedded .NET proxy", err, StringComparison.Ordinal);
         Assert.DoesNotContain("WARNING", err, StringComparison.Ordinal);
+        // compare warms each topology up first (4 s by default); nothing of it is in the run's files.
+        Assert.Contains("warm-up first: 50 streams per target for 4s, recorded nowhere", err, StringComparison.Ordinal);
+        Assert.Contains("[direct-tls warm-up]", err, StringComparison.Ordinal);
+        Assert.Equal(300, File.ReadLines(folder.OutcomesPath).Count());
+        Assert.All(summary.Topologies, t => Assert.Equal(150, t.Streams.Opened));
         // Three rounds pair up: the report says its differences are per round, not of the pooled columns.
         var md = await File.ReadAllTextAsync(Path.Combine(folder.Path, LoadGen.Reports.ReportWriter.Markdown));
         Assert.Contains("Latency differences are the mean over the 3 interleaved rounds of each round's candidate − baseline", md, StringComparison.Ordinal);

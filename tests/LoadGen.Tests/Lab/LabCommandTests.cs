@@ -93,7 +93,7 @@ public class LabCommandTests
             ["LOADGEN_HAPROXY"] = "none",
             [LoadGen.Lab.LabBinaries.RequireVariable] = required ? "1" : null,
         };
-        using var p = StartLoadgen(env, "demo", "--streams", "40", "--duration", "2s", "--out", outDir, "--quiet");
+        using var p = StartLoadgen(env, "demo", "--streams", "40", "--duration", "2s", "--warmup", "0s", "--out", outDir, "--quiet");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));

@@ -14,7 +14,7 @@ public class ReportBrowserTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         var code = await LoadGen.Cli.Cli.RunAsync(
-            ["compare", "--topologies", "direct-tls,gateway", "--lab", "embedded", "--streams", "30", "--duration", "4s", "--rounds", "2", "--out", outDir, "--quiet"],
+            ["compare", "--topologies", "direct-tls,gateway", "--lab", "embedded", "--streams", "30", "--duration", "4s", "--rounds", "2", "--warmup", "0s", "--out", outDir, "--quiet"],
             stdout, stderr);
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         var html = Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Html);

@@ -32,6 +32,7 @@ public class ScenarioLoaderTests
           maxStreamsPerConnection: 90
           openTimeout: 3s
         interval: 2s
+        warmup: 3s
         thresholds:
           - p99 < 50ms
           - p999 uncorrected < 1.5s
@@ -59,6 +60,7 @@ public class ScenarioLoaderTests
         Assert.Equal(TimeSpan.FromMilliseconds(5), s.Messages.Directives.Delay);
         Assert.Equal((4, 90, TimeSpan.FromSeconds(3)), (s.Connections.Count, s.Connections.MaxStreamsPerConnection, s.Connections.OpenTimeout));
         Assert.Equal(TimeSpan.FromSeconds(2), s.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(3), s.WarmUp);
         Assert.Equal(2, s.Thresholds.Count);
         Assert.True(s.Thresholds[1].Uncorrected);
         Assert.Equal(1500, s.Thresholds[1].Limit);
@@ -230,6 +232,7 @@ public class ScenarioLoaderTests
     [InlineData("name: gateway", "name: direct-tls", "targets[1].name", "listed twice")]
     [InlineData("- p99 < 50ms", "- p99 under 50ms", "thresholds[0]", "not a threshold")]
     [InlineData("openTimeout: 3s", "openTimeout: 0s", "connections.openTimeout", "out of range")]
+    [InlineData("warmup: 3s", "warmup: a bit", "warmup", "not a duration")]
     public void BadValues_AreRejectedWithTheirField(string from, string to, string field, string problem)
     {
         var e = Fails(Valid.Replace(from, to, StringComparison.Ordinal));
