@@ -87,7 +87,7 @@ internal static class RunCommand
 
         if (scenario.WarmUp > TimeSpan.Zero)
         {
-            console.Error($"warm-up first: {Math.Min(LoadEngine.WarmUpStreams, scenario.Profile.Peak):#,0} streams per target for {Durations.Format(scenario.WarmUp)}, recorded nowhere (--warmup 0s for none)");
+            console.Error($"warm-up first: {LoadEngine.WarmUpStreamsFor(scenario):#,0} streams per target for {Durations.Format(scenario.WarmUp)}, recorded nowhere (--warmup 0s for none)");
         }
         using var telemetry = OtlpExport.Wanted(settings.OtlpEndpoint) ? new RunTelemetry() : null;
         var export = telemetry is null ? null : OtlpExport.Start(telemetry, settings.OtlpEndpoint, settings.OtlpProtocol, resolved.Interval, Resource(folder, resolved), console);

@@ -46,6 +46,9 @@ public sealed class LoadEngine
     /// <summary>The most streams a warm-up opens per target (fewer when the profile's peak is lower).</summary>
     public const int WarmUpStreams = 100;
 
+    /// <summary>The streams <paramref name="scenario"/>'s warm-up opens per target.</summary>
+    public static int WarmUpStreamsFor(Scenario scenario) => Math.Max(1, Math.Min(WarmUpStreams, scenario?.Profile.Peak ?? 0));
+
     private readonly TimeProvider _time;
 
     public LoadEngine(TimeProvider? time = null)
@@ -255,7 +258,7 @@ public sealed class LoadEngine
     /// </summary>
     private async Task WarmUpAsync(Scenario scenario, StreamWorkload workload, CancellationToken cancellationToken)
     {
-        var streams = Math.Max(1, Math.Min(WarmUpStreams, scenario.Profile.Peak));
+        var streams = WarmUpStreamsFor(scenario);
         var warm = scenario with
         {
             Profile = scenario.Profile with
