@@ -82,7 +82,7 @@ public sealed record TopologyComparison(
         var hb = candidate.Run.StreamHours(candidate.Topology.Name);
         var causes = new List<RateRow>();
         var unplanned = baseline.Topology.Outcomes.Keys.Concat(candidate.Topology.Outcomes.Keys)
-            .Where(c => c is not (OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled))
+            .Where(c => !OutcomeClassifier.IsPlanned(c))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (ha > 0 && hb > 0)
         {

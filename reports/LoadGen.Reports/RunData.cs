@@ -225,7 +225,7 @@ public sealed class RunData
             o.AgeS,
             o.SinceLastSendS ?? o.AgeS,
             o.SinceLastReceiveS ?? o.AgeS,
-            o.Cause is OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled,
+            OutcomeClassifier.IsPlanned(o.Cause),
             o.Time.ToUnixTimeMilliseconds() / 1000.0)).ToList();
         var rtt = LatencyStats.From(Merge("rtt"));
         var sendLag = LatencyStats.From(Merge("send-lag"));

@@ -71,9 +71,15 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             Ms(r.LatencyMs.P50),
             Ms(r.LatencyMs.P99),
             Ms(r.OpenLatencyMs?.P99),
-            r.Outcomes.Where(kv => kv.Key != "client-closed").Select(kv => $"{kv.Key} {N(kv.Value)}").DefaultIfEmpty("-").Aggregate((a, b) => $"{a}, {b}"),
+            Unplanned(r.Outcomes),
         ]).ToList();
         return new SummaryTable(["round", "topology", "opened", "replies", "latency p50", "latency p99", "open p99", "unplanned ends"], rows);
+    }
+
+    private static string Unplanned(IReadOnlyDictionary<string, long> outcomes)
+    {
+        var text = string.Join(", ", outcomes.Where(kv => !LoadGen.Core.Outcomes.OutcomeClassifier.IsPlanned(kv.Key)).Select(kv => $"{kv.Key} {N(kv.Value)}"));
+        return text.Length == 0 ? "-" : text;
     }
 
     /// <summary>The parts of a lab components line, one per hop: "HAProxy 2.6.12 (real binary) → nginx/1.22.1 (real binary) → Kestrel (embedded)".</summary>

@@ -716,7 +716,7 @@ public sealed class LoadEngine
             };
         }
 
-        static bool IsUnplanned(string cause) => cause is not (OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled);
+        static bool IsUnplanned(string cause) => !OutcomeClassifier.IsPlanned(cause);
         foreach (var t in thresholds)
         {
             var versus = t.Versus == "baseline" ? (topologies.Count > 0 ? topologies[0] : null) : topologies.FirstOrDefault(x => x.Name == t.Versus);

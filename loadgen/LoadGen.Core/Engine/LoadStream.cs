@@ -173,7 +173,7 @@ internal sealed class LoadStream
                     time.GetElapsedTime(openedAt, now).TotalSeconds,
                     time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastSend)), now).TotalSeconds,
                     time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastReceive)), now).TotalSeconds,
-                    outcome.Cause is OutcomeClassifier.ClientClosed or OutcomeClassifier.ClientCancelled,
+                    OutcomeClassifier.IsPlanned(outcome.Cause),
                     now / (double)time.TimestampFrequency));
             }
 

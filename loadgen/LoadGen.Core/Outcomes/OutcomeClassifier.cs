@@ -23,6 +23,9 @@ public static partial class OutcomeClassifier
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
+
+    /// <summary>The client ended the stream on purpose (closed at the profile's end, or cancelled): every other cause is unplanned.</summary>
+    public static bool IsPlanned(string cause) => cause is ClientClosed or ClientCancelled;
     public const string OpenStalled = "open-stalled";
     public const string ConnectFailed = "connect-failed";
     public const string TlsFailed = "tls-failed";
