@@ -8,6 +8,8 @@ using LoadGen.Tests.Otlp.Wire;
 namespace LoadGen.Tests.Otlp;
 
 /// <summary>A short run exporting to an OTLP receiver: the instruments arrive, agreeing with summary.json.</summary>
+/// <remarks>Serial with the load tests: its loadgen processes (protoc included) once starved a lab test's first opens.</remarks>
+[Collection(LoadGen.Tests.Integration.SerialLoad.Name)]
 public class OtlpExportTests
 {
     private static Task<TempScenario> ScenarioAsync(Uri backend) =>
