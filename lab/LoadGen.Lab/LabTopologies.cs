@@ -75,7 +75,7 @@ public sealed class LabTopologies : IAsyncDisposable
                 return new LabEndpoint(name, Backend.GrpcAddress, null, BackendPart, []);
             }
 
-            _certs ??= LabCertificates.Create(Directory.CreateTempSubdirectory("loadgen-tls-").FullName);
+            _certs ??= LabCertificates.Create(LabChildren.CreateFolder("tls"));
             await EnsureEspAsync(cancellationToken);
             if (name == "direct-tls")
             {

@@ -20,17 +20,17 @@ public static partial class ProcessSignals
         var all = new List<int> { pid };
         for (var i = 0; i < all.Count; i++)
         {
-            var p = all[i];
-            var path = $"/proc/{p}/task/{p}/children";
-            if (File.Exists(path))
+            // Each thread lists the children it forked (LoadGen forks its lab children from a thread of its own).
+            var tasks = $"/proc/{all[i]}/task";
+            foreach (var task in Directory.Exists(tasks) ? Directory.GetDirectories(tasks) : [])
             {
                 try
                 {
-                    all.AddRange(File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)));
+                    all.AddRange(File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)));
                 }
                 catch (IOException)
                 {
-                    // The process ended while being read.
+                    // The thread or process ended while being read.
                 }
             }
         }

@@ -4,6 +4,8 @@ using LoadGen.Core.Scenarios;
 using LoadGen.Lab;
 using LoadGen.Lab.Embedded;
 using LoadGen.Lab.Esp;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Cli;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using LoadGen.Core.Engine;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Reports;
 using Spectre.Console;
 

@@ -4,6 +4,8 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Cli;
 
@@ -63,7 +65,7 @@ internal sealed class OtlpExport : IDisposable
             .AddView("loadgen.message.reply_gap", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
             .AddReader(new PeriodicExportingMetricReader(new OtlpMetricExporter(options), (int)Math.Max(1000, interval.TotalMilliseconds)) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative })
             .Build();
-        console.Error($"OTLP metrics export to {where} every {LoadGen.Core.Scenarios.Durations.Format(interval)}");
+        console.Error($"OTLP metrics export to {where} every {LoadGen.Results.Durations.Format(interval)}");
         return new OtlpExport(provider, listener);
     }
 

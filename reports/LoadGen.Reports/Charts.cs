@@ -1,5 +1,5 @@
 using System.Globalization;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using ScottPlot;
 
 namespace LoadGen.Reports;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using HdrHistogram;
-using LoadGen.Core.Outcomes;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 
 namespace LoadGen.Reports;
 
@@ -82,7 +81,7 @@ public sealed record TopologyComparison(
         var hb = candidate.Run.StreamHours(candidate.Topology.Name);
         var causes = new List<RateRow>();
         var unplanned = baseline.Topology.Outcomes.Keys.Concat(candidate.Topology.Outcomes.Keys)
-            .Where(c => !OutcomeClassifier.IsPlanned(c))
+            .Where(c => !EndCauses.IsPlanned(c))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (ha > 0 && hb > 0)
         {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 
 namespace LoadGen.Reports;
 

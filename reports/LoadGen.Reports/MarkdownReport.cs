@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 
 namespace LoadGen.Reports;
 

@@ -1,5 +1,6 @@
 using HdrHistogram;
-using LoadGen.Core.Metrics;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Reports;
 

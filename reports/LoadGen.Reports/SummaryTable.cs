@@ -1,5 +1,6 @@
 using System.Globalization;
-using LoadGen.Core.Results;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Reports;
 
@@ -78,7 +79,7 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
 
     private static string Unplanned(IReadOnlyDictionary<string, long> outcomes)
     {
-        var text = string.Join(", ", outcomes.Where(kv => !LoadGen.Core.Outcomes.OutcomeClassifier.IsPlanned(kv.Key)).Select(kv => $"{kv.Key} {N(kv.Value)}"));
+        var text = string.Join(", ", outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).Select(kv => $"{kv.Key} {N(kv.Value)}"));
         return text.Length == 0 ? "-" : text;
     }
 

@@ -1,10 +1,11 @@
 using Google.Protobuf;
 using LoadGen.Core.Engine;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Core.Workloads;
 using LoadGen.Protos.Lab;
 using LoadGen.Reports;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Examples.CodeFirst;
 
@@ -47,7 +48,7 @@ public static class LabChatScenario
         },
         Messages = new MessagePlan { Interval = TimeSpan.FromMilliseconds(250) },
         Interval = TimeSpan.FromSeconds(1),
-        Thresholds = [ScenarioLoader.ParseThreshold("p99 < 250ms")!],
+        Thresholds = [Thresholds.Parse("p99 < 250ms")!],
         Workload = Workload(payloadBytes: 64),
     };
 

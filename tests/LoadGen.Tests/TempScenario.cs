@@ -5,7 +5,7 @@ internal sealed record TempScenario(string Dir, string File, string OutDir)
 {
     public static async Task<TempScenario> WriteAsync(string name, string yaml)
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-{name}-{Guid.NewGuid():N}");
+        var dir = TestTemp.Path(name);
         Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, name + ".yaml");
         await System.IO.File.WriteAllTextAsync(file, yaml);

@@ -1,7 +1,7 @@
 namespace LoadGen.Lab.Esp;
 
 /// <summary>
-/// The ESP stand-in's settings, named after ESP v1's flags (see ../shared/docs/STREAM-FAULTS.md)
+/// The ESP stand-in's settings, named after ESP v1's flags (see docs/stream-faults.md)
 /// plus the NGINX pass-through settings the lab needs. Ports 0 pick a free port.
 /// </summary>
 public sealed record EspOptions

@@ -73,7 +73,7 @@ public sealed class EspStandIn : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var nginx = FindBinary() ?? throw new FileNotFoundException("NGINX is not installed (apt-get install nginx-light), and LOADGEN_NGINX does not name it.");
-        var prefix = Directory.CreateTempSubdirectory("loadgen-esp-").FullName;
+        var prefix = LabChildren.CreateFolder("esp");
         foreach (var d in new[] { "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi" })
         {
             // Workers run as an unprivileged user when NGINX is started as root.
@@ -100,12 +100,7 @@ public sealed class EspStandIn : IAsyncDisposable
     }
 
     private static Process Launch(string nginx, string prefix) =>
-        Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", "nginx.conf", "-e", "error.log"])
-        {
-            UseShellExecute = false,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        }) ?? throw new InvalidOperationException($"{nginx} did not start");
+        LabChildren.Start(nginx, ["-p", prefix, "-c", "nginx.conf", "-e", "error.log"], prefix);
 
     private Task WaitListeningAsync(CancellationToken ct)
     {

@@ -23,7 +23,7 @@ public sealed class HaproxyGateway : IAsyncDisposable
         Config = config;
     }
 
-    /// <summary>The child process's id (NGINX's master), for leftover checks.</summary>
+    /// <summary>The child process's id (HAProxy), for leftover checks.</summary>
     public int ProcessId => _process.Id;
 
     public string Folder { get; }
@@ -54,7 +54,7 @@ public sealed class HaproxyGateway : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(upstream);
         var haproxy = FindBinary() ?? throw new FileNotFoundException("HAProxy is not installed (apt-get install haproxy), and LOADGEN_HAPROXY does not name it.");
-        var folder = Directory.CreateTempSubdirectory("loadgen-gateway-").FullName;
+        var folder = LabChildren.CreateFolder("gateway");
         port = port == 0 ? LabBackend.FreePort(IPAddress.Loopback) : port;
         var config = Render(upstream, bundlePem, port);
         var path = Path.Combine(folder, "haproxy.cfg");
@@ -65,12 +65,7 @@ public sealed class HaproxyGateway : IAsyncDisposable
     }
 
     private static Process Launch(string haproxy, string configPath) =>
-        Process.Start(new ProcessStartInfo(haproxy, ["-db", "-f", configPath])
-        {
-            UseShellExecute = false,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        }) ?? throw new InvalidOperationException($"{haproxy} did not start");
+        LabChildren.Start(haproxy, ["-db", "-f", configPath], Path.GetDirectoryName(configPath)!);
 
     /// <summary>
     /// Drain like a gateway pod going away: HAProxy's soft stop (SIGUSR1: stop listening, GOAWAY on

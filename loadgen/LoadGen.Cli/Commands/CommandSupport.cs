@@ -53,6 +53,11 @@ internal static class CommandSupport
             return (null, ExitCodes.BadInput);
         }
 
+        if (scenario.Targets.Any(t => t.Address.Scheme == "lab"))
+        {
+            SweepLabLeftovers(console);
+        }
+
         try
         {
             return (await lab.ResolveAsync(scenario, ct), ExitCodes.Ok);
@@ -66,6 +71,15 @@ internal static class CommandSupport
         {
             console.Error($"error: {e.Message}");
             return (null, ExitCodes.BadInput);
+        }
+    }
+
+    /// <summary>Before a lab comes up: stops what a killed LoadGen's lab left running, and says so in one line.</summary>
+    public static void SweepLabLeftovers(CliConsole console)
+    {
+        if (LoadGen.Lab.LabChildren.SweepLeftovers() is { } line)
+        {
+            console.Error(line);
         }
     }
 }

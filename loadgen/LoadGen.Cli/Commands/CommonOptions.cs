@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Cli.Commands;
 
@@ -68,9 +70,9 @@ internal sealed class RunFlags
         _warmUp.Validators.Add(r =>
         {
             var text = r.GetValueOrDefault<string>();
-            if (!LoadGen.Core.Scenarios.Durations.TryParse(text, out var d) || d > TimeSpan.FromMinutes(10))
+            if (!LoadGen.Results.Durations.TryParse(text, out var d) || d > TimeSpan.FromMinutes(10))
             {
-                r.AddError($"--warmup '{text}': expected {LoadGen.Core.Scenarios.Durations.Expected}, at most 10m");
+                r.AddError($"--warmup '{text}': expected {LoadGen.Results.Durations.Expected}, at most 10m");
             }
         });
         _otlp.Validators.Add(r =>
@@ -93,5 +95,5 @@ internal sealed class RunFlags
 
     public RunSettings Read(ParseResult parse) =>
         new(parse.GetValue(_out)!, parse.GetValue(_quiet), parse.GetValue(_lab), parse.GetValue(_otlp) is { } otlp ? new Uri(otlp) : null, parse.GetValue(_protocol),
-            parse.GetValue(_warmUp) is { } warmUp ? LoadGen.Core.Scenarios.Durations.Parse(warmUp) : null);
+            parse.GetValue(_warmUp) is { } warmUp ? LoadGen.Results.Durations.Parse(warmUp) : null);
 }

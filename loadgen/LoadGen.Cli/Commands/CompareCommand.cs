@@ -1,5 +1,7 @@
 using System.CommandLine;
 using LoadGen.Core.Scenarios;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Cli.Commands;
 

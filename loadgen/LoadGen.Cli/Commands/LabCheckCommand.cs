@@ -76,6 +76,7 @@ internal static class LabCheckCommand
 
     private static async Task<int> CheckLabAsync(CliConsole console, string name, LabPart parts, CancellationToken ct)
     {
+        CommandSupport.SweepLabLeftovers(console);
         await using var lab = new LabTopologies(new LabOptions { Esp = parts, Gateway = parts });
         LabEndpoint endpoint;
         try

@@ -2,6 +2,8 @@ using System.CommandLine;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
 using LoadGen.Protos.Lab;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Cli.Commands;
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using LoadGen.Lab;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Cli.Commands;
 
@@ -38,15 +40,16 @@ internal static class LabUpCommand
             TimeSpan? limit = null;
             if (pr.GetValue(duration) is { } text)
             {
-                if (!LoadGen.Core.Scenarios.Durations.TryParse(text, out var d) || d <= TimeSpan.Zero)
+                if (!LoadGen.Results.Durations.TryParse(text, out var d) || d <= TimeSpan.Zero)
                 {
-                    console.Error($"error: --for '{text}': expected {LoadGen.Core.Scenarios.Durations.Expected}");
+                    console.Error($"error: --for '{text}': expected {LoadGen.Results.Durations.Expected}");
                     return ExitCodes.BadInput;
                 }
 
                 limit = d;
             }
 
+            CommandSupport.SweepLabLeftovers(console);
             await using var topologiesUp = new LabTopologies(new LabOptions { Esp = pr.GetValue(lab), Gateway = pr.GetValue(lab) });
             try
             {
@@ -81,7 +84,7 @@ internal static class LabUpCommand
                 console.Line($"child pid    {pid}");
             }
 
-            console.Line(limit is { } l ? $"lab is up for {LoadGen.Core.Scenarios.Durations.Format(l)} (Ctrl-C stops it sooner)" : "lab is up; Ctrl-C stops it");
+            console.Line(limit is { } l ? $"lab is up for {LoadGen.Results.Durations.Format(l)} (Ctrl-C stops it sooner)" : "lab is up; Ctrl-C stops it");
             await console.Out.FlushAsync(ct);
             try
             {

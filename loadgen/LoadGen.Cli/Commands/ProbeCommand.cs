@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Grpc.Net.Client;
 using LoadGen.Core.Engine;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Cli.Commands;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LoadGen.Core.Engine;
 using LoadGen.Core.Metrics;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Reports;
 using Spectre.Console;

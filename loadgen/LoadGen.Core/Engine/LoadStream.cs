@@ -1,5 +1,7 @@
 using Grpc.Core;
 using LoadGen.Core.Outcomes;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 using LoadGen.Core.Workloads;
 
 namespace LoadGen.Core.Engine;
@@ -54,6 +56,10 @@ internal sealed class LoadStream
 
     /// <summary>Response headers arrived.</summary>
     public bool WasOpened => Interlocked.Read(ref _openedAt) != 0;
+
+    /// <summary>Seconds since its response headers at <paramref name="now"/> (a timestamp); null while it has not opened or once it ended.</summary>
+    public double? OpenAgeS(long now) =>
+        IsEnded || Interlocked.Read(ref _openedAt) is var at && at == 0 ? null : _s.Time.GetElapsedTime(at, now).TotalSeconds;
 
     /// <summary>LoadGen ended it (close or abort), so it is no loss.</summary>
     public bool Planned => _closeRequested || _abortRequested;
@@ -161,23 +167,17 @@ internal sealed class LoadStream
             call?.Dispose();
             lease?.MarkWarm();
             lease?.Dispose();
-            outcome ??= new Classification(OutcomeClassifier.ClientCancelled, null, null, "", null);
+            outcome ??= new Classification(EndCauses.ClientCancelled, null, null, "", null);
             _s.Metrics.StreamClosed(opened, outcome.Cause);
             var now = time.GetTimestamp();
             EndedAt = now;
-            if (opened)
-            {
-                var openedAt = Interlocked.Read(ref _openedAt);
-                _s.Metrics.Sample(new EndSample(
-                    outcome.Cause,
-                    time.GetElapsedTime(openedAt, now).TotalSeconds,
-                    time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastSend)), now).TotalSeconds,
-                    time.GetElapsedTime(Math.Max(openedAt, Interlocked.Read(ref _lastReceive)), now).TotalSeconds,
-                    OutcomeClassifier.IsPlanned(outcome.Cause),
-                    now / (double)time.TimestampFrequency));
-            }
-
-            _s.Outcomes.Write(new OutcomeRecord
+            var openedAt = Interlocked.Read(ref _openedAt);
+            var lastSend = Interlocked.Read(ref _lastSend);
+            var lastReceive = Interlocked.Read(ref _lastReceive);
+            // Seconds at millisecond precision, as outcomes.ndjson keeps them: the live summary and a
+            // rebuild from the file then see the same values.
+            double S(long from) => Math.Round(time.GetElapsedTime(from, now).TotalSeconds, 3);
+            var record = new OutcomeRecord
             {
                 Time = time.GetUtcNow(),
                 Topology = _s.Metrics.Topology,
@@ -187,14 +187,21 @@ internal sealed class LoadStream
                 Http2Code = outcome.Http2Code,
                 Exception = outcome.ExceptionChain.Length == 0 ? null : Secrets.Redact(outcome.ExceptionChain),
                 Detail = Secrets.RedactOrNull(outcome.Detail),
-                AgeS = time.GetElapsedTime(asked, now).TotalSeconds,
-                SinceLastSendS = _lastSend == 0 ? null : time.GetElapsedTime(Interlocked.Read(ref _lastSend), now).TotalSeconds,
-                SinceLastReceiveS = _lastReceive == 0 ? null : time.GetElapsedTime(Interlocked.Read(ref _lastReceive), now).TotalSeconds,
+                AgeS = S(asked),
+                LifetimeS = opened ? S(openedAt) : null,
+                SinceLastSendS = lastSend == 0 ? null : S(lastSend),
+                SinceLastReceiveS = lastReceive == 0 ? null : S(lastReceive),
                 Sent = Interlocked.Read(ref _sent),
                 Received = Interlocked.Read(ref _received),
                 Unanswered = _pending.Count + _pending.Abandoned,
                 Connection = connection,
-            });
+            };
+            if (EndSamples.From(record) is { } sample)
+            {
+                _s.Metrics.Sample(sample);
+            }
+
+            _s.Outcomes.Write(record);
         }
     }
 
@@ -276,11 +283,11 @@ internal sealed class LoadStream
         }
 
         return _closeRequested
-            ? new Classification(OutcomeClassifier.ClientClosed, "OK", null, "", null)
+            ? new Classification(EndCauses.ClientClosed, "OK", null, "", null)
             : ServerEnded(call);
     }
 
-    private Classification OpenStalled() => new(OutcomeClassifier.OpenStalled, null, null, "TimeoutException",
+    private Classification OpenStalled() => new(EndCauses.OpenStalled, null, null, "TimeoutException",
         $"no response headers within {_s.OpenTimeout.TotalSeconds:0.###} s (slot wait included)");
 
     private static Classification ServerEnded(IStreamCall call)
@@ -290,7 +297,7 @@ internal sealed class LoadStream
     }
 
     private static Classification Cancelled(Exception e) =>
-        OutcomeClassifier.Classify(e) with { Cause = OutcomeClassifier.ClientCancelled };
+        OutcomeClassifier.Classify(e) with { Cause = EndCauses.ClientCancelled };
 
     private async ValueTask SendAsync(IStreamCall call, ulong seq, long scheduled, CancellationToken stop)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LoadGen.Core.Metrics;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Core.Engine;
 
@@ -17,6 +18,7 @@ public sealed class TopologyMetrics
     private long _connectionsOpened;
     private long _reconnects;
     private long _samples;
+    private long _intervalPeak;
 
     public TopologyMetrics(string topology)
     {
@@ -127,8 +129,21 @@ public sealed class TopologyMetrics
     {
         Interlocked.Increment(ref _opened);
         var now = Interlocked.Increment(ref _active);
-        long peak;
-        while (now > (peak = Interlocked.Read(ref _peakActive)) && Interlocked.CompareExchange(ref _peakActive, now, peak) != peak)
+        RaiseTo(ref _peakActive, now);
+        RaiseTo(ref _intervalPeak, now);
+    }
+
+    /// <summary>The most streams open at once since the last call (at least those open now); starts the next interval's count.</summary>
+    public long TakeIntervalPeak()
+    {
+        var active = Active;
+        return Math.Max(active, Interlocked.Exchange(ref _intervalPeak, active));
+    }
+
+    private static void RaiseTo(ref long peak, long value)
+    {
+        long seen;
+        while (value > (seen = Interlocked.Read(ref peak)) && Interlocked.CompareExchange(ref peak, value, seen) != seen)
         {
         }
     }
@@ -178,11 +193,3 @@ public sealed class TopologyMetrics
 
     public void ConnectionOpened() => Interlocked.Increment(ref _connectionsOpened);
 }
-
-/// <summary>
-/// One opened stream's end: seconds it lived since its response headers, how long each side had
-/// been quiet (since the last frame, or since the headers when there was none), and whether the end
-/// was planned by LoadGen (censored for survival) or not.
-/// </summary>
-/// <param name="EndedAtS">When the stream ended, in seconds on a monotonic clock (NaN when unknown).</param>
-public readonly record struct EndSample(string Cause, double LifetimeS, double ClientQuietS, double ServerQuietS, bool Planned, double EndedAtS = double.NaN);

@@ -1,3 +1,6 @@
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
+
 namespace LoadGen.Core.Scenarios;
 
 /// <summary>

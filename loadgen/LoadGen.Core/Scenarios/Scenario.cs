@@ -1,3 +1,6 @@
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
+
 namespace LoadGen.Core.Scenarios;
 
 /// <summary>A whole load test: the same workload run against each target (topology) in turn.</summary>
@@ -302,68 +305,4 @@ public sealed record ConnectionOptions
 
     /// <summary>A stream that has no response headers this long after it asked for a slot ends as open-stalled. Default 10 s.</summary>
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(10);
-}
-
-/// <summary>What a threshold measures.</summary>
-public enum ThresholdKind
-{
-    /// <summary>"p99 &lt; 50ms": a latency percentile of every topology.</summary>
-    Latency,
-
-    /// <summary>"delta p99 &lt; +5ms vs direct-tls": each other topology's percentile minus that one's.</summary>
-    Delta,
-
-    /// <summary>"rate(rst:*) &lt; 1 per 1000 stream-hours": unplanned ends of matching causes.</summary>
-    Rate,
-
-    /// <summary>"survival(1h) &gt; 0.999": the share of streams still alive at that age.</summary>
-    Survival,
-
-    /// <summary>"no new cause vs baseline": no unplanned end cause the baseline never had.</summary>
-    NoNewCause,
-}
-
-/// <summary>A pass/fail rule evaluated at the end of the run (and every interval with <see cref="AbortOnFail"/>); see the README.</summary>
-/// <param name="Limit">ms for latency and delta, ends per 1,000 stream-hours for rate, a share for survival, 0 for no-new-cause.</param>
-public sealed record Threshold(string Expression, ThresholdMetric Metric, bool Uncorrected, double Limit)
-{
-    public ThresholdKind Kind { get; init; } = ThresholdKind.Latency;
-
-    /// <summary>Delta and no-new-cause: the topology compared against ("baseline" = the first target).</summary>
-    public string? Versus { get; init; }
-
-    /// <summary>Rate: the cause, '*' matching any run of characters (e.g. "rst:*").</summary>
-    public string? Cause { get; init; }
-
-    /// <summary>Survival: the stream age.</summary>
-    public TimeSpan SurvivalAge { get; init; }
-
-    public string Source { get; init; } = "";
-
-    /// <summary>
-    /// Also judged every interval while the run goes (on the run so far); a failure stops the run
-    /// there — no new streams, open ones closed, reports written, exit code 1 (k6's abortOnFail).
-    /// </summary>
-    public bool AbortOnFail { get; init; }
-
-    /// <summary>With <see cref="AbortOnFail"/>: interval checks begin this long after the run's start (NBomber's startCheckAfter), as early numbers are noisy.</summary>
-    public TimeSpan StartCheckAfter { get; init; }
-
-    /// <summary>The unit of <see cref="Limit"/> and of the measured value, for people.</summary>
-    public string Unit => Kind switch
-    {
-        ThresholdKind.Latency or ThresholdKind.Delta => "ms",
-        ThresholdKind.Rate => "per 1000 stream-hours",
-        ThresholdKind.Survival => "share",
-        _ => "new causes",
-    };
-}
-
-public enum ThresholdMetric
-{
-    P50,
-    P90,
-    P99,
-    P999,
-    Max,
 }

@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Core.Scenarios;
 
@@ -463,7 +465,7 @@ public static partial class ScenarioLoader
             cutoff = new CutoffDirective(
                 w,
                 c.Duration(c.Require("after"), c.FieldPath("after"), TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)),
-                c.String("abort") is "true",
+                c.Bool("abort", false),
                 StatusCode(c, "status"));
             c.RejectUnknown();
         }
@@ -471,12 +473,12 @@ public static partial class ScenarioLoader
         int? endAfter = f.Get("endAfterMessages") is null ? null : f.Int("endAfterMessages", 0, 0, 1_000_000_000);
         var directives = new StreamDirectives
         {
-            StopReplying = f.String("stopReplying") is "true",
+            StopReplying = f.Bool("stopReplying", false),
             PushEvery = f.Duration("pushEvery", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromHours(1)),
             PushCount = f.Int("pushCount", 0, 0, int.MaxValue),
             EndAfterMessages = endAfter,
             EndStatus = StatusCode(f, "endStatus"),
-            Abort = f.String("abort") is "true",
+            Abort = f.Bool("abort", false),
             CloseConnection = f.Enum("closeConnection", ConnectionEndKind.None),
             Cutoff = cutoff,
         };
@@ -558,15 +560,9 @@ public static partial class ScenarioLoader
 
         var f = new YamlFields(root.File, "reconnect", node);
         var d = new ReconnectPolicy();
-        var enabled = f.String("enabled") ?? "true";
-        if (enabled is not ("true" or "false"))
-        {
-            throw f.Error(f.Get("enabled")!, "reconnect.enabled", $"'{enabled}' is not true or false");
-        }
-
         var policy = new ReconnectPolicy
         {
-            Enabled = enabled == "true",
+            Enabled = f.Bool("enabled", true),
             Initial = f.Duration("initial", d.Initial, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
             Multiplier = f.Double("multiplier", d.Multiplier, 1, 10),
             Jitter = f.Double("jitter", d.Jitter, 0, 1),
@@ -606,7 +602,7 @@ public static partial class ScenarioLoader
             var expression = f?.Require("check") ?? item;
             var field = f?.FieldPath("check") ?? path;
             var text = root.Scalar(expression, field);
-            var t = ParseThreshold(text) ?? throw root.Error(expression, field,
+            var t = Thresholds.Parse(text) ?? throw root.Error(expression, field,
                 $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p99|p999|max, optionally 'uncorrected'), " +
                 "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline'");
             if (f is not null)
@@ -636,73 +632,6 @@ public static partial class ScenarioLoader
         root.Sequence("targets").Select(x => (x.Node as YamlDotNet.RepresentationModel.YamlMappingNode)?.Children
             .FirstOrDefault(kv => (kv.Key as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value == "name").Value)
             .OfType<YamlDotNet.RepresentationModel.YamlScalarNode>().Select(n => n.Value ?? "").ToList();
-
-    /// <summary>Parses a threshold (see <see cref="ThresholdKind"/>); null when it does not fit.</summary>
-    public static Threshold? ParseThreshold(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var trimmed = text.Trim();
-        if (DeltaPattern().Match(trimmed) is { Success: true } d && Durations.TryParse(d.Groups["limit"].Value, out var dl))
-        {
-            var ms = d.Groups["sign"].Value == "-" ? -dl.TotalMilliseconds : dl.TotalMilliseconds;
-            return new Threshold(trimmed, Metric(d.Groups["metric"].Value), d.Groups["unc"].Success, ms) { Kind = ThresholdKind.Delta, Versus = d.Groups["vs"].Value, Source = text };
-        }
-
-        if (RatePattern().Match(trimmed) is { Success: true } r)
-        {
-            return new Threshold(trimmed, ThresholdMetric.Max, false, double.Parse(r.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture))
-            {
-                Kind = ThresholdKind.Rate,
-                Cause = r.Groups["cause"].Value.Trim(),
-                Source = text,
-            };
-        }
-
-        if (SurvivalPattern().Match(trimmed) is { Success: true } sv && Durations.TryParse(sv.Groups["age"].Value, out var age))
-        {
-            var share = double.Parse(sv.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            return share is > 0 and <= 1
-                ? new Threshold(trimmed, ThresholdMetric.Max, false, share) { Kind = ThresholdKind.Survival, SurvivalAge = age, Source = text }
-                : null;
-        }
-
-        if (NoNewCausePattern().Match(trimmed) is { Success: true } n)
-        {
-            return new Threshold(trimmed, ThresholdMetric.Max, false, 0) { Kind = ThresholdKind.NoNewCause, Versus = n.Groups["vs"].Value, Source = text };
-        }
-
-        var m = ThresholdPattern().Match(trimmed);
-        if (!m.Success || !Durations.TryParse(m.Groups["limit"].Value, out var limit))
-        {
-            return null;
-        }
-
-        return new Threshold(trimmed, Metric(m.Groups["metric"].Value), m.Groups["unc"].Success, limit.TotalMilliseconds) { Source = text };
-    }
-
-    private static ThresholdMetric Metric(string name) => name switch
-    {
-        "p50" => ThresholdMetric.P50,
-        "p90" => ThresholdMetric.P90,
-        "p99" => ThresholdMetric.P99,
-        "p999" => ThresholdMetric.P999,
-        _ => ThresholdMetric.Max,
-    };
-
-    [GeneratedRegex(@"^delta\s+(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<sign>[+-]?)(?<limit>\S+)\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex DeltaPattern();
-
-    [GeneratedRegex(@"^rate\((?<cause>[^)]+)\)\s*<\s*(?<n>\d+(\.\d+)?)\s+per\s+1000\s+stream-hours$", RegexOptions.CultureInvariant)]
-    private static partial Regex RatePattern();
-
-    [GeneratedRegex(@"^survival\((?<age>[^)]+)\)\s*>\s*(?<p>\d*\.?\d+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex SurvivalPattern();
-
-    [GeneratedRegex(@"^no\s+new\s+cause\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex NoNewCausePattern();
-
-    [GeneratedRegex(@"^(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex ThresholdPattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex TargetName();

@@ -1,5 +1,7 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Core.Scenarios;
 
@@ -67,6 +69,10 @@ internal sealed class YamlFields
         return InRange(node, key, value, min, max);
     }
 
+    /// <summary>
+    /// Every YAML boolean of a scenario: true/false or yes/no (any case, as YAML 1.1 writes them);
+    /// anything else is an error at its line, never a silent false.
+    /// </summary>
     public bool Bool(string key, bool fallback)
     {
         var node = Get(key);
@@ -75,11 +81,11 @@ internal sealed class YamlFields
             return fallback;
         }
 
-        return Scalar(node, FieldPath(key)) switch
+        return Scalar(node, FieldPath(key)).ToLowerInvariant() switch
         {
-            "true" => true,
-            "false" => false,
-            var text => throw Error(node, FieldPath(key), $"'{text}' is not true or false"),
+            "true" or "yes" => true,
+            "false" or "no" => false,
+            var text => throw Error(node, FieldPath(key), $"'{text}' is not a boolean: write true or false (yes and no also work)"),
         };
     }
 

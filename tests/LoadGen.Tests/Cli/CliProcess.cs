@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 
 namespace LoadGen.Tests.Cli;
 

@@ -1,4 +1,5 @@
-using LoadGen.Core.Results;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Cli;
 
@@ -10,7 +11,7 @@ public class CliTests
 
     private static string TempFile(string content)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        var path = TestTemp.Path("scenario") + ".yaml";
         File.WriteAllText(path, content);
         return path;
     }
@@ -47,7 +48,7 @@ public class CliTests
     [Fact]
     public async Task Run_ThresholdMissed_ExitsOne_AndWritesTheFolder()
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var outDir = TestTemp.Path("out");
         var file = TempFile(Short("p50 < 1us".Replace("1us", "0.001ms", StringComparison.Ordinal)));
 
         var (code, stdout, err) = await Run("run", "--scenario", file, "--out", outDir);
@@ -66,7 +67,7 @@ public class CliTests
     [Fact]
     public async Task Run_ThresholdMet_ExitsZero_QuietPrintsNoProgress()
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var outDir = TestTemp.Path("out");
         var (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", outDir, "--quiet");
 
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
@@ -116,7 +117,7 @@ public class CliTests
     [Fact]
     public async Task Compare_EmbeddedLab_InterleavesRounds_AndWritesBothTopologiesToOneSummary()
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var outDir = TestTemp.Path("out");
 
         var (code, stdout, err) = await Run("compare", "--topologies", "direct-tls,gateway", "--lab", "embedded",
             "--streams", "50", "--duration", "3s", "--rounds", "3", "--out", outDir);
@@ -144,7 +145,7 @@ public class CliTests
             Assert.All(rounds, r => Assert.Equal(r.Streams.Opened, r.OpenLatencyMs?.Count));
             Assert.Equal(t.OpenLatencyMs.Count, rounds.Sum(r => r.OpenLatencyMs!.Count));
             // intervals.ndjson counts are per interval: each round's add up to that round's.
-            var intervals = IntervalWriter.ReadFile(folder.Intervals).Where(i => i.Topology == t.Name).ToList();
+            var intervals = Ndjson.Read<IntervalRecord>(folder.Intervals).Records.Where(i => i.Topology == t.Name).ToList();
             Assert.All(rounds, r => Assert.Equal(r.Messages.Sent, intervals.Where(i => i.Round == r.Round).Sum(i => i.Sent)));
             Assert.Equal(t.Streams.Opened, intervals.Sum(i => i.Opened));
         }
@@ -176,7 +177,7 @@ public class CliTests
     [Fact]
     public async Task ProbeTimeouts_AgainstTheEmbeddedLab_FindsNoCutoff_AndWritesProbeJson()
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var outDir = TestTemp.Path("out");
         var file = TempFile("""
             name: probe
             targets:

@@ -1,4 +1,4 @@
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Lab;
 using LoadGen.Lab.Backend;
 using LoadGen.Reports;

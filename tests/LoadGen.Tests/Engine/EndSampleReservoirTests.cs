@@ -1,4 +1,6 @@
 using LoadGen.Core.Engine;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Engine;
 

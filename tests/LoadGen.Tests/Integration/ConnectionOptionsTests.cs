@@ -2,6 +2,8 @@ using LoadGen.Core.Outcomes;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
 using LoadGen.Lab.Tls;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Integration;
 
@@ -11,7 +13,7 @@ namespace LoadGen.Tests.Integration;
 /// </summary>
 public sealed class ConnectionOptionsTests : IDisposable
 {
-    private readonly LabCertificates _certs = LabCertificates.Create(Path.Combine(Path.GetTempPath(), $"loadgen-certs-{Guid.NewGuid():N}"));
+    private readonly LabCertificates _certs = LabCertificates.Create(TestTemp.Path("certs"));
 
     public void Dispose() => Directory.Delete(_certs.Folder, recursive: true);
 
@@ -24,7 +26,7 @@ public sealed class ConnectionOptionsTests : IDisposable
                 requireClientCert ? _certs.CaFile : null),
         });
 
-    private static Task<(LoadGen.Core.Results.RunSummary Summary, LoadGen.Core.Results.RunFolder Folder)> RunAsync(LabBackend backend, Func<TargetOptions, TargetOptions> target, int streams = 10)
+    private static Task<(LoadGen.Results.RunSummary Summary, LoadGen.Results.RunFolder Folder)> RunAsync(LabBackend backend, Func<TargetOptions, TargetOptions> target, int streams = 10)
     {
         var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams, TimeSpan.FromSeconds(2));
         return EngineHarness.RunAsync(scenario with { Targets = [target(scenario.Targets[0])] });
@@ -48,7 +50,7 @@ public sealed class ConnectionOptionsTests : IDisposable
 
         var t = Assert.Single(summary.Topologies);
         Assert.Equal(10, t.Streams.Opened);
-        Assert.Equal([OutcomeClassifier.ClientClosed], t.Outcomes.Keys);
+        Assert.Equal([EndCauses.ClientClosed], t.Outcomes.Keys);
         Assert.Equal(["gw.lab.test"], backend.Stats.Seen("sni").Keys);
         Assert.Equal(["api.lab.test:8443"], backend.Stats.Seen("authority").Keys);
         Assert.Equal(["CN=loadgen-client"], backend.Stats.Seen("client-cert").Keys);
@@ -69,7 +71,7 @@ public sealed class ConnectionOptionsTests : IDisposable
         var t = Assert.Single(summary.Topologies);
         Assert.Equal(0, t.Streams.Opened);
         Assert.True(t.Streams.Attempted >= 5);
-        Assert.DoesNotContain(OutcomeClassifier.ClientClosed, t.Outcomes.Keys);
+        Assert.DoesNotContain(EndCauses.ClientClosed, t.Outcomes.Keys);
         Assert.Empty(backend.Stats.Seen("client-cert"));
     }
 
@@ -82,7 +84,7 @@ public sealed class ConnectionOptionsTests : IDisposable
 
         var t = Assert.Single(summary.Topologies);
         Assert.Equal(0, t.Streams.Opened);
-        Assert.Equal([OutcomeClassifier.TlsFailed], t.Outcomes.Keys);
+        Assert.Equal([EndCauses.TlsFailed], t.Outcomes.Keys);
     }
 
     [Fact]
@@ -95,7 +97,7 @@ public sealed class ConnectionOptionsTests : IDisposable
         var (verified, folder) = await RunAsync(backend, t => t with { CaFile = _certs.CaFile }, streams: 5);
         var v = Assert.Single(verified.Topologies);
         Assert.Equal(0, v.Streams.Opened);
-        Assert.Equal([OutcomeClassifier.TlsFailed], v.Outcomes.Keys);
+        Assert.Equal([EndCauses.TlsFailed], v.Outcomes.Keys);
         var line = File.ReadLines(folder.OutcomesPath).First();
         Assert.Contains("NotTimeValid", line, StringComparison.Ordinal);
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using LoadGen.Core.Metrics;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
 

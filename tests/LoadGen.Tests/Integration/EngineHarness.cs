@@ -1,5 +1,5 @@
 using LoadGen.Core.Engine;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Tests.Integration;
@@ -35,7 +35,7 @@ internal static class EngineHarness
 
     public static async Task<(RunSummary Summary, RunFolder Folder)> RunAsync(Scenario scenario, IFaultInjector? faults = null, CancellationToken ct = default)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var dir = TestTemp.Path("run");
         var folder = RunFolder.Create(dir, scenario.Name, DateTimeOffset.UtcNow);
         var summary = await new LoadEngine { Faults = faults }.RunAsync(scenario, folder, cancellationToken: ct);
         return (summary, folder);

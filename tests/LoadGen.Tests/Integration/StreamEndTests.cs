@@ -1,6 +1,7 @@
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Integration;
 
@@ -162,7 +163,7 @@ public class StreamEndTests
         Assert.Equal(streams, t.Outcomes["client-closed"]);
         // The cap, from the run's own records: streams started per interval in intervals.ndjson
         // (the bucket may hold a tenth of a second's worth on top).
-        var intervals = IntervalWriter.ReadFile(folder.Intervals);
+        var intervals = Ndjson.Read<IntervalRecord>(folder.Intervals).Records;
         Assert.Equal(2 * streams, intervals.Sum(i => i.Attempted));
         Assert.All(intervals, i => Assert.True(
             i.Attempted <= (cap * (i.End - i.Start).TotalSeconds) + (cap * 0.1) + 1,

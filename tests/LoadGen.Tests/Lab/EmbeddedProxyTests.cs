@@ -1,4 +1,4 @@
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab;
 using LoadGen.Lab.Embedded;

@@ -111,7 +111,7 @@ public class EspStandInTests
         Assert.Equal(150, backend.Stats.TotalStreams);
     }
 
-    private static async Task<LoadGen.Core.Results.TopologySummary> QuietClientThroughNginxAsync(TimeSpan? serverPush)
+    private static async Task<LoadGen.Results.TopologySummary> QuietClientThroughNginxAsync(TimeSpan? serverPush)
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
         await using var esp = await EspStandIn.StartAsync(new EspOptions

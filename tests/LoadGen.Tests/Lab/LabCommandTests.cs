@@ -86,7 +86,7 @@ public class LabCommandTests
     public async Task Demo_WithoutNginxAndHaproxy_FallsBackLoudly_OrFailsWhereBinariesAreRequired(bool required)
     {
         // A machine with only the .NET SDK: the binaries hidden.
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var outDir = TestTemp.Path("out");
         var env = new Dictionary<string, string?>
         {
             ["LOADGEN_NGINX"] = "none",
@@ -111,7 +111,7 @@ public class LabCommandTests
         Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{o}\n{e}");
         Assert.Contains("WARNING: ESP stand-in is the embedded .NET proxy, not NGINX", e, StringComparison.Ordinal);
         Assert.Contains("WARNING: gateway stand-in is the embedded .NET proxy, not HAProxy", e, StringComparison.Ordinal);
-        var summary = LoadGen.Core.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
+        var summary = LoadGen.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
         Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
         Assert.All(summary.Topologies, t =>
         {

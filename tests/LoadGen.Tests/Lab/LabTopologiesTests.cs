@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Grpc.Net.Client;
 using LoadGen.Core.Engine;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Lab;
 using LoadGen.Protos.Lab;
 using LoadGen.Tests.Integration;
@@ -15,8 +15,8 @@ public class LabTopologiesTests
     [LabFact("nginx", "haproxy")]
     public async Task Compare_DirectTlsAndGateway_CarryEveryStream_AndSayWhichPartsWereReal()
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
-        var file = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        var outDir = TestTemp.Path("out");
+        var file = TestTemp.Path("scenario") + ".yaml";
         await File.WriteAllTextAsync(file, """
             name: compare-test
             targets:

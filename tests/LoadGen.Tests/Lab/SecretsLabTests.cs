@@ -1,5 +1,5 @@
 using LoadGen.Core.Outcomes;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Lab.Backend;
 using LoadGen.Lab.Esp;
 using LoadGen.Tests.Cli;
@@ -20,7 +20,7 @@ public class SecretsLabTests
         var newKey = $"key-new-{Guid.NewGuid():N}";
         var envVar = $"LOADGEN_TEST_TOKEN_{Guid.NewGuid():N}";
         Environment.SetEnvironmentVariable(envVar, token);
-        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-secrets-{Guid.NewGuid():N}");
+        var dir = TestTemp.Path("secrets");
         Directory.CreateDirectory(dir);
         var keyFile = Path.Combine(dir, "api-key");
         await File.WriteAllTextAsync(keyFile, oldKey + "\n");
@@ -69,7 +69,7 @@ public class SecretsLabTests
         var t = Assert.Single(summary.Topologies);
         Assert.DoesNotContain("http-status:401", t.Outcomes.Keys);
         Assert.True(t.Streams.Opened > 20, $"the reload's ends were re-opened with the rotated key: opened {t.Streams.Opened}");
-        Assert.Equal(20, t.Outcomes[OutcomeClassifier.ClientClosed]);
+        Assert.Equal(20, t.Outcomes[EndCauses.ClientClosed]);
         Assert.Contains($"${{env:{envVar}}}", t.Connection, StringComparison.Ordinal);
 
         // The run folder, the console, and the ESP stand-in's own files (its nginx.conf asks an in-memory check).
@@ -91,7 +91,7 @@ public class SecretsLabTests
     [Fact]
     public async Task CredentialWrittenIntoTheScenario_OrAMissingEnvVar_IsRefusedWithItsLine()
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-secrets-{Guid.NewGuid():N}");
+        var dir = TestTemp.Path("secrets");
         Directory.CreateDirectory(dir);
         var literal = Path.Combine(dir, "literal.yaml");
         await File.WriteAllTextAsync(literal, """

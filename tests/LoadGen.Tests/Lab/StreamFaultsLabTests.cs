@@ -1,9 +1,10 @@
 using LoadGen.Cli;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab;
 using LoadGen.Lab.Esp;
 using LoadGen.Tests.Integration;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Lab;
 
@@ -209,7 +210,7 @@ public class StreamFaultsLabTests
         Assert.Equal(streams, unplanned["rst:INTERNAL_ERROR"]);
         Assert.True(unplanned.GetValueOrDefault("http-status:502") > 100, because);
         // Re-opens ran into the cap, never past it.
-        var intervals = IntervalWriter.ReadFile(LastFolder!.Intervals);
+        var intervals = Ndjson.Read<IntervalRecord>(LastFolder!.Intervals).Records;
         Assert.All(intervals, i => Assert.True(
             i.Attempted <= (cap * (i.End - i.Start).TotalSeconds) + (cap * 0.1) + 1,
             $"{i.Attempted} streams started in {(i.End - i.Start).TotalSeconds:0.00} s against a cap of {cap}/s"));

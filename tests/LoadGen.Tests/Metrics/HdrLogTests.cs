@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using LoadGen.Core.Metrics;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Metrics;
 

@@ -1,6 +1,6 @@
 using Google.Protobuf.Collections;
 using LoadGen.Core.Engine;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Lab.Backend;
 using LoadGen.Tests.Cli;
 using LoadGen.Tests.Otlp.Wire;

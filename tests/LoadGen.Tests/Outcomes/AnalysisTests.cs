@@ -1,6 +1,7 @@
 using LoadGen.Core.Engine;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Outcomes;
 

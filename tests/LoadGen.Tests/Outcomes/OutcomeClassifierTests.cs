@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Grpc.Core;
 using LoadGen.Core.Outcomes;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Outcomes;
 
@@ -135,5 +137,5 @@ public class OutcomeClassifierTests
     [InlineData(0xb, "ENHANCE_YOUR_CALM")]
     [InlineData(0x42, "0x42")]
     public void Http2ErrorNames_FollowRfc9113(long code, string name) =>
-        Assert.Equal(name, OutcomeClassifier.Http2ErrorName(code));
+        Assert.Equal(name, EndCauses.Http2ErrorName(code));
 }

@@ -10,7 +10,7 @@ public class ReportBrowserTests
     [BrowserFact]
     public async Task ReportHtml_FromARealRun_ShowsTheVerdictAndEveryChart_WithoutErrorsOrSidewaysScrolling()
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
+        var outDir = TestTemp.Path("out");
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         var code = await LoadGen.Cli.Cli.RunAsync(

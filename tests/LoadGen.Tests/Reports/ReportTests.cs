@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using HdrHistogram;
 using LoadGen.Core.Metrics;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Reports;
 
 namespace LoadGen.Tests.Reports;
@@ -19,7 +19,7 @@ public class ReportTests
     /// </summary>
     private static string SyntheticRun(string name, int seed, double tailShiftMs, string scenario = "synthetic")
     {
-        var dir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var dir = TestTemp.Path("run");
         var start = DateTimeOffset.Parse("2026-11-25T10:00:00Z", CultureInfo.InvariantCulture);
         var folder = RunFolder.Create(dir, name, start);
         var random = new Random(seed);
@@ -76,7 +76,7 @@ public class ReportTests
     {
         var baseline = SyntheticRun("before", seed: 1, tailShiftMs: 0);
         var candidate = SyntheticRun("after", seed: 2, tailShiftMs: 10);
-        var outDir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var outDir = TestTemp.Path("run");
 
         var (code, stdout, err) = await Run("compare-runs", baseline, candidate, "--out", outDir);
 
@@ -99,7 +99,7 @@ public class ReportTests
     {
         var baseline = SyntheticRun("before", seed: 3, tailShiftMs: 0);
         var candidate = SyntheticRun("after", seed: 4, tailShiftMs: 0);
-        var outDir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var outDir = TestTemp.Path("run");
 
         var (code, stdout, err) = await Run("compare-runs", baseline, candidate, "--out", outDir);
 
@@ -120,7 +120,7 @@ public class ReportTests
     {
         var baseline = SyntheticRun("before", seed: 5, tailShiftMs: 0, scenario: "steady-5000");
         var candidate = SyntheticRun("after", seed: 6, tailShiftMs: 0, scenario: "soak-12h");
-        var outDir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var outDir = TestTemp.Path("run");
 
         var (code, _, err) = await Run("compare-runs", baseline, candidate, "--out", outDir);
 
@@ -177,8 +177,8 @@ public class ReportTests
     public async Task KilledRun_ReportIsMadeFromItsFolder()
     {
         // A real run, killed with SIGKILL by PID after a few intervals: no summary.json is ever written.
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
-        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        var outDir = TestTemp.Path("out");
+        var scenario = TestTemp.Path("scenario") + ".yaml";
         await File.WriteAllTextAsync(scenario, """
             name: killed
             targets:
@@ -244,8 +244,8 @@ public class ReportTests
 
     private static async Task<(int Code, string Out, string Err, string Dir)> RunWithThresholdsAsync(string hold, string thresholds)
     {
-        var outDir = Path.Combine(Path.GetTempPath(), $"loadgen-out-{Guid.NewGuid():N}");
-        var scenario = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.yaml");
+        var outDir = TestTemp.Path("out");
+        var scenario = TestTemp.Path("scenario") + ".yaml";
         await File.WriteAllTextAsync(scenario, $"""
             name: thresholds
             targets:

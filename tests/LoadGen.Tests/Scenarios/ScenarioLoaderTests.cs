@@ -1,4 +1,6 @@
 using LoadGen.Core.Scenarios;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Scenarios;
 
@@ -76,7 +78,7 @@ public class ScenarioLoaderTests
     [Fact]
     public void Load_ReadsConnectionOptionsAndMetadata()
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"loadgen-conn-{Guid.NewGuid():N}");
+        var dir = TestTemp.Path("conn");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "ca.pem"), "x");
         File.WriteAllText(Path.Combine(dir, "key"), "secret-value");
@@ -116,7 +118,7 @@ public class ScenarioLoaderTests
 
     [Theory]
     [InlineData("serverName: api.example.com", "is a TLS setting but http://127.0.0.1:9000 is plaintext h2c")]
-    [InlineData("insecure: yes", "'yes' is not true or false")]
+    [InlineData("insecure: 1", "'1' is not a boolean")]
     [InlineData("caFile: ca.pem", "no such file")]
     [InlineData("compression: brotli", "'brotli' is not a compression this client has: gzip")]
     [InlineData("maxReceiveMessageSize: 4 megs", "'4 megs' is not a size")]
@@ -179,6 +181,45 @@ public class ScenarioLoaderTests
         Assert.Equal(ConnectionEndKind.Goaway, first.CloseConnection);
         Assert.Equal(new CutoffDirective(CutoffWhen.ServerQuiet, TimeSpan.FromSeconds(5), true, 0), first.Cutoff);
         Assert.Equal(TimeSpan.FromSeconds(2), withFirst.Messages.ClientQuietAfter);
+    }
+
+    [Theory]
+    [InlineData("yes", true)]
+    [InlineData("Yes", true)]
+    [InlineData("no", false)]
+    [InlineData("false", false)]
+    [InlineData("true", true)]
+    public void Booleans_AreReadAlike_YesNoTrueFalse_Everywhere(string word, bool value)
+    {
+        // The three that used to read anything but "true" as false, and reconnect.enabled.
+        var s = ScenarioLoader.Load(Valid.Replace("  maxInFlight: 4", $"""
+              maxInFlight: 4
+              first:
+                stopReplying: {word}
+                abort: {word}
+                cutoff:
+                  when: server-quiet
+                  after: 5s
+                  abort: {word}
+            """.TrimEnd(), StringComparison.Ordinal) + $"\nreconnect:\n  enabled: {word}\n", "t.yaml");
+
+        var first = s.Messages.First!;
+        Assert.Equal((value, value, value, value), (first.StopReplying, first.Abort, first.Cutoff!.Abort, s.Reconnect.Enabled));
+    }
+
+    [Theory]
+    [InlineData("stopReplying: y", "messages.first.stopReplying")]
+    [InlineData("abort: 1", "messages.first.abort")]
+    public void Booleans_AnythingElse_IsAnErrorAtItsField(string line, string field)
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(Valid.Replace("  maxInFlight: 4", $"""
+              maxInFlight: 4
+              first:
+                {line}
+            """.TrimEnd(), StringComparison.Ordinal), "t.yaml"));
+
+        Assert.Equal(field, e.Field);
+        Assert.Contains("is not a boolean", e.Problem, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,7 +1,8 @@
 using LoadGen.Core.Engine;
 using LoadGen.Core.Metrics;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Scenarios;
 
@@ -30,7 +31,7 @@ public class ThresholdTests
         };
     }
 
-    private static Threshold Parse(string text) => ScenarioLoader.ParseThreshold(text) ?? throw new InvalidOperationException(text);
+    private static Threshold Parse(string text) => Thresholds.Parse(text) ?? throw new InvalidOperationException(text);
 
     [Theory]
     [InlineData("delta p99 < +5ms vs direct-tls", ThresholdKind.Delta, 5)]
@@ -50,7 +51,7 @@ public class ThresholdTests
     [InlineData("survival(1h) > 1.5")]
     [InlineData("rate(rst:*) < 1 per hour")]
     [InlineData("delta p99 < 5ms")]
-    public void Parse_RejectsWhatDoesNotFit(string text) => Assert.Null(ScenarioLoader.ParseThreshold(text));
+    public void Parse_RejectsWhatDoesNotFit(string text) => Assert.Null(Thresholds.Parse(text));
 
     [Fact]
     public void Loader_DeltaAgainstAnUnknownTarget_NamesTheLine()
@@ -111,7 +112,7 @@ public class ThresholdTests
     [InlineData("  - check: p99 < 50ms\n    startCheckAfter: 1m", "thresholds[0].startCheckAfter", 11, "only applies with 'abortOnFail: true'")]
     [InlineData("  - check: p99 < 50ms\n    abortOnFailure: true", "thresholds[0].abortOnFailure", 11, "did you mean 'abortOnFail'")]
     [InlineData("  - check: p99 < 50 msec\n    abortOnFail: true", "thresholds[0].check", 10, "is not a threshold")]
-    [InlineData("  - check: p99 < 50ms\n    abortOnFail: yes", "thresholds[0].abortOnFail", 11, "is not true or false")]
+    [InlineData("  - check: p99 < 50ms\n    abortOnFail: sometimes", "thresholds[0].abortOnFail", 11, "'sometimes' is not a boolean")]
     public void Loader_AbortOnFail_Mistakes_NameTheLineAndField(string yaml, string field, int line, string problem)
     {
         var e = LoadThresholdsError(yaml);
@@ -140,8 +141,8 @@ public class ThresholdTests
         ];
 
         // p99 fails but is judged at the end only; survival at 1 h has nothing measured yet; p50 is not due.
-        Assert.Null(LoadEngine.FirstAbort(thresholds, soFar, TimeSpan.FromSeconds(59)));
-        var abort = LoadEngine.FirstAbort(thresholds, soFar, TimeSpan.FromSeconds(61));
+        Assert.Null(ThresholdEvaluator.FirstAbort(thresholds, soFar, TimeSpan.FromSeconds(59)));
+        var abort = ThresholdEvaluator.FirstAbort(thresholds, soFar, TimeSpan.FromSeconds(61));
         Assert.NotNull(abort);
         Assert.Equal(("p50 < 60ms", "old", 61.0), (abort.Threshold.Expression, abort.Threshold.Topology, abort.AtS));
         // (80 ms as the histogram holds it: within its precision.)
@@ -162,7 +163,7 @@ public class ThresholdTests
             Parse("no new cause vs baseline"),
         ];
 
-        var r = LoadEngine.EvaluateThresholds(thresholds, [baseline, candidate]).ToDictionary(x => (x.Expression, x.Topology));
+        var r = ThresholdEvaluator.Evaluate(thresholds, [baseline, candidate]).ToDictionary(x => (x.Expression, x.Topology));
 
         // The delta is judged on the candidate only: +8 ms > +5 ms.
         Assert.False(r.ContainsKey(("delta p99 < +5ms vs old", "old")));
@@ -185,7 +186,7 @@ public class ThresholdTests
         var shortLived = SurvivalSummary.Compute(Enumerable.Range(0, 10).Select(_ => (LifetimeS: 60.0, Event: false)));
         var t = Topology("svc", 10, new() { ["client-closed"] = 10 }, 0.2, shortLived);
 
-        var r = Assert.Single(LoadEngine.EvaluateThresholds([Parse("survival(1h) > 0.999")], [t]));
+        var r = Assert.Single(ThresholdEvaluator.Evaluate([Parse("survival(1h) > 0.999")], [t]));
 
         Assert.Null(r.Actual);
         Assert.False(r.Passed);

@@ -12,7 +12,7 @@ public class CodeFirstTests
     public async Task Example_RunsAgainstTheLabService_WithTheEnginesCountsOutcomesAndReports()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
-        var outDir = Path.Combine(Path.GetTempPath(), "loadgen-tests", Guid.NewGuid().ToString("N"));
+        var outDir = TestTemp.Path("run");
 
         var (summary, folder, reports) = await LabChatScenario.RunAsync(backend.GrpcAddress, outDir, streams: 20, hold: TimeSpan.FromSeconds(3));
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LoadGen.Core.Results;
+using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
 using LoadGen.Tests.Cli;

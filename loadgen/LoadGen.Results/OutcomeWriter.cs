@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace LoadGen.Core.Outcomes;
+namespace LoadGen.Results;
 
 /// <summary>
 /// Streams outcome records to outcomes.ndjson from a background task, so memory stays flat however
-/// long the run; <see cref="FlushAsync"/> makes everything so far durable (called every interval).
+/// long the run, in the run folder's one NDJSON form (<see cref="Ndjson"/>); <see cref="FlushAsync"/> makes everything so far durable (called every interval).
 /// </summary>
 public sealed class OutcomeWriter : IAsyncDisposable
 {
@@ -18,7 +18,7 @@ public sealed class OutcomeWriter : IAsyncDisposable
     public OutcomeWriter(string path)
     {
         _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024, useAsync: true);
-        _json = new Utf8JsonWriter(_file, new JsonWriterOptions { SkipValidation = true });
+        _json = new Utf8JsonWriter(_file, new JsonWriterOptions { SkipValidation = true, Encoder = Ndjson.Options.Encoder });
         _pump = Task.Run(PumpAsync);
     }
 
@@ -67,44 +67,8 @@ public sealed class OutcomeWriter : IAsyncDisposable
     private void WriteLine(OutcomeRecord r)
     {
         _json.Reset();
-        _json.WriteStartObject();
-        _json.WriteString("time", r.Time);
-        _json.WriteString("topology", r.Topology);
-        _json.WriteNumber("streamId", r.StreamId);
-        _json.WriteString("cause", r.Cause);
-        WriteOptional("grpcStatus", r.GrpcStatus);
-        if (r.Http2Code is { } code)
-        {
-            _json.WriteNumber("http2Code", code);
-        }
-
-        WriteOptional("exception", r.Exception);
-        WriteOptional("detail", r.Detail);
-        _json.WriteNumber("ageS", Math.Round(r.AgeS, 3));
-        if (r.SinceLastSendS is { } s)
-        {
-            _json.WriteNumber("sinceLastSendS", Math.Round(s, 3));
-        }
-
-        if (r.SinceLastReceiveS is { } rcv)
-        {
-            _json.WriteNumber("sinceLastReceiveS", Math.Round(rcv, 3));
-        }
-
-        _json.WriteNumber("sent", r.Sent);
-        _json.WriteNumber("received", r.Received);
-        _json.WriteNumber("unanswered", r.Unanswered);
-        _json.WriteNumber("connection", r.Connection);
-        _json.WriteEndObject();
+        JsonSerializer.Serialize(_json, r, Ndjson.Options);
         _json.Flush();
         _file.WriteByte((byte)'\n');
-    }
-
-    private void WriteOptional(string name, string? value)
-    {
-        if (value is not null)
-        {
-            _json.WriteString(name, value);
-        }
     }
 }

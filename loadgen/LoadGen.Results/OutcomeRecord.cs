@@ -1,4 +1,4 @@
-namespace LoadGen.Core.Outcomes;
+namespace LoadGen.Results;
 
 /// <summary>One ended stream: a line of outcomes.ndjson.</summary>
 public sealed record OutcomeRecord
@@ -19,8 +19,11 @@ public sealed record OutcomeRecord
 
     public string? Detail { get; init; }
 
-    /// <summary>Seconds from asking for the stream to its end.</summary>
+    /// <summary>Seconds from asking for the stream (its first open attempt's start) to its end.</summary>
     public double AgeS { get; init; }
+
+    /// <summary>Seconds from the stream's response headers (opened) to its end: what survival and timeout detection use; null when it never opened.</summary>
+    public double? LifetimeS { get; init; }
 
     public double? SinceLastSendS { get; init; }
 

@@ -1,6 +1,4 @@
-using System.Text.Json;
-
-namespace LoadGen.Core.Results;
+namespace LoadGen.Results;
 
 /// <summary>
 /// One line of intervals.ndjson: what happened to one topology during one interval (counts are
@@ -25,6 +23,30 @@ public sealed record IntervalRecord
     /// <summary>Streams open at the end of the interval.</summary>
     public long Active { get; init; }
 
+    /// <summary>The most streams open at once during the interval (null in folders written before it was recorded: <see cref="Active"/> stands in).</summary>
+    public long? PeakActive { get; init; }
+
+    /// <summary>Streams that found every pool slot taken and waited for one.</summary>
+    public long WaitedForSlot { get; init; }
+
+    /// <summary>TCP connections opened during the interval.</summary>
+    public long ConnectionsOpened { get; init; }
+
+    /// <summary>The pool's plan: connections, and streams each may carry (the same in every interval of a round).</summary>
+    public int ConnectionsPlanned { get; init; }
+
+    /// <summary>The pool's plan: streams per connection.</summary>
+    public int StreamsPerConnection { get; init; }
+
+    /// <summary>Streams re-established after an unplanned end.</summary>
+    public long Reconnects { get; init; }
+
+    /// <summary>On a round's last interval: unplanned losses still waiting for their re-open when the round ended.</summary>
+    public long LostForGood { get; init; }
+
+    /// <summary>Seconds lived (since response headers) by the streams that ended in the interval: the exposure behind cause rates.</summary>
+    public double StreamSeconds { get; init; }
+
     /// <summary>Streams started (first opens and re-opens): what the opens-per-second cap limits.</summary>
     public long Attempted { get; init; }
 
@@ -47,26 +69,4 @@ public sealed record IntervalRecord
 
     /// <summary>LoadGen's managed memory alive at its last full garbage collection (MB): what a leak would grow, without the GC's slack; null before the first.</summary>
     public double? LoadGenHeapMb { get; init; }
-}
-
-/// <summary>Appends <see cref="IntervalRecord"/> lines, flushed one by one.</summary>
-public sealed class IntervalWriter(string path) : IDisposable
-{
-    private static readonly JsonSerializerOptions Options = new(RunSummary.JsonOptions) { WriteIndented = false };
-
-    private readonly StreamWriter _writer = new(path, append: true) { NewLine = "\n" };
-
-    public void Write(IntervalRecord record)
-    {
-        _writer.WriteLine(JsonSerializer.Serialize(record, Options));
-        _writer.Flush();
-    }
-
-    public void Dispose() => _writer.Dispose();
-
-    public static IReadOnlyList<IntervalRecord> ReadFile(string path) =>
-        File.ReadLines(path)
-            .Where(l => l.Length > 0)
-            .Select(l => JsonSerializer.Deserialize<IntervalRecord>(l, Options)!)
-            .ToList();
 }

@@ -6,7 +6,7 @@ using HdrHistogram;
 using HdrHistogram.Encoding;
 using HdrHistogram.Utilities;
 
-namespace LoadGen.Core.Metrics;
+namespace LoadGen.Results;
 
 /// <summary>
 /// Writes the standard HdrHistogram interval log (format 1.3) as ASCII, one line per interval

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HdrHistogram;
-using LoadGen.Core.Metrics;
 
-namespace LoadGen.Core.Results;
+namespace LoadGen.Results;
 
 /// <summary>summary.json: the run's aggregates and verdict. The schema is documented in docs/summary-schema.md.</summary>
 public sealed record RunSummary
@@ -11,6 +10,9 @@ public sealed record RunSummary
     public const int CurrentSchemaVersion = 2;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    /// <summary>The version of the end-cause vocabulary the causes below are written in (<see cref="EndCauses.VocabularyVersion"/>).</summary>
+    public int VocabularyVersion { get; init; } = EndCauses.VocabularyVersion;
 
     public required string RunId { get; init; }
 
@@ -185,3 +187,9 @@ public sealed record ThresholdAbort(ThresholdResult Threshold, double AtS)
 
 /// <summary>LoadGen's own footprint, so a report can show the tool was not the bottleneck.</summary>
 public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double AvgCpuPercentOfOneCore, int Processors);
+
+/// <summary>
+/// A timeout the path imposes, inferred from stream ends that cluster tightly at one value:
+/// direction client-quiet, server-quiet, both-quiet or age.
+/// </summary>
+public sealed record DetectedTimeout(string Direction, double Seconds, string Cause, long Count);

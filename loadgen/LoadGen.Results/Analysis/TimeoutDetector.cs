@@ -1,12 +1,4 @@
-using LoadGen.Core.Engine;
-
-namespace LoadGen.Core.Results;
-
-/// <summary>
-/// A timeout the path imposes, inferred from stream ends that cluster tightly at one value:
-/// direction client-quiet, server-quiet, both-quiet or age.
-/// </summary>
-public sealed record DetectedTimeout(string Direction, double Seconds, string Cause, long Count);
+namespace LoadGen.Results.Analysis;
 
 /// <summary>
 /// Finds timeouts in unplanned stream ends. A timer fires at its value or later, never earlier: a busy

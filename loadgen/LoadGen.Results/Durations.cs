@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace LoadGen.Core.Scenarios;
+namespace LoadGen.Results;
 
 /// <summary>Durations as people write them in scenario files and on the command line: 250ms, 10s, 5m, 1h, 1.5s.</summary>
 public static partial class Durations

@@ -1,4 +1,4 @@
-namespace LoadGen.Core.Results;
+namespace LoadGen.Results;
 
 /// <summary>Kaplan–Meier survival of stream lifetimes; a planned end (or the run's end) censors a stream.</summary>
 public sealed record SurvivalSummary(

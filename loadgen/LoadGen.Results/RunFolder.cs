@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace LoadGen.Core.Results;
+namespace LoadGen.Results;
 
 /// <summary>
 /// reports/out/&lt;run-id&gt;/: the contract between engine, reports and shards. run.json,
@@ -81,39 +81,3 @@ public sealed class RunFolder
         JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(file ?? Summary), RunSummary.JsonOptions)
         ?? throw new InvalidDataException($"{file ?? Summary} is empty");
 }
-
-/// <summary>run.json: what was run, where, with what.</summary>
-public sealed record RunInfo
-{
-    public required string RunId { get; init; }
-
-    public required string Scenario { get; init; }
-
-    public required string ScenarioSource { get; init; }
-
-    public required object ScenarioSettings { get; init; }
-
-    public required IReadOnlyList<RunTarget> Targets { get; init; }
-
-    public required string LoadGenVersion { get; init; }
-
-    public required string Runtime { get; init; }
-
-    public required string Host { get; init; }
-
-    public required string Os { get; init; }
-
-    public int Processors { get; init; } = Environment.ProcessorCount;
-
-    public required DateTimeOffset StartedAt { get; init; }
-
-    public DateTimeOffset? EndedAt { get; init; }
-
-    public string? Completion { get; init; }
-
-    public string? Shard { get; init; }
-}
-
-/// <summary>A target as run, with what stood behind a lab:// address.</summary>
-/// <param name="Connection">How it was reached beyond its address (<see cref="Scenarios.TargetOptions.DescribeConnection"/>); never a credential.</param>
-public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components, string? Connection = null);

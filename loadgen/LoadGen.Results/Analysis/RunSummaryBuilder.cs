@@ -1,0 +1,50 @@
+namespace LoadGen.Results.Analysis;
+
+/// <summary>
+/// The one place a <see cref="RunSummary"/> is assembled from its topologies: thresholds judged by
+/// <see cref="ThresholdEvaluator"/>, the verdict, warnings and rounds — for the engine's final and
+/// rolling summaries and for a killed run's rebuild alike.
+/// </summary>
+public static class RunSummaryBuilder
+{
+    /// <param name="info">run.json as written (scenario, start, warnings; end and completion when it finished).</param>
+    /// <param name="thresholds">The scenario's thresholds; judged here against <paramref name="topologies"/>.</param>
+    /// <param name="abort">The interval check that stopped the run, if one did: that threshold stays failed.</param>
+    /// <param name="loadGen">This process's CPU and memory, known only to the run itself (null in a rebuild).</param>
+    public static RunSummary Build(
+        RunInfo info,
+        string completion,
+        DateTimeOffset endedAt,
+        IReadOnlyList<TopologySummary> topologies,
+        IReadOnlyList<RoundSummary> rounds,
+        IReadOnlyList<Threshold> thresholds,
+        IReadOnlyList<FaultEvent> events,
+        ThresholdAbort? abort = null,
+        ProcessStats? loadGen = null)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var results = ThresholdEvaluator.Evaluate(thresholds, topologies);
+        if (abort is { Threshold: var stopped })
+        {
+            // The check that stopped the run stays failed, whatever the last seconds of closing did to the figure.
+            results = [.. results.Select(r => r.Passed && (r.Expression, r.Topology) == (stopped.Expression, stopped.Topology) ? stopped : r)];
+        }
+
+        return new RunSummary
+        {
+            RunId = info.RunId,
+            Scenario = info.Scenario,
+            StartedAt = info.StartedAt,
+            EndedAt = endedAt,
+            Completion = completion,
+            Verdict = Verdicts.From(results, abort is not null),
+            AbortedBy = abort,
+            Topologies = topologies,
+            Rounds = rounds,
+            Thresholds = results,
+            Events = events,
+            Warnings = info.Warnings,
+            LoadGen = loadGen,
+        };
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.RegularExpressions;
+
+namespace LoadGen.Results.Analysis;
+
+/// <summary>What a threshold measures.</summary>
+public enum ThresholdKind
+{
+    /// <summary>"p99 &lt; 50ms": a latency percentile of every topology.</summary>
+    Latency,
+
+    /// <summary>"delta p99 &lt; +5ms vs direct-tls": each other topology's percentile minus that one's.</summary>
+    Delta,
+
+    /// <summary>"rate(rst:*) &lt; 1 per 1000 stream-hours": unplanned ends of matching causes.</summary>
+    Rate,
+
+    /// <summary>"survival(1h) &gt; 0.999": the share of streams still alive at that age.</summary>
+    Survival,
+
+    /// <summary>"no new cause vs baseline": no unplanned end cause the baseline never had.</summary>
+    NoNewCause,
+}
+
+/// <summary>A pass/fail rule evaluated at the end of the run (and every interval with <see cref="AbortOnFail"/>); see the README.</summary>
+/// <param name="Limit">ms for latency and delta, ends per 1,000 stream-hours for rate, a share for survival, 0 for no-new-cause.</param>
+public sealed record Threshold(string Expression, ThresholdMetric Metric, bool Uncorrected, double Limit)
+{
+    public ThresholdKind Kind { get; init; } = ThresholdKind.Latency;
+
+    /// <summary>Delta and no-new-cause: the topology compared against ("baseline" = the first target).</summary>
+    public string? Versus { get; init; }
+
+    /// <summary>Rate: the cause, '*' matching any run of characters (e.g. "rst:*").</summary>
+    public string? Cause { get; init; }
+
+    /// <summary>Survival: the stream age.</summary>
+    public TimeSpan SurvivalAge { get; init; }
+
+    public string Source { get; init; } = "";
+
+    /// <summary>
+    /// Also judged every interval while the run goes (on the run so far); a failure stops the run
+    /// there — no new streams, open ones closed, reports written, exit code 1 (k6's abortOnFail).
+    /// </summary>
+    public bool AbortOnFail { get; init; }
+
+    /// <summary>With <see cref="AbortOnFail"/>: interval checks begin this long after the run's start (NBomber's startCheckAfter), as early numbers are noisy.</summary>
+    public TimeSpan StartCheckAfter { get; init; }
+
+    /// <summary>The unit of <see cref="Limit"/> and of the measured value, for people.</summary>
+    public string Unit => Kind switch
+    {
+        ThresholdKind.Latency or ThresholdKind.Delta => "ms",
+        ThresholdKind.Rate => "per 1000 stream-hours",
+        ThresholdKind.Survival => "share",
+        _ => "new causes",
+    };
+}
+
+public enum ThresholdMetric
+{
+    P50,
+    P90,
+    P99,
+    P999,
+    Max,
+}
+
+/// <summary>The threshold expressions of scenarios, summary.json and run.json: one grammar, one parser.</summary>
+public static partial class Thresholds
+{
+    /// <summary>Parses a threshold (see <see cref="ThresholdKind"/>); null when it does not fit.</summary>
+    public static Threshold? Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        if (DeltaPattern().Match(trimmed) is { Success: true } d && Durations.TryParse(d.Groups["limit"].Value, out var dl))
+        {
+            var ms = d.Groups["sign"].Value == "-" ? -dl.TotalMilliseconds : dl.TotalMilliseconds;
+            return new Threshold(trimmed, Metric(d.Groups["metric"].Value), d.Groups["unc"].Success, ms) { Kind = ThresholdKind.Delta, Versus = d.Groups["vs"].Value, Source = text };
+        }
+
+        if (RatePattern().Match(trimmed) is { Success: true } r)
+        {
+            return new Threshold(trimmed, ThresholdMetric.Max, false, double.Parse(r.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture))
+            {
+                Kind = ThresholdKind.Rate,
+                Cause = r.Groups["cause"].Value.Trim(),
+                Source = text,
+            };
+        }
+
+        if (SurvivalPattern().Match(trimmed) is { Success: true } sv && Durations.TryParse(sv.Groups["age"].Value, out var age))
+        {
+            var share = double.Parse(sv.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return share is > 0 and <= 1
+                ? new Threshold(trimmed, ThresholdMetric.Max, false, share) { Kind = ThresholdKind.Survival, SurvivalAge = age, Source = text }
+                : null;
+        }
+
+        if (NoNewCausePattern().Match(trimmed) is { Success: true } n)
+        {
+            return new Threshold(trimmed, ThresholdMetric.Max, false, 0) { Kind = ThresholdKind.NoNewCause, Versus = n.Groups["vs"].Value, Source = text };
+        }
+
+        var m = ThresholdPattern().Match(trimmed);
+        if (!m.Success || !Durations.TryParse(m.Groups["limit"].Value, out var limit))
+        {
+            return null;
+        }
+
+        return new Threshold(trimmed, Metric(m.Groups["metric"].Value), m.Groups["unc"].Success, limit.TotalMilliseconds) { Source = text };
+    }
+
+    private static ThresholdMetric Metric(string name) => name switch
+    {
+        "p50" => ThresholdMetric.P50,
+        "p90" => ThresholdMetric.P90,
+        "p99" => ThresholdMetric.P99,
+        "p999" => ThresholdMetric.P999,
+        _ => ThresholdMetric.Max,
+    };
+
+    [GeneratedRegex(@"^delta\s+(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<sign>[+-]?)(?<limit>\S+)\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex DeltaPattern();
+
+    [GeneratedRegex(@"^rate\((?<cause>[^)]+)\)\s*<\s*(?<n>\d+(\.\d+)?)\s+per\s+1000\s+stream-hours$", RegexOptions.CultureInvariant)]
+    private static partial Regex RatePattern();
+
+    [GeneratedRegex(@"^survival\((?<age>[^)]+)\)\s*>\s*(?<p>\d*\.?\d+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex SurvivalPattern();
+
+    [GeneratedRegex(@"^no\s+new\s+cause\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex NoNewCausePattern();
+
+    [GeneratedRegex(@"^(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ThresholdPattern();
+}

@@ -1,0 +1,99 @@
+namespace LoadGen.Results;
+
+/// <summary>
+/// The vocabulary of stream ends written to outcomes.ndjson and summary.json (docs/outcomes.md): one
+/// cause per ended stream, with builders for the families that carry a code or a name.
+/// </summary>
+public static class EndCauses
+{
+    /// <summary>Bumped whenever a cause is added, renamed or re-derived; written into summary.json.</summary>
+    public const int VocabularyVersion = 5;
+
+    public const string ClientClosed = "client-closed";
+    public const string ClientCancelled = "client-cancelled";
+    public const string OpenStalled = "open-stalled";
+    public const string ConnectFailed = "connect-failed";
+    public const string TlsFailed = "tls-failed";
+    public const string ConnectionLost = "connection-lost";
+    public const string DeadlineExceeded = "deadline-exceeded";
+    public const string KeepaliveTimeout = "keepalive-timeout";
+
+    /// <summary>The target offered no HTTP/2 (TLS ALPN chose HTTP/1.1, or no SETTINGS came back for the preface): gRPC cannot run there.</summary>
+    public const string Http2Unavailable = "http2-unavailable";
+
+    /// <summary>The workload's own code threw (a code-first message, reply or matching function): "workload-error:TYPE".</summary>
+    public const string WorkloadErrorPrefix = "workload-error:";
+
+    /// <summary>Refused unprocessed after its first message was written (the server's GOAWAY came first).</summary>
+    public const string NotProcessed = "not-processed";
+
+    /// <summary>The client ended the stream on purpose (closed at the profile's end, or cancelled): every other cause is unplanned.</summary>
+    public static bool IsPlanned(string cause) => cause is ClientClosed or ClientCancelled;
+
+    /// <summary>"rst:CANCEL": an RST_STREAM with that HTTP/2 error code.</summary>
+    public static string Reset(long http2Code) => $"rst:{Http2ErrorName(http2Code)}";
+
+    /// <summary>"goaway:NO_ERROR": the connection ended by a GOAWAY with that HTTP/2 error code.</summary>
+    public static string GoAway(long http2Code) => $"goaway:{Http2ErrorName(http2Code)}";
+
+    /// <summary>"server-status:Internal": the server (or a proxy) ended the call with that gRPC status.</summary>
+    public static string ServerStatus(string grpcStatus) => $"server-status:{grpcStatus}";
+
+    /// <summary>"http-status:502": a non-200 HTTP answer instead of a gRPC one.</summary>
+    public static string HttpStatus(string code) => $"http-status:{code}";
+
+    /// <summary>"workload-error:FormatException".</summary>
+    public static string WorkloadError(string exceptionType) => WorkloadErrorPrefix + exceptionType;
+
+    /// <summary>"error:TYPE": an exception no rule knows.</summary>
+    public static string Unknown(string exceptionType) => $"error:{exceptionType}";
+
+    /// <summary>The HTTP/2 error code's name (RFC 9113 §7), or 0x… for one it does not define.</summary>
+    public static string Http2ErrorName(long code) => code switch
+    {
+        0x0 => "NO_ERROR",
+        0x1 => "PROTOCOL_ERROR",
+        0x2 => "INTERNAL_ERROR",
+        0x3 => "FLOW_CONTROL_ERROR",
+        0x4 => "SETTINGS_TIMEOUT",
+        0x5 => "STREAM_CLOSED",
+        0x6 => "FRAME_SIZE_ERROR",
+        0x7 => "REFUSED_STREAM",
+        0x8 => "CANCEL",
+        0x9 => "COMPRESSION_ERROR",
+        0xa => "CONNECT_ERROR",
+        0xb => "ENHANCE_YOUR_CALM",
+        0xc => "INADEQUATE_SECURITY",
+        0xd => "HTTP_1_1_REQUIRED",
+        _ => $"0x{code:x}",
+    };
+}
+
+/// <summary>How a run ended (summary.json and run.json <c>completion</c>).</summary>
+public static class Completions
+{
+    public const string Completed = "completed";
+
+    /// <summary>Ctrl-C or SIGTERM.</summary>
+    public const string Interrupted = "interrupted";
+
+    /// <summary>An abortOnFail threshold failed an interval check.</summary>
+    public const string Aborted = "aborted";
+
+    /// <summary>Rebuilt from a folder whose run never finished (killed).</summary>
+    public const string Partial = "partial";
+}
+
+/// <summary>summary.json's <c>verdict</c>: the run's own thresholds.</summary>
+public static class Verdicts
+{
+    public const string Pass = "pass";
+    public const string Fail = "fail";
+
+    /// <summary>No thresholds were set.</summary>
+    public const string None = "none";
+
+    /// <summary>pass or fail from threshold results (fail when the run was aborted); none without thresholds.</summary>
+    public static string From(IReadOnlyCollection<ThresholdResult> thresholds, bool aborted) =>
+        aborted ? Fail : thresholds.Count == 0 ? None : thresholds.All(t => t.Passed) ? Pass : Fail;
+}

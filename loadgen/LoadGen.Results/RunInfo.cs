@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace LoadGen.Results;
+
+/// <summary>run.json: what was run, where, with what. Written at the start and again at the end.</summary>
+public sealed record RunInfo
+{
+    public required string RunId { get; init; }
+
+    public required string Scenario { get; init; }
+
+    public required string ScenarioSource { get; init; }
+
+    public required ScenarioSettings ScenarioSettings { get; init; }
+
+    public required IReadOnlyList<RunTarget> Targets { get; init; }
+
+    public required string LoadGenVersion { get; init; }
+
+    public required string Runtime { get; init; }
+
+    public required string Host { get; init; }
+
+    public required string Os { get; init; }
+
+    public int Processors { get; init; } = Environment.ProcessorCount;
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    /// <summary>Set at the end (<see cref="Completions"/>); missing in the folder of a run that was killed.</summary>
+    public string? Completion { get; init; }
+
+    /// <summary>Set at the end when an abortOnFail threshold stopped the run.</summary>
+    public ThresholdAbort? AbortedBy { get; init; }
+
+    /// <summary>What a reader must not miss about how the run was made (summary.json repeats them).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    public string? Shard { get; init; }
+}
+
+/// <summary>
+/// The scenario as run, as run.json records it. The sections a reader (a killed run's rebuild) needs
+/// are typed; the population profile, message plan and connection pool are kept as the scenario
+/// wrote them, for people.
+/// </summary>
+public sealed record ScenarioSettings
+{
+    /// <summary>The method every stream called and how replies were matched.</summary>
+    public WorkloadSettings Workload { get; init; } = new(null, null);
+
+    public JsonElement? Profile { get; init; }
+
+    public JsonElement? Messages { get; init; }
+
+    public JsonElement? Connections { get; init; }
+
+    /// <summary>How often the run flushed an interval (TimeSpan's invariant form, "00:00:05").</summary>
+    public string? Interval { get; init; }
+
+    public string? CloseTimeout { get; init; }
+
+    public string? WarmUp { get; init; }
+
+    /// <summary>The thresholds' expressions (see the threshold grammar), judged at the end.</summary>
+    public IReadOnlyList<string> Thresholds { get; init; } = [];
+
+    /// <summary>The message plan's interval (messages.interval), zero when it is not recorded.</summary>
+    public TimeSpan MessageInterval() =>
+        Messages is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty("interval", out var iv) && iv.ValueKind == JsonValueKind.String
+            && TimeSpan.TryParse(iv.GetString(), CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : TimeSpan.Zero;
+
+    /// <summary>A record of the scenario's sections as JSON (what run.json keeps of them).</summary>
+    public static JsonElement Section<T>(T value) => JsonSerializer.SerializeToElement(value, RunSummary.JsonOptions);
+}
+
+/// <param name="Method">"package.Service/Method".</param>
+/// <param name="Matching">How replies were matched to requests (ping-pong, by-field, count-only, the lab's sequence numbers).</param>
+public sealed record WorkloadSettings(string? Method, string? Matching);
+
+/// <summary>A target as run, with what stood behind a lab:// address.</summary>
+/// <param name="Connection">How it was reached beyond its address (CA, SNI, metadata names); never a credential.</param>
+public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components, string? Connection = null);
