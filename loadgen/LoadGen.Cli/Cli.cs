@@ -73,7 +73,7 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     {
         lock (_lock)
         {
-            Out.WriteLine(Core.Secrets.Redact(text));
+            Out.WriteLine(Core.Inputs.Secrets.Redact(text));
         }
     }
 
@@ -82,7 +82,7 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     {
         lock (_lock)
         {
-            Err.WriteLine(Core.Secrets.Redact(text));
+            Err.WriteLine(Core.Inputs.Secrets.Redact(text));
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LoadGen.Core.Engine;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Lab;
 using LoadGen.Lab.Embedded;
 using LoadGen.Lab.Esp;

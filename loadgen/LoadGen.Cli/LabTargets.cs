@@ -1,7 +1,7 @@
 using LoadGen.Core.Engine;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab;
+using LoadGen.Results;
 
 namespace LoadGen.Cli;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using LoadGen.Core.Engine;
-using LoadGen.Results;
 using LoadGen.Reports;
+using LoadGen.Results;
 using Spectre.Console;
 
 namespace LoadGen.Cli;

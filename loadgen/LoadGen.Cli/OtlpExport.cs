@@ -1,11 +1,11 @@
 using System.Diagnostics.Tracing;
 using LoadGen.Core.Metrics;
+using LoadGen.Results;
+using LoadGen.Results.Analysis;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using LoadGen.Results;
-using LoadGen.Results.Analysis;
 
 namespace LoadGen.Cli;
 
@@ -106,7 +106,7 @@ internal sealed class OtlpExport : IDisposable
             var why = eventData.Message is { } m && eventData.Payload is { } p
                 ? string.Format(System.Globalization.CultureInfo.InvariantCulture, m, [.. p])
                 : eventData.EventName;
-            console.Error($"WARNING: OTLP export to {where} failed ({Core.Secrets.Redact(Trim(why ?? "?"))}); the run goes on and its files are complete (said once)");
+            console.Error($"WARNING: OTLP export to {where} failed ({Core.Inputs.Secrets.Redact(Trim(why ?? "?"))}); the run goes on and its files are complete (said once)");
         }
 
         private static string Trim(string s)

@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using LoadGen.Core.Engine;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Core.Workloads;
 using LoadGen.Protos.Lab;
 using LoadGen.Reports;
+using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
 namespace LoadGen.Examples.CodeFirst;

@@ -52,7 +52,7 @@ internal sealed class ConnectionFlags
             var eq = m.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                console.Error($"error: --metadata '{Core.Secrets.Redact(m)}': expected NAME=VALUE");
+                console.Error($"error: --metadata '{Core.Inputs.Secrets.Redact(m)}': expected NAME=VALUE");
                 return null;
             }
 

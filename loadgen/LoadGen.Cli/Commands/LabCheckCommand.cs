@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
+using LoadGen.Core.Connections;
 using LoadGen.Core.Engine;
 using LoadGen.Lab;
 using LoadGen.Lab.Check;

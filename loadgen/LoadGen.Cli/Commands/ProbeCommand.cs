@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Grpc.Net.Client;
+using LoadGen.Core.Connections;
 using LoadGen.Core.Engine;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Results;
 
 namespace LoadGen.Cli.Commands;
 

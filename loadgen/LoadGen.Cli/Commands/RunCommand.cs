@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using LoadGen.Core.Engine;
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Metrics;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Reports;
+using LoadGen.Results;
 using Spectre.Console;
 
 namespace LoadGen.Cli.Commands;
@@ -60,7 +61,7 @@ internal static class RunCommand
         {
             try
             {
-                resolved = await LoadGen.Core.Workloads.ServiceReflection.ResolveAsync(resolved, ct);
+                resolved = await LoadGen.Core.Engine.ServiceReflection.ResolveAsync(resolved, ct);
                 console.Error($"{resolved.Workload!.Method}: descriptors from the server's reflection service ({resolved.Targets[0].Address})");
             }
             catch (ScenarioException e)

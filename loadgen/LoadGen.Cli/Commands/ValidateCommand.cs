@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Scenarios;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;

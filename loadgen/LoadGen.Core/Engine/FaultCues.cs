@@ -1,4 +1,5 @@
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Results;
 
 namespace LoadGen.Core.Engine;

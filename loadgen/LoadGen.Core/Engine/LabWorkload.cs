@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Core.Workloads;
 using LoadGen.Protos.Lab;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using LoadGen.Core.Connections;
 using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
 using LoadGen.Core.Workloads;

@@ -1,8 +1,11 @@
 using Grpc.Core;
+using LoadGen.Core.Connections;
+using LoadGen.Core.Inputs;
+using LoadGen.Core.Metrics;
 using LoadGen.Core.Outcomes;
+using LoadGen.Core.Workloads;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
-using LoadGen.Core.Workloads;
 
 namespace LoadGen.Core.Engine;
 

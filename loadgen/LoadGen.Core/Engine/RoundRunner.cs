@@ -1,3 +1,4 @@
+using LoadGen.Core.Connections;
 using LoadGen.Core.Scenarios;
 using LoadGen.Results;
 

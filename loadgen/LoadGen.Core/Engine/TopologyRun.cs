@@ -1,4 +1,5 @@
 using HdrHistogram;
+using LoadGen.Core.Connections;
 using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
 using LoadGen.Core.Workloads;

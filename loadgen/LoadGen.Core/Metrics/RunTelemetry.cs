@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using LoadGen.Core.Engine;
 
 namespace LoadGen.Core.Metrics;
 

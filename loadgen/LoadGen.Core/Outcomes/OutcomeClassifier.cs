@@ -34,7 +34,7 @@ public static partial class OutcomeClassifier
             return new Classification(WorkloadError(thrown.GetType().Name), status, null, kinds, thrown.Message);
         }
 
-        if (chain.Any(e => e is Engine.StreamNotProcessedException))
+        if (chain.Any(e => e is Connections.StreamNotProcessedException))
         {
             return new Classification(NotProcessed, status, null, kinds, detail);
         }

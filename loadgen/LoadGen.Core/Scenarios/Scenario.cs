@@ -1,3 +1,5 @@
+using LoadGen.Core.Scenarios.Lab;
+using LoadGen.Core.Workloads;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
@@ -19,7 +21,7 @@ public sealed record Scenario
     public ReconnectPolicy Reconnect { get; init; } = new();
 
     /// <summary>Bounds for `loadgen probe-timeouts`; defaults when the file has no 'probe' section.</summary>
-    public Engine.ProbeOptions Probe { get; init; } = new();
+    public ProbeOptions Probe { get; init; } = new();
 
     /// <summary>How often interval histograms are cut, the run folder flushed and progress shown. Default 5 s.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
@@ -205,50 +207,6 @@ public sealed record MessagePlan
     public TimeSpan? ClientQuietAfter { get; init; }
 }
 
-/// <summary>Per-stream behaviour asked of the lab backend, see protos/lab.proto.</summary>
-public sealed record StreamDirectives
-{
-    /// <summary>The server stops writing (it keeps reading).</summary>
-    public bool StopReplying { get; init; }
-
-    /// <summary>The server pushes a frame this often (zero: no pushes)…</summary>
-    public TimeSpan PushEvery { get; init; }
-
-    /// <summary>…this many times (0: until the stream ends).</summary>
-    public int PushCount { get; init; }
-
-    /// <summary>End with <see cref="EndStatus"/> after this many more messages.</summary>
-    public int? EndAfterMessages { get; init; }
-
-    /// <summary>gRPC status code for <see cref="EndAfterMessages"/>.</summary>
-    public int EndStatus { get; init; }
-
-    /// <summary>The server resets the stream on the first message.</summary>
-    public bool Abort { get; init; }
-
-    public ConnectionEndKind CloseConnection { get; init; }
-
-    public CutoffDirective? Cutoff { get; init; }
-}
-
-/// <summary>The backend's own cut-off: end the stream when a side has been quiet (or it has lived) for <paramref name="After"/>.</summary>
-public sealed record CutoffDirective(CutoffWhen When, TimeSpan After, bool Abort, int Status);
-
-public enum CutoffWhen
-{
-    ClientQuiet,
-    ServerQuiet,
-    BothQuiet,
-    Age,
-}
-
-public enum ConnectionEndKind
-{
-    None,
-    Goaway,
-    Abort,
-}
-
 /// <summary>
 /// What a real client does when its stream dies unplanned: re-open after exponential backoff with
 /// jitter. Defaults are gRPC's connection-backoff ones (initial 1 s, multiplier 1.6, jitter 0.2, max 120 s).
@@ -279,16 +237,6 @@ public enum ScheduleKind
 {
     Fixed,
     Poisson,
-}
-
-/// <summary>Directives for the lab backend, see protos/lab.proto.</summary>
-public sealed record LabDirectives
-{
-    public TimeSpan Delay { get; init; }
-
-    public int ReplyCount { get; init; }
-
-    public int ReplySize { get; init; }
 }
 
 /// <summary>The client's connection pool for one target.</summary>

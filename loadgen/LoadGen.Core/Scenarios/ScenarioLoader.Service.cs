@@ -1,3 +1,4 @@
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Workloads;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

@@ -1,8 +1,10 @@
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using LoadGen.Core.Inputs;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace LoadGen.Core.Scenarios;
 
@@ -509,30 +511,30 @@ public static partial class ScenarioLoader
         throw f.Error(node, f.FieldPath(key), $"'{text}' is not a gRPC status: use a name such as Unavailable or a number 0-16");
     }
 
-    private static Engine.ProbeOptions ReadProbe(YamlFields root)
+    private static ProbeOptions ReadProbe(YamlFields root)
     {
         var node = root.Get("probe");
         if (node is null)
         {
-            return new Engine.ProbeOptions();
+            return new ProbeOptions();
         }
 
         var f = new YamlFields(root.File, "probe", node);
-        var d = new Engine.ProbeOptions();
-        var names = new Dictionary<string, Engine.ProbeDirection>(StringComparer.Ordinal)
+        var d = new ProbeOptions();
+        var names = new Dictionary<string, ProbeDirection>(StringComparer.Ordinal)
         {
-            ["client-quiet"] = Engine.ProbeDirection.ClientQuiet,
-            ["server-quiet"] = Engine.ProbeDirection.ServerQuiet,
-            ["both-quiet"] = Engine.ProbeDirection.BothQuiet,
+            ["client-quiet"] = ProbeDirection.ClientQuiet,
+            ["server-quiet"] = ProbeDirection.ServerQuiet,
+            ["both-quiet"] = ProbeDirection.BothQuiet,
         };
-        var directions = new List<Engine.ProbeDirection>();
+        var directions = new List<ProbeDirection>();
         foreach (var (item, path) in f.Sequence("directions"))
         {
             var text = f.Scalar(item, path);
             directions.Add(names.TryGetValue(text, out var dir) ? dir : throw f.Error(item, path, $"'{text}' is not one of: {string.Join(", ", names.Keys)}"));
         }
 
-        var probe = new Engine.ProbeOptions
+        var probe = new ProbeOptions
         {
             Min = f.Duration("min", d.Min, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(24)),
             Max = f.Duration("max", d.Max, TimeSpan.FromMilliseconds(200), TimeSpan.FromHours(24)),

@@ -1,7 +1,8 @@
 using System.Globalization;
-using YamlDotNet.RepresentationModel;
+using LoadGen.Core.Inputs;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
+using YamlDotNet.RepresentationModel;
 
 namespace LoadGen.Core.Scenarios;
 

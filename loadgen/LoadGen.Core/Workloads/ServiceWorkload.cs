@@ -1,5 +1,4 @@
 using Grpc.Core;
-using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Core.Workloads;
 

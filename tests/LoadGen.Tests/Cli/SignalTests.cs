@@ -1,7 +1,7 @@
-using LoadGen.Results;
 using LoadGen.Lab;
 using LoadGen.Lab.Backend;
 using LoadGen.Reports;
+using LoadGen.Results;
 
 namespace LoadGen.Tests.Cli;
 

@@ -1,4 +1,5 @@
 using LoadGen.Core.Engine;
+using LoadGen.Core.Metrics;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
 

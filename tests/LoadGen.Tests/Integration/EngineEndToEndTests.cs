@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using LoadGen.Core.Metrics;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
+using LoadGen.Results;
 
 namespace LoadGen.Tests.Integration;
 

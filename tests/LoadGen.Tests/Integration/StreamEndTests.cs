@@ -1,6 +1,7 @@
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Lab.Backend;
+using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Integration;

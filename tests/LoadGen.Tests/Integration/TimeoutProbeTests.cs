@@ -1,5 +1,6 @@
 using Grpc.Net.Client;
 using LoadGen.Core.Engine;
+using LoadGen.Core.Scenarios;
 using LoadGen.Lab.Backend;
 using LoadGen.Protos.Lab;
 

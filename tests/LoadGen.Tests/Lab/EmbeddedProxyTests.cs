@@ -1,7 +1,8 @@
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Lab;
 using LoadGen.Lab.Embedded;
+using LoadGen.Results;
 using LoadGen.Tests.Integration;
 
 namespace LoadGen.Tests.Lab;

@@ -1,5 +1,6 @@
 using System.Net;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Lab.Backend;
 using LoadGen.Lab.Check;
 using LoadGen.Lab.Esp;

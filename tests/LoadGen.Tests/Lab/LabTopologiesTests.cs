@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Grpc.Net.Client;
+using LoadGen.Core.Connections;
 using LoadGen.Core.Engine;
-using LoadGen.Results;
 using LoadGen.Lab;
 using LoadGen.Protos.Lab;
+using LoadGen.Results;
 using LoadGen.Tests.Integration;
 
 namespace LoadGen.Tests.Lab;

@@ -1,7 +1,7 @@
 using LoadGen.Core.Outcomes;
-using LoadGen.Results;
 using LoadGen.Lab.Backend;
 using LoadGen.Lab.Esp;
+using LoadGen.Results;
 using LoadGen.Tests.Cli;
 
 namespace LoadGen.Tests.Lab;

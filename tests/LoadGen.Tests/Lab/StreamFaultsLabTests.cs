@@ -1,10 +1,11 @@
 using LoadGen.Cli;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Lab;
 using LoadGen.Lab.Esp;
-using LoadGen.Tests.Integration;
+using LoadGen.Results;
 using LoadGen.Results.Analysis;
+using LoadGen.Tests.Integration;
 
 namespace LoadGen.Tests.Lab;
 

@@ -1,6 +1,6 @@
-using LoadGen.Results;
 using LoadGen.Lab.Backend;
 using LoadGen.Lab.Esp;
+using LoadGen.Results;
 using LoadGen.Tests.Cli;
 
 namespace LoadGen.Tests.Lab;

@@ -1,7 +1,7 @@
 using Google.Protobuf.Collections;
 using LoadGen.Core.Engine;
-using LoadGen.Results;
 using LoadGen.Lab.Backend;
+using LoadGen.Results;
 using LoadGen.Tests.Cli;
 using LoadGen.Tests.Otlp.Wire;
 

@@ -1,6 +1,6 @@
 using LoadGen.Core.Engine;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Outcomes;

@@ -72,7 +72,7 @@ public class OutcomeClassifierTests
         // SocketsHttpHandler's retry fails on LoadGen's once-only body; the refusal itself may sit deeper.
         var refused = new HttpProtocolException(7, "The HTTP/2 server reset the stream. HTTP/2 error code 'REFUSED_STREAM' (0x7).", null);
         var e = Rpc(StatusCode.Internal, "Error starting gRPC call. StreamNotProcessedException: ...",
-            new LoadGen.Core.Engine.StreamNotProcessedException("refused", refused));
+            new LoadGen.Core.Connections.StreamNotProcessedException("refused", refused));
 
         Assert.Equal("not-processed", OutcomeClassifier.Classify(e).Cause);
     }

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using HdrHistogram;
 using LoadGen.Core.Metrics;
-using LoadGen.Results;
 using LoadGen.Reports;
+using LoadGen.Results;
 
 namespace LoadGen.Tests.Reports;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Lab.Backend;
 using LoadGen.Reports;
 using LoadGen.Results;

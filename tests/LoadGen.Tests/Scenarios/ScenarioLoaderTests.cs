@@ -1,4 +1,6 @@
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
@@ -160,7 +162,7 @@ public class ScenarioLoaderTests
         Assert.Equal(2, s.Reconnect.Multiplier);
         Assert.Equal(0.2, s.Reconnect.Jitter);
         Assert.Equal(TimeSpan.FromSeconds(90), s.Probe.Max);
-        Assert.Equal([LoadGen.Core.Engine.ProbeDirection.ServerQuiet], s.Probe.Directions);
+        Assert.Equal([LoadGen.Core.Scenarios.ProbeDirection.ServerQuiet], s.Probe.Directions);
 
         var withFirst = ScenarioLoader.Load(Valid.Replace("  maxInFlight: 4", """
               maxInFlight: 4

@@ -1,7 +1,8 @@
 using LoadGen.Core.Engine;
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Metrics;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
 namespace LoadGen.Tests.Scenarios;

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using LoadGen.Results;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Workloads;
 using LoadGen.Lab.Backend;
+using LoadGen.Results;
 using LoadGen.Tests.Cli;
 using LoadGen.Tests.Integration;
 

@@ -1,3 +1,4 @@
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Tests.Workloads;

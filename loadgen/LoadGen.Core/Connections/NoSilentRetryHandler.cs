@@ -1,7 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 
-namespace LoadGen.Core.Engine;
+namespace LoadGen.Core.Connections;
 
 /// <summary>
 /// The server refused a stream it had not processed (RST_STREAM REFUSED_STREAM, or a GOAWAY whose

@@ -1,6 +1,7 @@
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Workloads;
 
-namespace LoadGen.Core.Scenarios;
+namespace LoadGen.Core.Workloads;
 
 /// <summary>
 /// A scenario's <c>service:</c> section: drive the user's own bidi method, its messages written as
@@ -46,7 +47,3 @@ public sealed record ServiceSpec
                 : new ScenarioException(s.File, s.Line, s.Column, field, problem)
             : new ScenarioException("?", 0, 0, field, problem);
 }
-
-/// <summary>A place in a scenario file.</summary>
-/// <param name="BodyLine">For a template: the file line of its first line (a block scalar's starts on the line after its key).</param>
-public sealed record SourceSpot(string File, long Line, long Column, long BodyLine = 0);

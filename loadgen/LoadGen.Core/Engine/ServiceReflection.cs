@@ -2,10 +2,12 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
+using LoadGen.Core.Connections;
 using LoadGen.Core.Engine;
 using LoadGen.Core.Scenarios;
+using LoadGen.Core.Workloads;
 
-namespace LoadGen.Core.Workloads;
+namespace LoadGen.Core.Engine;
 
 /// <summary>
 /// Fetches a method's descriptors from the server's reflection service (grpc.reflection.v1alpha),

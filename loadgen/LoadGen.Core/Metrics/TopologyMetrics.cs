@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using LoadGen.Core.Metrics;
 using LoadGen.Results.Analysis;
 
-namespace LoadGen.Core.Engine;
+namespace LoadGen.Core.Metrics;
 
 /// <summary>Everything measured for one topology: latency recorders and counters, all safe to update from any stream.</summary>
 public sealed class TopologyMetrics

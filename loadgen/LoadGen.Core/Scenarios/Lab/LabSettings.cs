@@ -1,7 +1,7 @@
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
-namespace LoadGen.Core.Scenarios;
+namespace LoadGen.Core.Scenarios.Lab;
 
 /// <summary>
 /// ESP stand-in settings a scenario may set (section <c>lab.esp</c>) or change on cue (<c>set-esp</c>);

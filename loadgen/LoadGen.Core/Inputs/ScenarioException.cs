@@ -1,4 +1,4 @@
-namespace LoadGen.Core.Scenarios;
+namespace LoadGen.Core.Inputs;
 
 /// <summary>A scenario that cannot be used, with where the problem is: file, line, column and field path.</summary>
 public sealed class ScenarioException : Exception
@@ -42,3 +42,7 @@ public sealed class ScenarioException : Exception
 
     public string Problem { get; }
 }
+
+/// <summary>A place in a scenario file.</summary>
+/// <param name="BodyLine">For a template: the file line of its first line (a block scalar's starts on the line after its key).</param>
+public sealed record SourceSpot(string File, long Line, long Column, long BodyLine = 0);

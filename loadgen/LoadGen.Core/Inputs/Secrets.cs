@@ -1,4 +1,4 @@
-namespace LoadGen.Core;
+namespace LoadGen.Core.Inputs;
 
 /// <summary>
 /// Every credential value LoadGen has read (from env or a file), so that no output carries one:

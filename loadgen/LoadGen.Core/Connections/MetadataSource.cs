@@ -1,7 +1,8 @@
 using Grpc.Core;
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Scenarios;
 
-namespace LoadGen.Core.Engine;
+namespace LoadGen.Core.Connections;
 
 /// <summary>
 /// The request metadata every stream of a target carries: the scenario's entries with their

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using LoadGen.Core.Scenarios;
 
-namespace LoadGen.Core.Engine;
+namespace LoadGen.Core.Connections;
 
 /// <summary>Client TLS and HTTP/2 settings for a target.</summary>
 public static class TlsTrust

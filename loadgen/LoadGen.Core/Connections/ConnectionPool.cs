@@ -1,8 +1,9 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
 
-namespace LoadGen.Core.Engine;
+namespace LoadGen.Core.Connections;
 
 /// <summary>
 /// The client side's HTTP/2 connections to one target, each carrying at most
