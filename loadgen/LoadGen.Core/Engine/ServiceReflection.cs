@@ -16,7 +16,7 @@ namespace LoadGen.Core.Engine;
 public static class ServiceReflection
 {
     /// <summary>When the scenario waits for reflection: asks the first target and builds the workload.</summary>
-    /// <exception cref="ScenarioException">The server does not answer reflection, does not know the service, or the method/template does not fit.</exception>
+    /// <exception cref="Inputs.ScenarioException">The server does not answer reflection, does not know the service, or the method/template does not fit.</exception>
     public static async Task<Scenario> ResolveAsync(Scenario scenario, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scenario);

@@ -125,10 +125,8 @@ public static partial class ScenarioLoader
 
     /// <summary>
     /// metadata: a mapping of header name to value template. Credentials (authorization, *key*,
-
     /// *token*, …) must come from ${env:NAME} or ${file:PATH}: a literal one would end up in files
     /// and reviews. File paths are relative to the scenario; env vars and files must be there now.
-
     /// </summary>
     private static List<MetadataEntry> ReadMetadata(YamlFields target, YamlFields root)
     {

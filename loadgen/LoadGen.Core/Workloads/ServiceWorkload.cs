@@ -8,7 +8,7 @@ public static class ServiceWorkload
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
 
     /// <summary>Builds the workload a <c>service:</c> section describes, against descriptors compiled or fetched for it.</summary>
-    /// <exception cref="ScenarioException">Unknown or not-bidi method, a template that does not fit the request type, a match field that does not exist — at the setting's line.</exception>
+    /// <exception cref="Inputs.ScenarioException">Unknown or not-bidi method, a template that does not fit the request type, a match field that does not exist — at the setting's line.</exception>
     public static StreamWorkload Build(ServiceSpec spec, ProtoSchema schema)
     {
         ArgumentNullException.ThrowIfNull(spec);
