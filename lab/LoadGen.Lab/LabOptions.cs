@@ -44,6 +44,9 @@ public sealed record LabOptions
     /// <summary>Use the embedded gateway even with no knob set now (settings will change on cue).</summary>
     public bool GatewayForceEmbedded { get; init; }
 
+    /// <summary>Where the lab's events go (loadgen.log when run from the CLI); nowhere when null.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? Logs { get; init; }
+
     internal bool GatewayNeedsEnvoyKnobs =>
         GatewayForceEmbedded || GatewayStreamIdleTimeout is not null || GatewayMaxStreamDuration is not null || GatewayFaults != FaultRules.None;
 }

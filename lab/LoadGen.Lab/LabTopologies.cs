@@ -144,6 +144,7 @@ public sealed class LabTopologies : IAsyncDisposable
                 KeyFile = _certs.ServerKeyFile,
             }, ct);
             _espPart = $"esp: {EspStandIn.Version(nginx!).Replace("nginx version: ", "", StringComparison.Ordinal)} (real binary)";
+            LabLog.ProcessStarted(Log, "ESP stand-in", _espPart, Esp.ProcessId, Esp.Prefix);
             return;
         }
 
@@ -163,7 +164,10 @@ public sealed class LabTopologies : IAsyncDisposable
         {
             _espPart += " — FALLBACK, NGINX not found";
             _espFallback = "ESP stand-in is the embedded .NET proxy, not NGINX (not installed): NGINX's timeouts and limits are absent";
+            LabLog.Fallback(Log, _espFallback);
         }
+
+        LabLog.EmbeddedStarted(Log, "ESP stand-in", _espPart);
     }
 
     private async Task EnsureGatewayAsync(CancellationToken ct)
@@ -184,6 +188,7 @@ public sealed class LabTopologies : IAsyncDisposable
         {
             Haproxy = await HaproxyGateway.StartAsync(EspH2cAddress!, _certs!.ServerBundleFile, cancellationToken: ct);
             _gatewayPart = $"gateway: {HaproxyGateway.Version(haproxy!)} (real binary)";
+            LabLog.ProcessStarted(Log, "gateway stand-in", _gatewayPart, Haproxy.ProcessId, Haproxy.Folder);
             return;
         }
 
@@ -204,6 +209,7 @@ public sealed class LabTopologies : IAsyncDisposable
         {
             _gatewayPart += " — FALLBACK, HAProxy not found";
             _gatewayFallback = "gateway stand-in is the embedded .NET proxy, not HAProxy (not installed)";
+            LabLog.Fallback(Log, _gatewayFallback);
         }
     }
 
@@ -228,8 +234,12 @@ public sealed class LabTopologies : IAsyncDisposable
         return false;
     }
 
+    private Microsoft.Extensions.Logging.ILogger Log =>
+        _options.Logs?.CreateLogger("LoadGen.Lab") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     public async ValueTask DisposeAsync()
     {
+        LabLog.Stopping(Log, ChildProcessIds.Count == 0 ? "no child processes" : $"child pids {string.Join(", ", ChildProcessIds)}");
         if (Haproxy is not null)
         {
             await Haproxy.DisposeAsync();

@@ -6,7 +6,7 @@ using LoadGen.Results;
 namespace LoadGen.Cli;
 
 /// <summary>Turns lab://TOPOLOGY addresses into the lab's topologies, started in this process for the run.</summary>
-internal sealed class LabTargets(LabPart parts = LabPart.Auto) : IAsyncDisposable
+internal sealed class LabTargets(LabPart parts = LabPart.Auto, Microsoft.Extensions.Logging.ILoggerFactory? logs = null) : IAsyncDisposable
 {
     public static IReadOnlyList<string> Known => LabTopologies.Names;
 
@@ -26,7 +26,7 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto) : IAsyncDisposabl
     /// <exception cref="LabComponentMissingException">A topology needs a proxy binary that is missing.</exception>
     public async Task<Scenario> ResolveAsync(Scenario scenario, CancellationToken cancellationToken)
     {
-        _lab ??= new LabTopologies(LabFaultInjector.Options(scenario, parts));
+        _lab ??= new LabTopologies(LabFaultInjector.Options(scenario, parts) with { Logs = logs });
         var resolved = new List<TargetOptions>();
         var runTargets = new List<RunTarget>();
         var fallbacks = new List<string>();

@@ -36,7 +36,7 @@ internal static class CommonOptions
 
 /// <summary>What every load-running command (run, compare, demo) takes besides its workload.</summary>
 /// <param name="WarmUp">--warmup, overriding the scenario's; null = the scenario's.</param>
-internal sealed record RunSettings(string OutDir, bool Quiet, LoadGen.Lab.LabPart Lab, Uri? OtlpEndpoint, string? OtlpProtocol, TimeSpan? WarmUp = null);
+internal sealed record RunSettings(string OutDir, bool Quiet, LoadGen.Lab.LabPart Lab, Uri? OtlpEndpoint, string? OtlpProtocol, TimeSpan? WarmUp = null, Microsoft.Extensions.Logging.LogLevel LogLevel = Microsoft.Extensions.Logging.LogLevel.Information);
 
 /// <summary>The options behind <see cref="RunSettings"/>, added to a command together.</summary>
 internal sealed class RunFlags
@@ -64,6 +64,14 @@ internal sealed class RunFlags
         HelpName = "DURATION",
     };
 
+    private readonly Option<Microsoft.Extensions.Logging.LogLevel> _logLevel = new("--log-level")
+    {
+        Description = "How much goes to loadgen.log in the run folder: trace, debug (every unplanned stream end, re-open and TCP connection), " +
+            "information (runs, rounds, faults, lab processes), warning, error. Default: information. The console is not affected.",
+        DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Information,
+        HelpName = "LEVEL",
+    };
+
     public RunFlags()
     {
         _protocol.AcceptOnlyFromAmong("grpc", "http/protobuf");
@@ -87,7 +95,7 @@ internal sealed class RunFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _out, _quiet, _lab, _warmUp, _otlp, _protocol })
+        foreach (var o in new Option[] { _out, _quiet, _lab, _warmUp, _otlp, _protocol, _logLevel })
         {
             command.Options.Add(o);
         }
@@ -95,5 +103,5 @@ internal sealed class RunFlags
 
     public RunSettings Read(ParseResult parse) =>
         new(parse.GetValue(_out)!, parse.GetValue(_quiet), parse.GetValue(_lab), parse.GetValue(_otlp) is { } otlp ? new Uri(otlp) : null, parse.GetValue(_protocol),
-            parse.GetValue(_warmUp) is { } warmUp ? LoadGen.Results.Durations.Parse(warmUp) : null);
+            parse.GetValue(_warmUp) is { } warmUp ? LoadGen.Results.Durations.Parse(warmUp) : null, parse.GetValue(_logLevel));
 }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using LoadGen.Core.Connections;
 using LoadGen.Core.Engine;
+using LoadGen.Core.Scenarios;
 using LoadGen.Lab;
 using LoadGen.Lab.Check;
 using LoadGen.Protos.Lab;
@@ -119,8 +120,7 @@ internal static class LabCheckCommand
 
     private static async Task<(bool Ok, string Detail)> GrpcRoundTripAsync(LabEndpoint endpoint, CancellationToken ct)
     {
-        using var handler = new SocketsHttpHandler { SslOptions = TlsTrust.TrustOnly(endpoint.CaFile) };
-        using var channel = GrpcChannel.ForAddress(endpoint.Address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
+        using var channel = TargetChannelFactory.Create(new TargetOptions { Name = endpoint.Name, Address = endpoint.Address, CaFile = endpoint.CaFile });
         var started = Stopwatch.GetTimestamp();
         try
         {

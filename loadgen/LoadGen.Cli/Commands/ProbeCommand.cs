@@ -72,12 +72,7 @@ internal static class ProbeCommand
         var report = new List<object>();
         foreach (var t in resolved.Targets)
         {
-            var probe = new TimeoutProbe(() => GrpcChannel.ForAddress(t.Address, new GrpcChannelOptions
-            {
-                HttpHandler = t.Authority is { } authority
-                    ? new AuthorityHandler(TlsTrust.Handler(t, TimeSpan.FromSeconds(10)), authority)
-                    : TlsTrust.Handler(t, TimeSpan.FromSeconds(10)),
-            }))
+            var probe = new TimeoutProbe(() => TargetChannelFactory.Create(t))
             {
                 Log = line => console.Error($"[{t.Name}] {line}"),
                 Headers = MetadataSource.Create(t, TimeProvider.System),

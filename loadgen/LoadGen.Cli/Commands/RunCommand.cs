@@ -45,7 +45,8 @@ internal static class RunCommand
     public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, RunSettings settings, CancellationToken ct)
     {
         scenario = settings.WarmUp is { } warmUp ? scenario with { WarmUp = warmUp } : scenario;
-        await using var lab = new LabTargets(settings.Lab);
+        using var log = new RunLog(settings.LogLevel);
+        await using var lab = new LabTargets(settings.Lab, log.Factory);
         var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);
         if (resolved is null)
         {
@@ -77,6 +78,7 @@ internal static class RunCommand
         }
 
         var folder = RunFolder.Create(settings.OutDir, scenario.Name, DateTimeOffset.UtcNow);
+        log.Attach(folder.Path);
         var each = scenario.Rounds > 1
             ? $"{scenario.Rounds} interleaved rounds of {Durations.Format(scenario.Profile.SplitHold(scenario.Rounds).Duration)} each"
             : $"{Durations.Format(scenario.Profile.Duration)} each";
@@ -100,6 +102,7 @@ internal static class RunCommand
             Aborting = a => live.Event($"ABORT: {a.Describe()} — stopping: no new streams, open ones closed, reports written"),
             Progress = live.Progress,
             Telemetry = telemetry,
+            Logger = log.Factory.CreateLogger("LoadGen.Core.Engine"),
         };
         RunSummary summary;
         try

@@ -2,6 +2,8 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LoadGen.Core.Connections;
 
@@ -22,7 +24,7 @@ internal sealed class ConnectionPool : IDisposable
     private readonly TopologyMetrics _metrics;
     private readonly Lock _lock = new();
 
-    public ConnectionPool(TargetOptions target, ConnectionOptions options, int peakStreams, TopologyMetrics metrics)
+    public ConnectionPool(TargetOptions target, ConnectionOptions options, int peakStreams, TopologyMetrics metrics, ILogger? log = null)
     {
         _metrics = metrics;
         PerConnection = options.MaxStreamsPerConnection;
@@ -34,18 +36,10 @@ internal sealed class ConnectionPool : IDisposable
         _capacity = new SemaphoreSlim(Planned * PerConnection);
         for (var i = 0; i < Planned; i++)
         {
-            HttpMessageHandler handler = new NoSilentRetryHandler(CreateHandler(target, options));
-            if (target.Authority is { } authority)
+            _channels[i] = TargetChannelFactory.Create(target, options.OpenTimeout, () =>
             {
-                handler = new AuthorityHandler(handler, authority);
-            }
-
-            _channels[i] = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
-            {
-                HttpHandler = handler,
-                DisposeHttpClient = true,
-                MaxReceiveMessageSize = target.MaxReceiveMessageBytes,
-                MaxSendMessageSize = target.MaxSendMessageBytes,
+                metrics.ConnectionOpened();
+                ConnectionLog.ConnectionOpened(log ?? NullLogger.Instance, metrics.Topology, metrics.ConnectionsOpened);
             });
             _invokers[i] = _channels[i].CreateCallInvoker();
         }
@@ -121,9 +115,6 @@ internal sealed class ConnectionPool : IDisposable
 
         _capacity.Release();
     }
-
-    private SocketsHttpHandler CreateHandler(TargetOptions target, ConnectionOptions options) =>
-        TlsTrust.Handler(target, options.OpenTimeout, _metrics.ConnectionOpened);
 
     /// <summary>A stream's place on one connection; dispose to give it back.</summary>
     public sealed class Lease(ConnectionPool pool, int index, CallInvoker invoker) : IDisposable

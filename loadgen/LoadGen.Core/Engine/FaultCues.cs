@@ -1,6 +1,7 @@
 using LoadGen.Core.Scenarios;
 using LoadGen.Core.Scenarios.Lab;
 using LoadGen.Results;
+using Microsoft.Extensions.Logging;
 
 namespace LoadGen.Core.Engine;
 
@@ -8,7 +9,7 @@ namespace LoadGen.Core.Engine;
 /// Carries out a scenario's faults on cue against a topology and writes each to events.ndjson as it
 /// fires and as it finishes, with the span whose stream ends are its doing.
 /// </summary>
-internal sealed class FaultCues(IFaultInjector? injector, NdjsonWriter<FaultEvent> events, Action<FaultEvent>? observer, TimeProvider time)
+internal sealed class FaultCues(IFaultInjector? injector, NdjsonWriter<FaultEvent> events, Action<FaultEvent>? observer, TimeProvider time, ILogger log)
 {
     /// <summary>Ends this soon after a fault on cue finished are still the fault's doing.</summary>
     private static readonly TimeSpan Aftermath = TimeSpan.FromSeconds(1);
@@ -32,6 +33,7 @@ internal sealed class FaultCues(IFaultInjector? injector, NdjsonWriter<FaultEven
         void Write(FaultEvent e)
         {
             events.Write(e);
+            EngineLog.Fault(log, e.Topology, e.Action, e.AtS, e.State, e.Detail);
             observer?.Invoke(e);
         }
 

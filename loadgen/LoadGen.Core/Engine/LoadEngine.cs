@@ -6,6 +6,8 @@ using LoadGen.Core.Scenarios;
 using LoadGen.Core.Workloads;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LoadGen.Core.Engine;
 
@@ -44,6 +46,9 @@ public sealed class LoadEngine
     /// <summary>Called at every interval tick, from the engine's loop: keep it quick.</summary>
     public Action<ProgressSnapshot>? Progress { get; init; }
 
+    /// <summary>Where the engine's events go (loadgen.log in the run folder, from the CLI); nowhere by default.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
     /// <param name="targets">As recorded in run.json (what a lab:// address resolved to); defaults to the scenario's.</param>
     /// <param name="cancellationToken">Stops the run early: streams are closed gracefully and the folder is still written.</param>
     public async Task<RunSummary> RunAsync(Scenario scenario, RunFolder folder, IReadOnlyList<RunTarget>? targets = null, CancellationToken cancellationToken = default)
@@ -65,6 +70,7 @@ public sealed class LoadEngine
         targets = [.. targets.Select(t => t with { Connection = Connection(scenario.Targets.FirstOrDefault(x => x.Name == t.Name)) })];
         var info = RunInfoFor(scenario, workload, folder, targets, _time.GetUtcNow());
         folder.WriteJson(RunFolder.RunFile, info);
+        EngineLog.RunStarted(Logger, folder.RunId, scenario.Name, scenario.Targets.Count, scenario.Rounds, scenario.Profile.Peak);
 
         var runs = scenario.Targets.Select(t => new TopologyRun(t, workload, _time)).ToList();
         foreach (var r in runs)
@@ -109,6 +115,7 @@ public sealed class LoadEngine
                 if (abort is null && ThresholdEvaluator.FirstAbort(scenario.Thresholds, partial, _time.GetUtcNow() - info.StartedAt) is { } failed)
                 {
                     abort = failed;
+                    EngineLog.Aborting(Logger, failed.Describe());
                     Aborting?.Invoke(failed);
                     stop.Cancel();
                 }
@@ -119,7 +126,7 @@ public sealed class LoadEngine
                 await WarmUpAsync(scenario, workload, stop.Token);
             }
 
-            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(Faults, events, FaultEvent, _time), Checkpoint);
+            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(Faults, events, FaultEvent, _time, Logger), Checkpoint);
             // Interleaved rounds (A, B, A, B …): drift on a shared machine hits every topology alike.
             for (var round = 1; round <= scenario.Rounds; round++)
             {
@@ -130,7 +137,7 @@ public sealed class LoadEngine
                         break;
                     }
 
-                    await new RoundRunner(roundScenario, run, round, writers, _time, Progress).RunAsync(stop.Token);
+                    await new RoundRunner(roundScenario, run, round, writers, _time, Progress, Logger).RunAsync(stop.Token);
                 }
             }
 
@@ -143,6 +150,7 @@ public sealed class LoadEngine
         folder.WriteJson(RunFolder.RunFile, info with { EndedAt = summary.EndedAt, Completion = completion, AbortedBy = abort });
         // The final summary supersedes the rolling one.
         File.Delete(folder.PartialSummary);
+        EngineLog.RunEnded(Logger, folder.RunId, completion, summary.Verdict);
         return summary;
     }
 
@@ -228,7 +236,7 @@ public sealed class LoadEngine
             using var hlog = new HdrLogWriter(Stream.Null, _time.GetUtcNow(), "warm-up");
             using var intervals = new NdjsonWriter<IntervalRecord>(Path.Combine(dir.FullName, RunFolder.IntervalsFile));
             using var events = new NdjsonWriter<FaultEvent>(Path.Combine(dir.FullName, RunFolder.EventsFile));
-            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(null, events, null, _time), () => { });
+            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(null, events, null, _time, Logger), () => { });
             foreach (var target in scenario.Targets)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -236,7 +244,7 @@ public sealed class LoadEngine
                     break;
                 }
 
-                await new RoundRunner(warm, new TopologyRun(target, workload, _time), 0, writers, _time, Progress).RunAsync(cancellationToken);
+                await new RoundRunner(warm, new TopologyRun(target, workload, _time), 0, writers, _time, Progress, Logger).RunAsync(cancellationToken);
             }
         }
         finally

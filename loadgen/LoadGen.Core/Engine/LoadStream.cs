@@ -6,6 +6,7 @@ using LoadGen.Core.Outcomes;
 using LoadGen.Core.Workloads;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
+using Microsoft.Extensions.Logging;
 
 namespace LoadGen.Core.Engine;
 
@@ -20,7 +21,8 @@ internal sealed record StreamSettings(
     TimeSpan? ClientQuietAfter,
     int MaxInFlight,
     TimeSpan OpenTimeout,
-    MetadataSource? Headers);
+    MetadataSource? Headers,
+    ILogger Log);
 
 /// <summary>
 /// One long-lived bidi stream: opens its workload's call, sends on its open-loop schedule, matches
@@ -205,6 +207,10 @@ internal sealed class LoadStream
             }
 
             _s.Outcomes.Write(record);
+            if (!EndCauses.IsPlanned(record.Cause))
+            {
+                EngineLog.StreamLost(_s.Log, record.Topology, Id, record.Cause, record.LifetimeS, record.Exception);
+            }
         }
     }
 

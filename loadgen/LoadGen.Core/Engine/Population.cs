@@ -133,7 +133,9 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
             {
                 var attempt = s.WasOpened ? 0 : s.Attempt + 1;
                 var lostAt = s.WasOpened || s.LostAt == 0 ? s.EndedAt : s.LostAt;
-                var due = s.EndedAt + (long)(policy.Delay(s.WasOpened ? 0 : attempt, _random).TotalSeconds * time.TimestampFrequency);
+                var delay = policy.Delay(s.WasOpened ? 0 : attempt, _random);
+                var due = s.EndedAt + (long)(delay.TotalSeconds * time.TimestampFrequency);
+                EngineLog.ReopenScheduled(settings.Log, settings.Metrics.Topology, s.Id, delay.TotalMilliseconds, attempt);
                 _waiting.Add(new PendingReopen(due, s.Id, attempt, lostAt));
             }
         }

@@ -1,6 +1,7 @@
 using LoadGen.Core.Connections;
 using LoadGen.Core.Scenarios;
 using LoadGen.Results;
+using Microsoft.Extensions.Logging;
 
 namespace LoadGen.Core.Engine;
 
@@ -13,7 +14,7 @@ internal sealed record RunWriters(HdrLogWriter Hlog, NdjsonWriter<IntervalRecord
 /// cut into intervals (<see cref="IntervalCutter"/>), faults fired on cue (<see cref="FaultCues"/>),
 /// then every stream closed and the last interval cut.
 /// </summary>
-internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round, RunWriters writers, TimeProvider time, Action<ProgressSnapshot>? progress)
+internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round, RunWriters writers, TimeProvider time, Action<ProgressSnapshot>? progress, ILogger log)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
@@ -28,7 +29,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
         var pendingFaults = new List<Task>();
         var nextFault = 0;
         int? roundTag = scenario.Rounds > 1 ? round : null;
-        using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics);
+        using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics, log);
         var settings = new StreamSettings(
             metrics,
             pool,
@@ -39,11 +40,13 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
             scenario.Messages.ClientQuietAfter,
             scenario.Messages.MaxInFlight,
             scenario.Connections.OpenTimeout,
-            run.Headers);
+            run.Headers,
+            log);
         var population = new Population(settings, scenario.Reconnect, profile.MaxOpensPerSecond, time);
         var cutter = new IntervalCutter(run, writers.Hlog, writers.Intervals, roundTag, (pool.Planned, pool.PerConnection), time);
         var start = time.GetTimestamp();
         run.LiveAges = population.OpenAges;
+        EngineLog.RoundStarted(log, target.Name, round, pool.Planned, pool.PerConnection);
         var nextCut = scenario.Interval;
         try
         {
@@ -75,6 +78,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
             await Task.WhenAll(pendingFaults);
             var lostForGood = await population.CloseAsync(scenario.CloseTimeout, AbortGrace);
             await CutAsync(cutter, time.GetElapsedTime(start), lostForGood);
+            EngineLog.RoundEnded(log, target.Name, round, time.GetElapsedTime(start).TotalSeconds, lostForGood);
         }
         finally
         {

@@ -47,13 +47,7 @@ public static class ServiceReflection
         ArgumentNullException.ThrowIfNull(method);
         var split = method.LastIndexOf('/') is var slash and >= 0 ? slash : method.LastIndexOf('.');
         var service = split > 0 ? method[..split] : method;
-        HttpMessageHandler handler = TlsTrust.Handler(target, TimeSpan.FromSeconds(10));
-        if (target.Authority is { } authority)
-        {
-            handler = new AuthorityHandler(handler, authority);
-        }
-
-        using var channel = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        using var channel = TargetChannelFactory.Create(target);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         var headers = MetadataSource.Create(target, TimeProvider.System)?.Current();

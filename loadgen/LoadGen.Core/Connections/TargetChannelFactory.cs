@@ -1,0 +1,40 @@
+using Grpc.Net.Client;
+using LoadGen.Core.Scenarios;
+
+namespace LoadGen.Core.Connections;
+
+/// <summary>
+/// The one place a channel to a target is built (the shape of YARP's ForwarderHttpClientFactory): the
+/// handler stack — TCP without Nagle, TLS as the target asks (<see cref="TlsTrust"/>), keepalive pings,
+/// connect timeout; no silent re-send of a refused stream (<see cref="NoSilentRetryHandler"/>); the
+/// target's :authority — and its message-size limits. The connection pool, server reflection, the
+/// timeout probe and `lab check` all connect through it, so a target reached one way is reached the same
+/// way everywhere.
+/// </summary>
+public static class TargetChannelFactory
+{
+    /// <summary>The connect timeout where the caller has none of its own (reflection, the probe, lab check).</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The handler stack for one of the target's connections.</summary>
+    /// <param name="connected">Called once per TCP connection made (the pool counts them).</param>
+    public static HttpMessageHandler CreateHandler(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        HttpMessageHandler handler = new NoSilentRetryHandler(TlsTrust.Handler(target, connectTimeout ?? DefaultConnectTimeout, connected));
+        return target.Authority is { } authority ? new AuthorityHandler(handler, authority) : handler;
+    }
+
+    /// <summary>A channel to the target over <see cref="CreateHandler"/>; disposing it closes its connections.</summary>
+    public static GrpcChannel Create(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
+        {
+            HttpHandler = CreateHandler(target, connectTimeout, connected),
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = target.MaxReceiveMessageBytes,
+            MaxSendMessageSize = target.MaxSendMessageBytes,
+        });
+    }
+}
