@@ -31,7 +31,7 @@ profile:
       over: ${RAMP_DOWN:-2s}
 messages:
   interval: $5
-interval: 5s
+reportingInterval: 5s
 ${6:-}
 YAML
 }

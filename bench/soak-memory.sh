@@ -32,7 +32,7 @@ profile:
 messages:
   interval: 1s
   payloadBytes: 64
-interval: 5s
+reportingInterval: 5s
 YAML
 
 "${loadgen[@]}" run --scenario "$out/soak.yaml" --out "$out" >"$out/run.log" 2>&1 &

@@ -33,7 +33,7 @@ internal static class BuiltinScenarios
                 MaxOpensPerSecond = Math.Max(100, streams / ramp.TotalSeconds * 1.5),
             },
             Messages = new MessagePlan { Interval = TimeSpan.FromSeconds(1), PayloadBytes = 64 },
-            Interval = TimeSpan.FromSeconds(5),
+            ReportingInterval = TimeSpan.FromSeconds(5),
             Rounds = rounds,
             WarmUp = CompareWarmUp,
         };

@@ -36,6 +36,25 @@ public sealed record OutcomeRecord
     /// <summary>Messages sent that never got a reply.</summary>
     public long Unanswered { get; init; }
 
-    /// <summary>Index of the pool connection (channel) the stream ran on; -1 before it had one.</summary>
-    public int Connection { get; init; } = -1;
+    /// <summary>
+    /// The connection-pool slot (channel index) the stream ran on; -1 before it had one. A slot is not a
+    /// TCP connection: one slot opens more connections when a server allows fewer streams per connection
+    /// than planned (summary.json's connections.opened counts those).
+    /// </summary>
+    public int PoolSlot { get; init; } = -1;
+
+    /// <summary>Read-only alias: outcomes.ndjson files written before vocabulary 5's rename called the pool slot "connection".</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("connection")]
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? LegacyConnection
+    {
+        get => null;
+        init
+        {
+            if (value is { } slot)
+            {
+                PoolSlot = slot;
+            }
+        }
+    }
 }

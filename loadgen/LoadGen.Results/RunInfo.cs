@@ -59,7 +59,7 @@ public sealed record ScenarioSettings
     public JsonElement? Connections { get; init; }
 
     /// <summary>How often the run flushed an interval (TimeSpan's invariant form, "00:00:05").</summary>
-    public string? Interval { get; init; }
+    public string? ReportingInterval { get; init; }
 
     public string? CloseTimeout { get; init; }
 

@@ -47,7 +47,7 @@ public static class LabChatScenario
             ],
         },
         Messages = new MessagePlan { Interval = TimeSpan.FromMilliseconds(250) },
-        Interval = TimeSpan.FromSeconds(1),
+        ReportingInterval = TimeSpan.FromSeconds(1),
         Thresholds = [Thresholds.Parse("p99 < 250ms")!],
         Workload = Workload(payloadBytes: 64),
     };

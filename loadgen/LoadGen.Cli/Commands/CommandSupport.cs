@@ -11,7 +11,13 @@ internal static class CommandSupport
     {
         try
         {
-            return ScenarioLoader.LoadFile(file.FullName);
+            var scenario = ScenarioLoader.LoadFile(file.FullName);
+            foreach (var w in scenario.LoadWarnings)
+            {
+                console.Error($"WARNING: {w}");
+            }
+
+            return scenario;
         }
         catch (ScenarioException e)
         {

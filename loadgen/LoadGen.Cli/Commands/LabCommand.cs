@@ -29,17 +29,16 @@ internal static class LabCommand
             if (pr.GetValue(cutoff) is { } spec)
             {
                 var parts = spec.Split(':', 2);
-                var when = parts[0] switch
+                var when = QuietSides.TryParse(parts[0], withAge: true, out var side) ? side switch
                 {
-                    "client-quiet" => Cutoff.Types.When.ClientQuiet,
-                    "server-quiet" => Cutoff.Types.When.ServerQuiet,
-                    "both-quiet" => Cutoff.Types.When.BothQuiet,
-                    "age" => Cutoff.Types.When.Age,
-                    _ => Cutoff.Types.When.Unspecified,
-                };
+                    QuietSide.ClientQuiet => Cutoff.Types.When.ClientQuiet,
+                    QuietSide.ServerQuiet => Cutoff.Types.When.ServerQuiet,
+                    QuietSide.BothQuiet => Cutoff.Types.When.BothQuiet,
+                    _ => Cutoff.Types.When.Age,
+                } : Cutoff.Types.When.Unspecified;
                 if (parts.Length != 2 || when == Cutoff.Types.When.Unspecified || !Durations.TryParse(parts[1], out var after))
                 {
-                    console.Error($"error: --cutoff '{spec}': expected WHEN:DURATION, WHEN one of client-quiet, server-quiet, both-quiet, age; DURATION {Durations.Expected}");
+                    console.Error($"error: --cutoff '{spec}': expected WHEN:DURATION, WHEN {QuietSides.Expected(withAge: true)}; DURATION {Durations.Expected}");
                     return ExitCodes.BadInput;
                 }
 

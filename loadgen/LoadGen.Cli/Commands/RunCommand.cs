@@ -93,7 +93,7 @@ internal static class RunCommand
             console.Error($"warm-up first: {LoadEngine.WarmUpStreamsFor(scenario):#,0} streams per target for {Durations.Format(scenario.WarmUp)}, recorded nowhere (--warmup 0s for none)");
         }
         using var telemetry = OtlpExport.Wanted(settings.OtlpEndpoint) ? new RunTelemetry() : null;
-        var export = telemetry is null ? null : OtlpExport.Start(telemetry, settings.OtlpEndpoint, settings.OtlpProtocol, resolved.Interval, Resource(folder, resolved), console);
+        var export = telemetry is null ? null : OtlpExport.Start(telemetry, settings.OtlpEndpoint, settings.OtlpProtocol, resolved.ReportingInterval, Resource(folder, resolved), console);
         var live = LiveView.Start(console, settings.Quiet);
         var engine = new LoadEngine
         {

@@ -20,6 +20,11 @@ internal static class ValidateCommand
             try
             {
                 var s = ScenarioLoader.LoadFile(pr.GetValue(scenario)!.FullName);
+                foreach (var warning in s.LoadWarnings)
+                {
+                    console.Error($"WARNING: {warning}");
+                }
+
                 console.Line($"{s.Source}: ok — scenario '{s.Name}', {s.Targets.Count} target(s) ({string.Join(", ", s.Targets.Select(t => $"{t.Name} {t.Address}"))}), " +
                     $"peak {s.Profile.Peak:#,0} streams over {Durations.Format(s.Profile.Duration)}, one message every {Durations.Format(s.Messages.Interval)} ({s.Messages.Schedule.ToString().ToLowerInvariant()}) per stream" +
                     (s.Rounds > 1 ? $", {s.Rounds} interleaved rounds of {Durations.Format(s.Profile.SplitHold(s.Rounds).Duration)}" : "") +

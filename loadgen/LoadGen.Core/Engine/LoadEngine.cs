@@ -169,7 +169,7 @@ public sealed class LoadEngine
                 ? ScenarioSettings.Section(scenario.Messages)
                 : ScenarioSettings.Section(new { scenario.Messages.Schedule, scenario.Messages.Interval, scenario.Messages.MaxInFlight, scenario.Messages.ClientQuietAfter }),
             Connections = ScenarioSettings.Section(scenario.Connections),
-            Interval = scenario.Interval.ToString(),
+            ReportingInterval = scenario.ReportingInterval.ToString(),
             CloseTimeout = scenario.CloseTimeout.ToString(),
             WarmUp = scenario.WarmUp.ToString(),
             Thresholds = [.. scenario.Thresholds.Select(t => t.Expression)],

@@ -199,7 +199,7 @@ internal sealed class LoadStream
                 Sent = Interlocked.Read(ref _sent),
                 Received = Interlocked.Read(ref _received),
                 Unanswered = _pending.Count + _pending.Abandoned,
-                Connection = connection,
+                PoolSlot = connection,
             };
             if (EndSamples.From(record) is { } sample)
             {

@@ -47,7 +47,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
         var start = time.GetTimestamp();
         run.LiveAges = population.OpenAges;
         EngineLog.RoundStarted(log, target.Name, round, pool.Planned, pool.PerConnection);
-        var nextCut = scenario.Interval;
+        var nextCut = scenario.ReportingInterval;
         try
         {
             while (true)
@@ -68,7 +68,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
                 if (elapsed >= nextCut)
                 {
                     await CutAsync(cutter, elapsed);
-                    nextCut += scenario.Interval;
+                    nextCut += scenario.ReportingInterval;
                 }
 
                 await Task.Delay(Tick, time, CancellationToken.None);

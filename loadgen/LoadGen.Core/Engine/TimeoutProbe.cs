@@ -5,6 +5,7 @@ using LoadGen.Core.Connections;
 using LoadGen.Core.Outcomes;
 using LoadGen.Core.Scenarios;
 using LoadGen.Protos.Lab;
+using LoadGen.Results;
 
 namespace LoadGen.Core.Engine;
 
@@ -202,10 +203,5 @@ public sealed class TimeoutProbe(Func<GrpcChannel> connect)
         }
     }
 
-    public static string Name(ProbeDirection d) => d switch
-    {
-        ProbeDirection.ClientQuiet => "client-quiet",
-        ProbeDirection.ServerQuiet => "server-quiet",
-        _ => "both-quiet",
-    };
+    public static string Name(ProbeDirection d) => QuietSides.Name((QuietSide)d);
 }

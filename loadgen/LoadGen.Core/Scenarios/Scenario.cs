@@ -23,8 +23,12 @@ public sealed record Scenario
     /// <summary>Bounds for `loadgen probe-timeouts`; defaults when the file has no 'probe' section.</summary>
     public ProbeOptions Probe { get; init; } = new();
 
-    /// <summary>How often interval histograms are cut, the run folder flushed and progress shown. Default 5 s.</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often interval histograms are cut, the run folder flushed and progress shown (YAML
+    /// <c>reportingInterval:</c>, NBomber's word; <c>interval:</c> at the top level is its deprecated
+    /// alias — <see cref="MessagePlan.Interval"/> is the message rate). Default 5 s.
+    /// </summary>
+    public TimeSpan ReportingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Interleaved rounds: with N &gt; 1 the targets take turns (A, B, A, B …), N rounds each, every
@@ -61,6 +65,9 @@ public sealed record Scenario
 
     /// <summary>Where the scenario came from (file path, or "built-in:NAME").</summary>
     public string Source { get; init; } = "code";
+
+    /// <summary>What the loader accepted but wants changed (a deprecated key), each with file and line; said before a run and by validate.</summary>
+    public IReadOnlyList<string> LoadWarnings { get; init; } = [];
 }
 
 /// <summary>A named endpoint: one topology of the comparison.</summary>

@@ -118,20 +118,13 @@ public static partial class ScenarioLoader
         {
             var c = new YamlFields(f.File, f.FieldPath("cutoff"), cn);
             var when = c.Scalar(c.Require("when"), c.FieldPath("when"));
-            var kinds = new Dictionary<string, CutoffWhen>(StringComparer.Ordinal)
+            if (!QuietSides.TryParse(when, withAge: true, out var side))
             {
-                ["client-quiet"] = CutoffWhen.ClientQuiet,
-                ["server-quiet"] = CutoffWhen.ServerQuiet,
-                ["both-quiet"] = CutoffWhen.BothQuiet,
-                ["age"] = CutoffWhen.Age,
-            };
-            if (!kinds.TryGetValue(when, out var w))
-            {
-                throw c.Error(c.Require("when"), c.FieldPath("when"), $"'{when}' is not one of: {string.Join(", ", kinds.Keys)}");
+                throw c.Error(c.Require("when"), c.FieldPath("when"), $"'{when}' is not {QuietSides.Expected(withAge: true)}");
             }
 
             cutoff = new CutoffDirective(
-                w,
+                (CutoffWhen)side,
                 c.Duration(c.Require("after"), c.FieldPath("after"), TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)),
                 c.Bool("abort", false),
                 StatusCode(c, "status"));

@@ -123,17 +123,11 @@ public static partial class ScenarioLoader
 
         var f = new YamlFields(root.File, "probe", node);
         var d = new ProbeOptions();
-        var names = new Dictionary<string, ProbeDirection>(StringComparer.Ordinal)
-        {
-            ["client-quiet"] = ProbeDirection.ClientQuiet,
-            ["server-quiet"] = ProbeDirection.ServerQuiet,
-            ["both-quiet"] = ProbeDirection.BothQuiet,
-        };
         var directions = new List<ProbeDirection>();
         foreach (var (item, path) in f.Sequence("directions"))
         {
             var text = f.Scalar(item, path);
-            directions.Add(names.TryGetValue(text, out var dir) ? dir : throw f.Error(item, path, $"'{text}' is not one of: {string.Join(", ", names.Keys)}"));
+            directions.Add(QuietSides.TryParse(text, withAge: false, out var side) ? (ProbeDirection)side : throw f.Error(item, path, $"'{text}' is not {QuietSides.Expected(withAge: false)}"));
         }
 
         var probe = new ProbeOptions

@@ -55,6 +55,9 @@ public static partial class ScenarioLoader
         }
 
         var root = new YamlFields(file, "", stream.Documents[0].RootNode);
+        var warnings = new List<string>();
+        var reporting = root.Renamed("reportingInterval", "interval", warnings,
+            "how often histograms and counts are flushed; the message rate is messages.interval");
         var scenario = new Scenario
         {
             Source = file,
@@ -65,7 +68,7 @@ public static partial class ScenarioLoader
             Connections = ReadConnections(root),
             Reconnect = ReadReconnect(root),
             Probe = ReadProbe(root),
-            Interval = root.Duration("interval", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+            ReportingInterval = root.Duration(reporting, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
             Rounds = root.Int("rounds", 1, 1, 1000),
             CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             WarmUp = root.Duration("warmup", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
@@ -73,6 +76,7 @@ public static partial class ScenarioLoader
             Lab = ReadLab(root),
             Faults = ReadFaults(root),
             Service = ReadService(root),
+            LoadWarnings = warnings,
         };
         root.RejectUnknown();
         scenario = WithService(scenario, root);

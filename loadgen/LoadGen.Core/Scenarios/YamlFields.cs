@@ -44,6 +44,29 @@ internal sealed class YamlFields
         return _node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
     }
 
+    /// <summary>
+    /// The key to read where <paramref name="key"/> was once called <paramref name="old"/>: the old name
+    /// still works, with a warning (file, line, the new name and <paramref name="why"/>); both at once is an error.
+    /// </summary>
+    public string Renamed(string key, string old, ICollection<string> warnings, string why)
+    {
+        ArgumentNullException.ThrowIfNull(warnings);
+        var now = Get(key);
+        var before = Get(old);
+        if (before is null)
+        {
+            return key;
+        }
+
+        if (now is not null)
+        {
+            throw Error(before, FieldPath(old), $"is the old name of '{key}', which is also set: keep '{key}' only");
+        }
+
+        warnings.Add($"{File}:{before.Start.Line}: {FieldPath(old)}: deprecated, write '{key}:' instead ({why})");
+        return old;
+    }
+
     public YamlNode Require(string key) =>
         Get(key) ?? throw Error(_node, FieldPath(key), "is required but missing");
 

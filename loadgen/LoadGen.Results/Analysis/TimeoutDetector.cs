@@ -38,20 +38,20 @@ public static class TimeoutDetector
             if (client is { } c && server is { } s)
             {
                 claim = Math.Abs(c - s) <= Tolerance(Math.Max(c, s))
-                    ? ("both-quiet", Math.Min(c, s))
-                    : c > s ? ("client-quiet", c) : ("server-quiet", s);
+                    ? (QuietSides.BothQuiet, Math.Min(c, s))
+                    : c > s ? (QuietSides.ClientQuiet, c) : (QuietSides.ServerQuiet, s);
             }
             else if (client is { } c1)
             {
-                claim = ("client-quiet", c1);
+                claim = (QuietSides.ClientQuiet, c1);
             }
             else if (server is { } s1)
             {
-                claim = ("server-quiet", s1);
+                claim = (QuietSides.ServerQuiet, s1);
             }
             else if (age is { } a)
             {
-                claim = ("age", a);
+                claim = (QuietSides.Age, a);
             }
 
             if (claim is { } x && !AtOneMoment(list, x.Direction))
@@ -72,7 +72,7 @@ public static class TimeoutDetector
     /// </summary>
     private static bool AtOneMoment(List<EndSample> ends, string direction)
     {
-        if (direction != "age" || ends.Any(e => double.IsNaN(e.EndedAtS)))
+        if (direction != QuietSides.Age || ends.Any(e => double.IsNaN(e.EndedAtS)))
         {
             return false;
         }

@@ -22,7 +22,7 @@ internal static class EngineHarness
             MaxOpensPerSecond = 5000,
         },
         Messages = (messages ?? (m => m))(new MessagePlan { Interval = TimeSpan.FromMilliseconds(200), PayloadBytes = 32 }),
-        Interval = TimeSpan.FromSeconds(1),
+        ReportingInterval = TimeSpan.FromSeconds(1),
         CloseTimeout = TimeSpan.FromSeconds(5),
     };
 

@@ -62,7 +62,7 @@ public class SummaryBuilderTests
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
         var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 30, hold: TimeSpan.FromSeconds(3)) with
         {
-            Interval = TimeSpan.FromMilliseconds(500),
+            ReportingInterval = TimeSpan.FromMilliseconds(500),
         };
         var partials = new List<RunSummary>();
         var engine = new LoadGen.Core.Engine.LoadEngine

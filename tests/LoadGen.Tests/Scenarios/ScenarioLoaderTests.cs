@@ -63,7 +63,7 @@ public class ScenarioLoaderTests
         Assert.Equal(3, s.Messages.Directives!.ReplyCount);
         Assert.Equal(TimeSpan.FromMilliseconds(5), s.Messages.Directives.Delay);
         Assert.Equal((4, 90, TimeSpan.FromSeconds(3)), (s.Connections.Count, s.Connections.MaxStreamsPerConnection, s.Connections.OpenTimeout));
-        Assert.Equal(TimeSpan.FromSeconds(2), s.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(2), s.ReportingInterval);
         Assert.Equal(TimeSpan.FromSeconds(3), s.WarmUp);
         Assert.Equal(2, s.Thresholds.Count);
         Assert.True(s.Thresholds[1].Uncorrected);
@@ -183,6 +183,22 @@ public class ScenarioLoaderTests
         Assert.Equal(ConnectionEndKind.Goaway, first.CloseConnection);
         Assert.Equal(new CutoffDirective(CutoffWhen.ServerQuiet, TimeSpan.FromSeconds(5), true, 0), first.Cutoff);
         Assert.Equal(TimeSpan.FromSeconds(2), withFirst.Messages.ClientQuietAfter);
+    }
+
+    [Fact]
+    public void ReportingInterval_OldTopLevelInterval_StillWorks_WithAWarningAtItsLine()
+    {
+        var old = ScenarioLoader.Load(Valid, "t.yaml");
+        var renamed = ScenarioLoader.Load(Valid.Replace("\ninterval: 2s", "\nreportingInterval: 2s", StringComparison.Ordinal), "t.yaml");
+
+        Assert.Equal(TimeSpan.FromSeconds(2), old.ReportingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(2), renamed.ReportingInterval);
+        Assert.Empty(renamed.LoadWarnings);
+        var w = Assert.Single(old.LoadWarnings);
+        Assert.StartsWith("t.yaml:27: interval: deprecated, write 'reportingInterval:' instead", w, StringComparison.Ordinal);
+        // Both at once: which one was meant cannot be told.
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load("reportingInterval: 1s\n" + Valid, "t.yaml"));
+        Assert.Equal("interval", e.Field);
     }
 
     [Theory]
