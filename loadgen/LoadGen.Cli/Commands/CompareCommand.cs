@@ -135,11 +135,20 @@ internal static class CompareCommand
             var eq = raw.IndexOf('=', StringComparison.Ordinal);
             var name = eq > 0 ? raw[..eq] : raw;
             var address = eq > 0 ? raw[(eq + 1)..] : $"lab://{raw}";
-            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("lab" or "http" or "https"))
+            // The same rules as a scenario file's targets: section.
+            if (TargetRules.NameProblem(name) is { } badName)
+            {
+                console.Error($"error: --topologies '{raw}': {badName}");
+                return [];
+            }
+
+            if (TargetRules.AddressProblem(address, out var parsed) is not null)
             {
                 console.Error($"error: --topologies '{raw}': expected a lab topology ({string.Join(", ", LabTargets.Known)}) or NAME=URL with http:// or https://");
                 return [];
             }
+
+            var uri = parsed!;
 
             if (uri.Scheme == "lab" && !LabTargets.Known.Contains(uri.Host))
             {

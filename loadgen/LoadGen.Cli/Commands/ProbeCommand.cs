@@ -69,7 +69,7 @@ internal static class ProbeCommand
         var folder = RunFolder.Create(outDir, scenario.Name, DateTimeOffset.UtcNow);
         var p = scenario.Probe;
         console.Error($"probe {folder.RunId}: quiet intervals {Durations.Format(p.Min)}..{Durations.Format(p.Max)}, resolution {Durations.Format(p.Resolution)}, budget {Durations.Format(p.Budget)} per target");
-        var report = new List<object>();
+        var report = new List<ProbeTargetReport>();
         foreach (var t in resolved.Targets)
         {
             var probe = new TimeoutProbe(() => TargetChannelFactory.Create(t))
@@ -85,11 +85,11 @@ internal static class ProbeCommand
             catch (OperationCanceledException)
             {
                 console.Error("interrupted");
-                folder.WriteJson("probe.json", report);
+                folder.WriteJson(ProbeTargetReport.FileName, report);
                 return ExitCodes.Interrupted;
             }
 
-            report.Add(new { Target = t.Name, Address = t.Address.ToString(), Results = results });
+            report.Add(new ProbeTargetReport(t.Name, t.Address.ToString(), results));
             console.Line($"{t.Name}:");
             foreach (var r in results)
             {
@@ -98,7 +98,7 @@ internal static class ProbeCommand
             }
         }
 
-        folder.WriteJson("probe.json", report);
+        folder.WriteJson(ProbeTargetReport.FileName, report);
         console.Line($"run folder: {folder.Path}");
         return ExitCodes.Ok;
     }

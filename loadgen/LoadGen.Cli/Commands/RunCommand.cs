@@ -6,6 +6,7 @@ using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
 using LoadGen.Reports;
 using LoadGen.Results;
+using LoadGen.Results.Analysis;
 using Spectre.Console;
 
 namespace LoadGen.Cli.Commands;
@@ -146,41 +147,11 @@ internal static class RunCommand
         var unreachable = summary.Topologies.Where(t => t.Streams.Opened == 0).ToList();
         foreach (var t in unreachable)
         {
-            console.Error($"error: {Unreachable(t, folder)}");
+            console.Error($"error: {TargetDiagnosis.NeverOpened(t, RunData.ReadOutcomes(folder.OutcomesPath))}");
         }
 
         return unreachable.Count > 0 ? ExitCodes.RunFailed
             : summary.Verdict == "fail" ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
-    }
-
-    /// <summary>One line for a target that never opened a stream: where, how often, why (the first failure's own words), what to check.</summary>
-    public static string Unreachable(TopologySummary t, RunFolder folder)
-    {
-        var (cause, count) = t.Outcomes.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, kv.Value)).FirstOrDefault();
-        var detail = File.Exists(folder.OutcomesPath)
-            ? RunData.ReadOutcomes(folder.OutcomesPath).FirstOrDefault(o => o.Topology == t.Name && o.Cause == cause)?.Detail
-            : null;
-        var hint = cause switch
-        {
-            null => "no stream was even attempted",
-            "connect-failed" => "nothing answered at that address: is the service up, the host and port right, a firewall in the way?",
-            "tls-failed" => "the TLS handshake failed: check the CA (--ca-file), the server name (--server-name) and the certificate's dates",
-            "goaway:HTTP_1_1_REQUIRED" or "http2-unavailable" => "the target speaks HTTP/1.1 only; gRPC needs HTTP/2 (for ESP: its --http2_port or --ssl_port, not --http_port)",
-            "rst:PROTOCOL_ERROR" or "goaway:PROTOCOL_ERROR" => "the server did not speak HTTP/2 on the connection: an HTTP/1.1-only port (ESP's --http_port, a health port) answers the HTTP/2 preface with an HTTP/1.1 error",
-            "http-status:401" or "http-status:403" or "server-status:Unauthenticated" or "server-status:PermissionDenied" => "the target wants credentials: send them as metadata (authorization, x-api-key) from env or a file",
-            "open-stalled" => "streams were accepted but no response headers came within the open timeout",
-            _ => "see outcomes.ndjson for each attempt",
-        };
-        return $"target '{t.Name}' ({t.Address}): no stream ever opened — {t.Streams.Attempted:#,0} attempts, {count:#,0} ended {cause ?? "-"}{(detail is null ? "" : $" ({Trim(detail)})")}. {char.ToUpperInvariant(hint[0])}{hint[1..]}";
-    }
-
-    private static string Trim(string detail)
-    {
-        // Grpc.Net.Client's "Error starting gRPC call. " prefix says nothing; the first exception's message does.
-        var d = detail.Replace("Error starting gRPC call. ", "", StringComparison.Ordinal);
-        var cut = d.IndexOf(") ", StringComparison.Ordinal);
-        d = cut > 0 ? d[..(cut + 1)] : d;
-        return d.Length > 200 ? d[..200] + "…" : d;
     }
 
     /// <summary>OTLP resource attributes: which run, scenario and shard the metrics belong to (and the topology, when there is one).</summary>

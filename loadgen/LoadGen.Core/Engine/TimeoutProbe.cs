@@ -25,6 +25,13 @@ public sealed record ProbeResult(
     int Probes,
     string Verdict);
 
+/// <summary>One target's part of probe.json: what `loadgen probe-timeouts` found on it.</summary>
+public sealed record ProbeTargetReport(string Target, string Address, IReadOnlyList<ProbeResult> Results)
+{
+    /// <summary>probe.json in the run folder: one entry per target probed (so far, when interrupted).</summary>
+    public const string FileName = "probe.json";
+}
+
 /// <summary>
 /// Finds each direction's idle cut-off on a path to the lab service by a bounded k-ary search:
 /// each round tries several quiet intervals at once (one stream each), keeps the bracket between

@@ -20,9 +20,9 @@ public static partial class ScenarioLoader
             var f = new YamlFields(root.File, path, item);
             var nameNode = f.Require("name");
             var name = f.Scalar(nameNode, f.FieldPath("name"));
-            if (!TargetName().IsMatch(name))
+            if (TargetRules.NameProblem(name) is { } badName)
             {
-                throw f.Error(nameNode, f.FieldPath("name"), $"'{name}' is not a usable target name: use letters, digits, '-' and '_' (it becomes a histogram tag)");
+                throw f.Error(nameNode, f.FieldPath("name"), badName);
             }
 
             if (targets.Any(t => t.Name == name))
@@ -32,10 +32,12 @@ public static partial class ScenarioLoader
 
             var addressNode = f.Require("address");
             var addressText = f.Scalar(addressNode, f.FieldPath("address"));
-            if (!Uri.TryCreate(addressText, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https" or "lab"))
+            if (TargetRules.AddressProblem(addressText, out var parsed) is { } badAddress)
             {
-                throw f.Error(addressNode, f.FieldPath("address"), $"'{addressText}' is not an address: expected http://host:port (h2c), https://host:port (TLS) or lab://TOPOLOGY (the embedded lab)");
+                throw f.Error(addressNode, f.FieldPath("address"), badAddress);
             }
+
+            var address = parsed!;
 
             var target = new TargetOptions
             {
@@ -84,9 +86,6 @@ public static partial class ScenarioLoader
         root.Sequence("targets").Select(x => (x.Node as YamlDotNet.RepresentationModel.YamlMappingNode)?.Children
             .FirstOrDefault(kv => (kv.Key as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value == "name").Value)
             .OfType<YamlDotNet.RepresentationModel.YamlScalarNode>().Select(n => n.Value ?? "").ToList();
-
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]
-    private static partial Regex TargetName();
 
     /// <summary>A file path relative to the scenario file's folder, which must exist.</summary>
     private static string? ExistingFile(YamlFields f, YamlFields root, string key)

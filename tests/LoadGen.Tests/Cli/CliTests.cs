@@ -205,4 +205,15 @@ public class CliTests
         var probeJson = File.ReadAllText(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), "probe.json"));
         Assert.Contains("\"direction\": \"both-quiet\"", probeJson, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("my.gw=http://127.0.0.1:9", "'my.gw' is not a usable target name")]
+    [InlineData("gw=ftp://127.0.0.1:9", "expected a lab topology")]
+    public async Task Compare_TopologiesFlag_FollowsTheSameTargetRulesAsAScenarioFile(string topologies, string problem)
+    {
+        var (code, _, err) = await Run("compare", "--topologies", topologies, "--streams", "1", "--duration", "1s");
+
+        Assert.Equal(2, code);
+        Assert.Contains(problem, err, StringComparison.Ordinal);
+    }
 }
