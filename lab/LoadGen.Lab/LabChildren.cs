@@ -175,7 +175,7 @@ public static class LabChildren
     private static bool Alive(int pid, long started) => StartTime(pid) is var s && s > 0 && s == started;
 
     /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat field 22); 0 when it is gone or a zombie.</summary>
-    internal static long StartTime(int pid)
+    public static long StartTime(int pid)
     {
         try
         {

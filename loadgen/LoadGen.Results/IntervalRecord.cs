@@ -60,6 +60,9 @@ public sealed record IntervalRecord
 
     public long Received { get; init; }
 
+    /// <summary>Messages sent that were never answered, counted when their stream ended in this interval, by the stream's end cause.</summary>
+    public IReadOnlyDictionary<string, long>? UnansweredByCause { get; init; }
+
     public double? P50Ms { get; init; }
 
     public double? P99Ms { get; init; }

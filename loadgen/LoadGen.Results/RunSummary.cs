@@ -97,6 +97,9 @@ public sealed record TopologySummary
     /// <summary>Stream ends by cause.</summary>
     public required IReadOnlyDictionary<string, long> Outcomes { get; init; }
 
+    /// <summary>Unanswered messages (<see cref="MessageCounts.Unanswered"/>) by the cause that ended their stream; empty when every message was answered.</summary>
+    public IReadOnlyDictionary<string, long> UnansweredByCause { get; init; } = new Dictionary<string, long>();
+
     public required ConnectionCounts Connections { get; init; }
 
     /// <summary>Timeouts inferred from unplanned ends that cluster at one value.</summary>
@@ -148,7 +151,13 @@ public sealed record ReconnectStats(long Count, LatencyStats TimeToReestablishMs
 
 public sealed record StreamCounts(long Attempted, long Opened, long Ended, long PeakActive, long WaitedForSlot);
 
-public sealed record MessageCounts(long Sent, long Received);
+/// <param name="Sent">Messages the streams sent.</param>
+/// <param name="Received">Replies (and pushes) the streams received.</param>
+public sealed record MessageCounts(long Sent, long Received)
+{
+    /// <summary>Messages sent that no reply answered by the end of their stream: lost, whatever ended the stream.</summary>
+    public long Unanswered { get; init; }
+}
 
 public sealed record ConnectionCounts(int Planned, int MaxStreamsPerConnection, long Opened);
 

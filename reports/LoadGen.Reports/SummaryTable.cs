@@ -20,6 +20,8 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             Row("streams opened / ended", t, x => $"{N(x.Streams.Opened)} / {N(x.Streams.Ended)}"),
             Row("stream open p99", t, x => Ms(x.OpenLatencyMs.P99)),
             Row("messages sent / received", t, x => $"{N(x.Messages.Sent)} / {N(x.Messages.Received)}"),
+            Row("messages never answered", t, x => x.Messages.Unanswered == 0 ? "0"
+                : $"{N(x.Messages.Unanswered)} ({string.Join(", ", x.UnansweredByCause.Select(kv => $"{kv.Key} {N(kv.Value)}"))})"),
             Row("latency p50 (CO-corrected)", t, x => Ms(x.LatencyMs.P50)),
             Row("latency p99 (CO-corrected)", t, x => Ms(x.LatencyMs.P99)),
             Row("latency p99.9 (CO-corrected)", t, x => Ms(x.LatencyMs.P999)),

@@ -150,7 +150,14 @@ internal static class RunCommand
             console.Error($"error: {TargetDiagnosis.NeverOpened(t, RunData.ReadOutcomes(folder.OutcomesPath))}");
         }
 
-        return unreachable.Count > 0 ? ExitCodes.RunFailed
+        // A run that sent and got nothing back measured nothing: never a pass.
+        var silent = summary.Topologies.Where(t => t.Streams.Opened > 0 && t.Messages.Sent > 0 && t.Messages.Received == 0).ToList();
+        foreach (var t in silent)
+        {
+            console.Error($"error: {TargetDiagnosis.NeverAnswered(t)}");
+        }
+
+        return unreachable.Count > 0 || silent.Count > 0 ? ExitCodes.RunFailed
             : summary.Verdict == "fail" ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
     }
 

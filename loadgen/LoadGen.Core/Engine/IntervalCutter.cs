@@ -68,12 +68,10 @@ internal sealed class IntervalCutter
             Attempted = snap.Attempted - _last.Attempted,
             Opened = snap.Opened - _last.Opened,
             Ended = snap.Ended - _last.Ended,
-            EndsByCause = snap.Ends
-                .Select(kv => (kv.Key, N: kv.Value - _last.Ends.GetValueOrDefault(kv.Key)))
-                .Where(x => x.N > 0)
-                .ToDictionary(x => x.Key, x => x.N, StringComparer.Ordinal),
+            EndsByCause = Delta(snap.Ends, _last.Ends),
             Sent = snap.Sent - _last.Sent,
             Received = snap.Received - _last.Received,
+            UnansweredByCause = Delta(snap.Unanswered, _last.Unanswered) is { Count: > 0 } lost ? lost : null,
             WaitedForSlot = snap.WaitedForSlot - _last.WaitedForSlot,
             ConnectionsOpened = snap.ConnectionsOpened - _last.ConnectionsOpened,
             ConnectionsPlanned = _connections.Planned,
@@ -107,9 +105,17 @@ internal sealed class IntervalCutter
         return last.Index == 0 ? null : Math.Round(last.PromotedBytes / 1048576.0, 1);
     }
 
+    /// <summary>What each cause added since the last reading (causes that added nothing left out).</summary>
+    private static Dictionary<string, long> Delta(Dictionary<string, long> now, Dictionary<string, long> before) =>
+        now.Select(kv => (kv.Key, N: kv.Value - before.GetValueOrDefault(kv.Key)))
+            .Where(x => x.N > 0)
+            .ToDictionary(x => x.Key, x => x.N, StringComparer.Ordinal);
+
     /// <summary>One consistent reading of a topology's cumulative counters.</summary>
-    private sealed record Counters(long Attempted, long Opened, long Ended, long Sent, long Received, long WaitedForSlot, long ConnectionsOpened, long Reconnects, double LifetimeS, Dictionary<string, long> Ends)
+    private sealed record Counters(long Attempted, long Opened, long Ended, long Sent, long Received, long WaitedForSlot, long ConnectionsOpened, long Reconnects, double LifetimeS,
+        Dictionary<string, long> Ends, Dictionary<string, long> Unanswered)
     {
-        public static Counters Of(TopologyMetrics m) => new(m.Attempted, m.Opened, m.Ended, m.Sent, m.Received, m.WaitedForSlot, m.ConnectionsOpened, m.Reconnects, m.LifetimeSeconds, m.Outcomes.ToDictionary(StringComparer.Ordinal));
+        public static Counters Of(TopologyMetrics m) => new(m.Attempted, m.Opened, m.Ended, m.Sent, m.Received, m.WaitedForSlot, m.ConnectionsOpened, m.Reconnects, m.LifetimeSeconds,
+            m.Outcomes.ToDictionary(StringComparer.Ordinal), m.Unanswered.ToDictionary(StringComparer.Ordinal));
     }
 }

@@ -206,6 +206,7 @@ internal sealed class LoadStream
                 _s.Metrics.Sample(sample);
             }
 
+            _s.Metrics.Unanswer(record.Cause, record.Unanswered);
             _s.Outcomes.Write(record);
             if (!EndCauses.IsPlanned(record.Cause))
             {

@@ -148,6 +148,18 @@ public sealed class TopologyMetrics
         }
     }
 
+    /// <summary>Messages sent but never answered, by the cause that ended their streams.</summary>
+    public ConcurrentDictionary<string, long> Unanswered { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A stream ended with <paramref name="count"/> messages never answered.</summary>
+    public void Unanswer(string cause, long count)
+    {
+        if (count > 0)
+        {
+            Unanswered.AddOrUpdate(cause, count, (_, n) => n + count);
+        }
+    }
+
     public void StreamClosed(bool wasOpen, string cause)
     {
         if (wasOpen)

@@ -32,4 +32,16 @@ public static class TargetDiagnosis
         d = cut > 0 ? d[..(cut + 1)] : d;
         return d.Length > 200 ? d[..200] + "…" : d;
     }
+
+    /// <summary>
+    /// One line for a target whose streams opened and carried messages, none of which was ever answered:
+    /// the run measured nothing, which must never read as a pass.
+    /// </summary>
+    public static string NeverAnswered(TopologySummary t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        var byCause = t.UnansweredByCause.Count == 0 ? "" : $"; unanswered by how their streams ended: {string.Join(", ", t.UnansweredByCause.Select(kv => $"{kv.Key} {kv.Value:#,0}"))}";
+        return $"target '{t.Name}' ({t.Address}): {t.Messages.Sent:#,0} messages sent on {t.Streams.Opened:#,0} streams and not one answered — " +
+            $"the server (or a proxy on the path) accepts streams but never replies, so no latency was measured{byCause}";
+    }
 }

@@ -19,6 +19,9 @@ public enum ThresholdKind
 
     /// <summary>"no new cause vs baseline": no unplanned end cause the baseline never had.</summary>
     NoNewCause,
+
+    /// <summary>"unanswered &lt; 0.1%": messages never answered, as a share of those sent.</summary>
+    Unanswered,
 }
 
 /// <summary>A pass/fail rule evaluated at the end of the run (and every interval with <see cref="AbortOnFail"/>); see the README.</summary>
@@ -53,6 +56,7 @@ public sealed record Threshold(string Expression, ThresholdMetric Metric, bool U
         ThresholdKind.Latency or ThresholdKind.Delta => "ms",
         ThresholdKind.Rate => "per 1000 stream-hours",
         ThresholdKind.Survival => "share",
+        ThresholdKind.Unanswered => "% of sent",
         _ => "new causes",
     };
 }
@@ -98,6 +102,15 @@ public static partial class Thresholds
                 : null;
         }
 
+        if (UnansweredPattern().Match(trimmed) is { Success: true } u)
+        {
+            return new Threshold(trimmed, ThresholdMetric.Max, false, double.Parse(u.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture))
+            {
+                Kind = ThresholdKind.Unanswered,
+                Source = text,
+            };
+        }
+
         if (NoNewCausePattern().Match(trimmed) is { Success: true } n)
         {
             return new Threshold(trimmed, ThresholdMetric.Max, false, 0) { Kind = ThresholdKind.NoNewCause, Versus = n.Groups["vs"].Value, Source = text };
@@ -132,6 +145,9 @@ public static partial class Thresholds
 
     [GeneratedRegex(@"^no\s+new\s+cause\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
     private static partial Regex NoNewCausePattern();
+
+    [GeneratedRegex(@"^unanswered\s*<\s*(?<p>\d+(\.\d+)?)%$", RegexOptions.CultureInvariant)]
+    private static partial Regex UnansweredPattern();
 
     [GeneratedRegex(@"^(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
     private static partial Regex ThresholdPattern();

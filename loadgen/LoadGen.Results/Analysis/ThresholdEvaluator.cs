@@ -65,6 +65,10 @@ public static class ThresholdEvaluator
                             : null;
                         results.Add(new ThresholdResult(t.Expression, topo.Name, share, t.Limit, t.Unit, share is { } x && x > t.Limit));
                         break;
+                    case ThresholdKind.Unanswered:
+                        double? lost = topo.Messages.Sent > 0 ? 100.0 * topo.Messages.Unanswered / topo.Messages.Sent : null;
+                        results.Add(new ThresholdResult(t.Expression, topo.Name, lost, t.Limit, t.Unit, lost is { } l && l < t.Limit));
+                        break;
                     case ThresholdKind.NoNewCause when versus is null || topo.Name != versus.Name:
                         var fresh = versus is null ? null : (double?)topo.Outcomes.Keys.Count(k => IsUnplanned(k) && !versus.Outcomes.ContainsKey(k));
                         results.Add(new ThresholdResult(t.Expression, topo.Name, fresh, 0, t.Unit, fresh == 0));

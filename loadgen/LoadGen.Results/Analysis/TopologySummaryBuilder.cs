@@ -84,12 +84,13 @@ public static class TopologySummaryBuilder
             Rounds = Math.Max(1, iv.Select(i => i.Round ?? 1).Distinct().Count()),
             Streams = new StreamCounts(iv.Sum(i => i.Attempted), iv.Sum(i => i.Opened), iv.Sum(i => i.Ended),
                 iv.Select(i => i.PeakActive ?? i.Active).DefaultIfEmpty(0).Max(), iv.Sum(i => i.WaitedForSlot)),
-            Messages = new MessageCounts(iv.Sum(i => i.Sent), iv.Sum(i => i.Received)),
+            Messages = new MessageCounts(iv.Sum(i => i.Sent), iv.Sum(i => i.Received)) { Unanswered = iv.Sum(i => i.UnansweredByCause?.Values.Sum() ?? 0) },
             LatencyMs = latency,
             LatencyUncorrectedMs = LatencyStats.From(H(RttUncorrected)),
             OpenLatencyMs = LatencyStats.From(H(Open)),
             SendLagMs = sendLag,
             Outcomes = SumByCause(iv),
+            UnansweredByCause = Sum(iv.Select(i => i.UnansweredByCause)),
             Connections = new ConnectionCounts(last?.ConnectionsPlanned ?? 0, last?.StreamsPerConnection ?? 0, iv.Sum(i => i.ConnectionsOpened)),
             DetectedTimeouts = [.. TimeoutDetector.Detect(timerEnds, TimeoutDetector.MinQuiet(inputs.MessageInterval, latency.P999, sendLag.P999))
                 .Select(d => d with { Count = (long)Math.Round(d.Count * scale) })],
@@ -136,8 +137,11 @@ public static class TopologySummaryBuilder
     }
 
     /// <summary>Ends by cause over <paramref name="intervals"/>, most frequent first (ties by name).</summary>
-    private static Dictionary<string, long> SumByCause(IEnumerable<IntervalRecord> intervals) =>
-        intervals.SelectMany(i => i.EndsByCause)
+    private static Dictionary<string, long> SumByCause(IEnumerable<IntervalRecord> intervals) => Sum(intervals.Select(i => i.EndsByCause));
+
+    /// <summary>Counts by cause added up, most first (ties by name), zeros left out.</summary>
+    private static Dictionary<string, long> Sum(IEnumerable<IReadOnlyDictionary<string, long>?> counts) =>
+        counts.OfType<IReadOnlyDictionary<string, long>>().SelectMany(c => c)
             .GroupBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(g => (g.Key, N: g.Sum(kv => kv.Value)))
             .Where(x => x.N > 0)

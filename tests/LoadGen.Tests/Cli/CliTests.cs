@@ -216,4 +216,39 @@ public class CliTests
         Assert.Equal(2, code);
         Assert.Contains(problem, err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_ServerNeverAnswers_ExitsThree_SaysSo_AndCountsTheLostMessages()
+    {
+        var s = await TempScenario.WriteAsync("silent", """
+            name: silent
+            targets:
+              - name: backend-h2c
+                address: lab://backend-h2c
+            profile:
+              phases:
+                - ramp: 5
+                  over: 500ms
+                - hold: 2s
+            messages:
+              interval: 200ms
+              first:
+                stopReplying: true
+            reportingInterval: 1s
+            closeTimeout: 1s
+            """);
+
+        var (code, stdout, err) = await Run("run", "--scenario", s.File, "--out", s.OutDir, "--quiet");
+
+        Assert.True(code == 3, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("error: target 'backend-h2c'", err, StringComparison.Ordinal);
+        Assert.Contains("and not one answered", err, StringComparison.Ordinal);
+        var t = Assert.Single(RunFolder.Open(s.RunFolder).ReadSummary().Topologies);
+        Assert.True(t.Messages.Sent > 20, $"sent {t.Messages.Sent}");
+        Assert.Equal(0, t.Messages.Received);
+        Assert.Equal(t.Messages.Sent, t.Messages.Unanswered);
+        Assert.Equal(t.Messages.Sent, t.UnansweredByCause.Values.Sum());
+        Assert.Contains("messages never answered", stdout, StringComparison.Ordinal);
+        TestTemp.Remove(s.Dir);
+    }
 }

@@ -65,11 +65,11 @@ public partial class LabChildrenTests
             // started at another time (a reused PID) and must not be touched.
             var dead = Directory.CreateDirectory(Path.Combine(temp, LabChildren.FolderPrefix + "esp-dead")).FullName;
             await File.WriteAllTextAsync(Path.Combine(dead, LabChildren.OwnerFile),
-                $"owner {ended.Id} 1\nchild {orphan.Id} {StartTime(orphan.Id)}\nchild {other.Id} 1\n");
+                $"owner {ended.Id} 1\nchild {orphan.Id} {LabChildren.StartTime(orphan.Id)}\nchild {other.Id} 1\n");
             // A live owner's folder (this process): kept, its child untouched.
             var live = Directory.CreateDirectory(Path.Combine(temp, LabChildren.FolderPrefix + "tls-live")).FullName;
             await File.WriteAllTextAsync(Path.Combine(live, LabChildren.OwnerFile),
-                $"owner {Environment.ProcessId} {StartTime(Environment.ProcessId)}\nchild {other.Id} {StartTime(other.Id)}\n");
+                $"owner {Environment.ProcessId} {LabChildren.StartTime(Environment.ProcessId)}\nchild {other.Id} {LabChildren.StartTime(other.Id)}\n");
 
             var said = LabChildren.Sweep(temp);
 
@@ -109,18 +109,18 @@ public partial class LabChildrenTests
             .SelectMany(f => PortRegex().Matches(File.ReadAllText(f)).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)))
             .Distinct().ToList();
         Assert.True(ports.Count >= 3, $"ports read from the proxies' configs: {string.Join(", ", ports)}");
-        var started = proxies.ToDictionary(pid => pid, StartTime);
+        var started = proxies.ToDictionary(pid => pid, LabChildren.StartTime);
 
         Assert.True(ProcessSignals.Send(p.Pid, 9), "SIGKILL by PID");
         Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(10)), "loadgen did not die of SIGKILL");
 
         var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (DateTime.UtcNow < deadline && proxies.Any(pid => StartTime(pid) == started[pid]))
+        while (DateTime.UtcNow < deadline && proxies.Any(pid => LabChildren.StartTime(pid) == started[pid]))
         {
             await Task.Delay(100);
         }
 
-        Assert.Empty(proxies.Where(pid => StartTime(pid) == started[pid]).Select(pid => $"{pid} ({Command(pid)})"));
+        Assert.Empty(proxies.Where(pid => LabChildren.StartTime(pid) == started[pid]).Select(pid => $"{pid} ({Command(pid)})"));
         foreach (var port in ports)
         {
             Assert.False(await AcceptsAsync(port), $"port {port} still accepts connections after the kill");
@@ -160,21 +160,6 @@ public partial class LabChildrenTests
         catch (IOException)
         {
             return "";
-        }
-    }
-
-    /// <summary>Start time in clock ticks since boot (/proc/PID/stat field 22); 0 when gone or a zombie.</summary>
-    private static long StartTime(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return rest[0] == "Z" ? 0 : long.Parse(rest[19], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return 0;
         }
     }
 

@@ -193,4 +193,20 @@ public class ThresholdTests
         Assert.False(r.Passed);
         Assert.Equal("nothing measured", r.ActualText);
     }
+
+    [Fact]
+    public void Unanswered_IsAShareOfTheMessagesSent_AndNothingSentIsNothingMeasured()
+    {
+        var lossy = Topology("gw", 10, new() { ["client-closed"] = 1 }, streamHours: 1) with { Messages = new MessageCounts(1000, 995) { Unanswered = 5 } };
+        var idle = Topology("idle", 10, new() { ["client-closed"] = 1 }, streamHours: 1) with { Messages = new MessageCounts(0, 0) };
+
+        var r = ThresholdEvaluator.Evaluate([Parse("unanswered < 0.1%"), Parse("unanswered < 1%")], [lossy, idle]).ToDictionary(x => (x.Expression, x.Topology));
+
+        Assert.Equal(ThresholdKind.Unanswered, Parse("unanswered < 0.1%").Kind);
+        Assert.Equal(0.5, r[("unanswered < 0.1%", "gw")].Actual);
+        Assert.False(r[("unanswered < 0.1%", "gw")].Passed);
+        Assert.True(r[("unanswered < 1%", "gw")].Passed);
+        Assert.Null(r[("unanswered < 1%", "idle")].Actual);
+        Assert.False(r[("unanswered < 1%", "idle")].Passed);
+    }
 }
