@@ -7,7 +7,7 @@ namespace LoadGen.Results;
 public static class EndCauses
 {
     /// <summary>Bumped whenever a cause is added, renamed or re-derived; written into summary.json.</summary>
-    public const int VocabularyVersion = 5;
+    public const int VocabularyVersion = 6;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
@@ -24,8 +24,17 @@ public static class EndCauses
     /// <summary>The workload's own code threw (a code-first message, reply or matching function): "workload-error:TYPE".</summary>
     public const string WorkloadErrorPrefix = "workload-error:";
 
+    /// <summary>LoadGen's own client failed the stream before anything reached the wire or the peer: "client-error:WHAT" (new in vocabulary 6).</summary>
+    public const string ClientErrorPrefix = "client-error:";
+
+    /// <summary>A message larger than the target's maxSendMessageSize: the client refused to send it.</summary>
+    public const string MessageTooLarge = ClientErrorPrefix + "message-too-large";
+
     /// <summary>Refused unprocessed after its first message was written (the server's GOAWAY came first).</summary>
     public const string NotProcessed = "not-processed";
+
+    /// <summary>"client-error:Internal": the client raised this status itself, for a reason without a name of its own.</summary>
+    public static string ClientError(string what) => ClientErrorPrefix + what;
 
     /// <summary>The client ended the stream on purpose (closed at the profile's end, or cancelled): every other cause is unplanned.</summary>
     public static bool IsPlanned(string cause) => cause is ClientClosed or ClientCancelled;

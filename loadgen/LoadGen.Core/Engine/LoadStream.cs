@@ -224,6 +224,7 @@ internal sealed class LoadStream
         _ = receive.ContinueWith(_ => sendStop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         Exception? sendError = null;
+        var sendFailed = false;
         // Message 1 opens the stream (some proxies answer only after it); the schedule of the rest
         // starts once the stream is open, so open time never counts as message latency.
         var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight);
@@ -250,6 +251,13 @@ internal sealed class LoadStream
         catch (Exception e)
         {
             sendError = e;
+            if (!receive.IsCompleted)
+            {
+                // A send that failed ends the stream now: the reader would otherwise wait on a call that
+                // sends nothing more, until the server or the run's close ends it (and the run would pass).
+                sendFailed = true;
+                await _abort.CancelAsync();
+            }
         }
 
         if (_closeRequested && sendError is null && !receive.IsCompleted)
@@ -277,6 +285,11 @@ internal sealed class LoadStream
         if (sendError is WorkloadCodeException && !_abortRequested)
         {
             return OutcomeClassifier.Classify(sendError);
+        }
+
+        if (sendFailed && !_abortRequested)
+        {
+            return OutcomeClassifier.ClassifySendFailure(sendError!);
         }
 
         if (receiveError is not null)

@@ -20,6 +20,26 @@ public static partial class OutcomeClassifier
     [System.Text.RegularExpressions.GeneratedRegex(@"HTTP status code: (\d{3})")]
     private static partial System.Text.RegularExpressions.Regex HttpStatusPattern();
 
+    /// <summary>
+    /// A write the client could not make. When nothing in the chain came from the transport (no HTTP/2
+    /// frame, socket or I/O error) the client raised the status itself before anything reached the peer —
+    /// a message over maxSendMessageSize is ResourceExhausted from Grpc.Net.Client's own size check — and
+    /// the cause is client-error:…, never the server's status. Otherwise it is classified as any end.
+    /// </summary>
+    public static Classification ClassifySendFailure(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var chain = Chain(exception).ToList();
+        if (chain.Any(e => e is HttpRequestException or HttpProtocolException or IOException or SocketException or AuthenticationException or OperationCanceledException)
+            || chain.OfType<RpcException>().FirstOrDefault() is not { } rpc)
+        {
+            return Classify(exception);
+        }
+
+        var cause = rpc.StatusCode == StatusCode.ResourceExhausted ? MessageTooLarge : ClientError(rpc.StatusCode.ToString());
+        return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail);
+    }
+
     public static Classification Classify(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);

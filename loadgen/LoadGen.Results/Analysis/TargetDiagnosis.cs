@@ -19,6 +19,7 @@ public static class TargetDiagnosis
             "rst:PROTOCOL_ERROR" or "goaway:PROTOCOL_ERROR" => "the server did not speak HTTP/2 on the connection: an HTTP/1.1-only port (ESP's --http_port, a health port) answers the HTTP/2 preface with an HTTP/1.1 error",
             "http-status:401" or "http-status:403" or "server-status:Unauthenticated" or "server-status:PermissionDenied" => "the target wants credentials: send them as metadata (authorization, x-api-key) from env or a file",
             "open-stalled" => "streams were accepted but no response headers came within the open timeout",
+            EndCauses.MessageTooLarge => "LoadGen itself refused to send: the message is larger than the target's maxSendMessageSize (raise it, or send smaller messages)",
             _ => "see outcomes.ndjson for each attempt",
         };
         return $"target '{t.Name}' ({t.Address}): no stream ever opened — {t.Streams.Attempted:#,0} attempts, {count:#,0} ended {cause ?? "-"}{(detail is null ? "" : $" ({Trim(detail)})")}. {char.ToUpperInvariant(hint[0])}{hint[1..]}";

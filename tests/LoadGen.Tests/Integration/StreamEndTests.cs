@@ -27,6 +27,29 @@ public class StreamEndTests
         Assert.True(unplanned[cause] >= atLeast, $"{cause}: {unplanned[cause]} < {atLeast}");
     }
 
+    [Fact]
+    public async Task MessageOverTheSendLimit_EndsItsStreamAtOnce_AsTheClientsOwnError_NotTheServers()
+    {
+        // The client's own size check refuses the message: the same ResourceExhausted status a server
+        // could send, but nothing reached the server. Before, the stream sat quiet until the run closed it
+        // (client-cancelled, a planned end) and the run passed.
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 5, TimeSpan.FromSeconds(2), m => m with { PayloadBytes = 100_000 });
+        scenario = scenario with { Targets = [scenario.Targets[0] with { MaxSendMessageBytes = 1024 }] };
+
+        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        // Every stream, first opens and the ones that replaced them, ended so; none as the server's or a planned end.
+        Assert.Equal([EndCauses.MessageTooLarge], t.Outcomes.Keys);
+        Assert.True(t.Outcomes[EndCauses.MessageTooLarge] >= 5, string.Join(", ", t.Outcomes));
+        Assert.Equal(0, t.Messages.Sent);
+        Assert.Equal(0, backend.Stats.MessagesReceived);
+        var o = Ndjson.Read<OutcomeRecord>(folder.OutcomesPath).Records;
+        Assert.All(o, r => Assert.Equal("ResourceExhausted", r.GrpcStatus));
+        Assert.All(o, r => Assert.Contains("exceeds the maximum", r.Detail, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(8, "server-status:ResourceExhausted")]
     [InlineData(14, "server-status:Unavailable")]
