@@ -104,6 +104,7 @@ internal static class RunCommand
             Progress = live.Progress,
             Telemetry = telemetry,
             Logger = log.Factory.CreateLogger("LoadGen.Core.Engine"),
+            RunWarnings = [.. lab.Fallbacks.Select(f => $"{f} — this run did not measure the real path")],
         };
         RunSummary summary;
         try

@@ -46,6 +46,9 @@ public sealed class LoadEngine
     /// <summary>Called at every interval tick, from the engine's loop: keep it quick.</summary>
     public Action<ProgressSnapshot>? Progress { get; init; }
 
+    /// <summary>What else the reports must say about how the run was made (e.g. an embedded stand-in where a real proxy was wanted), added to run.json and summary.json's warnings.</summary>
+    public IReadOnlyList<string> RunWarnings { get; init; } = [];
+
     /// <summary>Where the engine's events go (loadgen.log in the run folder, from the CLI); nowhere by default.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
@@ -69,6 +72,7 @@ public sealed class LoadEngine
         targets ??= scenario.Targets.Select(t => new RunTarget(t.Name, t.Address.ToString(), null, null)).ToList();
         targets = [.. targets.Select(t => t with { Connection = Connection(scenario.Targets.FirstOrDefault(x => x.Name == t.Name)) })];
         var info = RunInfoFor(scenario, workload, folder, targets, _time.GetUtcNow());
+        info = info with { Warnings = [.. info.Warnings, .. RunWarnings] };
         folder.WriteJson(RunFolder.RunFile, info);
         EngineLog.RunStarted(Logger, folder.RunId, scenario.Name, scenario.Targets.Count, scenario.Rounds, scenario.Profile.Peak);
 

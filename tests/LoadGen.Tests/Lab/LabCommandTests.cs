@@ -113,6 +113,9 @@ public class LabCommandTests
         Assert.Contains("WARNING: gateway stand-in is the embedded .NET proxy, not HAProxy", e, StringComparison.Ordinal);
         var summary = LoadGen.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
         Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
+        // Where reviewers look: summary.json's warnings (summary.md and report.html show them first).
+        Assert.Contains(summary.Warnings, w => w.StartsWith("ESP stand-in is the embedded .NET proxy, not NGINX", StringComparison.Ordinal));
+        Assert.Contains(summary.Warnings, w => w.StartsWith("gateway stand-in is the embedded .NET proxy, not HAProxy", StringComparison.Ordinal));
         Assert.All(summary.Topologies, t =>
         {
             Assert.Contains("FALLBACK", t.Components, StringComparison.Ordinal);
