@@ -224,7 +224,7 @@ internal sealed class LoadStream
         _ = receive.ContinueWith(_ => sendStop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         Exception? sendError = null;
-        var sendFailed = false;
+        var clientRefused = false;
         // Message 1 opens the stream (some proxies answer only after it); the schedule of the rest
         // starts once the stream is open, so open time never counts as message latency.
         var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight);
@@ -251,11 +251,12 @@ internal sealed class LoadStream
         catch (Exception e)
         {
             sendError = e;
-            if (!receive.IsCompleted)
+            if (!receive.IsCompleted && OutcomeClassifier.IsClientRaised(e) && !CallEnded(call))
             {
-                // A send that failed ends the stream now: the reader would otherwise wait on a call that
-                // sends nothing more, until the server or the run's close ends it (and the run would pass).
-                sendFailed = true;
+                // The client refused the write itself (nothing reached the wire): end the stream now, or the
+                // reader would wait on a call that sends nothing more until the run's close (and the run would
+                // pass). A write that failed because the path broke is left to the reader, which sees why.
+                clientRefused = true;
                 await _abort.CancelAsync();
             }
         }
@@ -287,9 +288,12 @@ internal sealed class LoadStream
             return OutcomeClassifier.Classify(sendError);
         }
 
-        if (sendFailed && !_abortRequested)
+        if (clientRefused && !_abortRequested)
         {
-            return OutcomeClassifier.ClassifySendFailure(sendError!);
+            // Unless the reader saw the server end the call first (its status is then the cause), nothing reached the peer.
+            return receiveError is RpcException { StatusCode: not StatusCode.Cancelled }
+                ? OutcomeClassifier.Classify(receiveError)
+                : OutcomeClassifier.ClassifySendFailure(sendError!);
         }
 
         if (receiveError is not null)
@@ -308,6 +312,20 @@ internal sealed class LoadStream
         return _closeRequested
             ? new Classification(EndCauses.ClientClosed, "OK", null, "", null)
             : ServerEnded(call);
+    }
+
+    /// <summary>Whether the call already has its final status (the server ended it): a write failing then is the server's doing, not the client's.</summary>
+    private static bool CallEnded(IStreamCall call)
+    {
+        try
+        {
+            _ = call.GetStatus();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private Classification OpenStalled() => new(EndCauses.OpenStalled, null, null, "TimeoutException",

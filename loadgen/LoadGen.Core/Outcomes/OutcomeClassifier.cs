@@ -21,21 +21,29 @@ public static partial class OutcomeClassifier
     private static partial System.Text.RegularExpressions.Regex HttpStatusPattern();
 
     /// <summary>
-    /// A write the client could not make. When nothing in the chain came from the transport (no HTTP/2
-    /// frame, socket or I/O error) the client raised the status itself before anything reached the peer —
-    /// a message over maxSendMessageSize is ResourceExhausted from Grpc.Net.Client's own size check — and
-    /// the cause is client-error:…, never the server's status. Otherwise it is classified as any end.
+    /// True when the client raised the failure itself: a gRPC status with nothing from the transport
+    /// underneath (no HTTP/2 frame, socket, I/O, TLS error, no cancellation) — e.g. Grpc.Net.Client's own
+    /// size check refusing a message over maxSendMessageSize (ResourceExhausted).
     /// </summary>
-    public static Classification ClassifySendFailure(Exception exception)
+    public static bool IsClientRaised(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var chain = Chain(exception).ToList();
-        if (chain.Any(e => e is HttpRequestException or HttpProtocolException or IOException or SocketException or AuthenticationException or OperationCanceledException)
-            || chain.OfType<RpcException>().FirstOrDefault() is not { } rpc)
+        return chain.OfType<RpcException>().Any()
+            && !chain.Any(e => e is HttpRequestException or HttpProtocolException or IOException or SocketException or AuthenticationException or OperationCanceledException);
+    }
+
+    /// <summary>A write the client refused itself (<see cref="IsClientRaised"/>): client-error:…, never the server's status.</summary>
+    public static Classification ClassifySendFailure(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (!IsClientRaised(exception))
         {
             return Classify(exception);
         }
 
+        var chain = Chain(exception).ToList();
+        var rpc = chain.OfType<RpcException>().First();
         var cause = rpc.StatusCode == StatusCode.ResourceExhausted ? MessageTooLarge : ClientError(rpc.StatusCode.ToString());
         return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail);
     }
