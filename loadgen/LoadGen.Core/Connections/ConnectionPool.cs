@@ -40,7 +40,7 @@ internal sealed class ConnectionPool : IDisposable
             {
                 metrics.ConnectionOpened();
                 ConnectionLog.ConnectionOpened(log ?? NullLogger.Instance, metrics.Topology, metrics.ConnectionsOpened);
-            });
+            }, loadStreams: true);
             _invokers[i] = _channels[i].CreateCallInvoker();
         }
     }

@@ -6,8 +6,8 @@ namespace LoadGen.Core.Connections;
 /// <summary>
 /// The one place a channel to a target is built (the shape of YARP's ForwarderHttpClientFactory): the
 /// handler stack — TCP without Nagle, TLS as the target asks (<see cref="TlsTrust"/>), keepalive pings,
-/// connect timeout; no silent re-send of a refused stream (<see cref="NoSilentRetryHandler"/>); the
-/// target's :authority — and its message-size limits. The connection pool, server reflection, the
+/// connect timeout; for load streams, no silent re-send of a refused stream (<see cref="NoSilentRetryHandler"/>);
+/// the target's :authority — and its message-size limits. The connection pool, server reflection, the
 /// timeout probe and `lab check` all connect through it, so a target reached one way is reached the same
 /// way everywhere.
 /// </summary>
@@ -18,20 +18,26 @@ public static class TargetChannelFactory
 
     /// <summary>The handler stack for one of the target's connections.</summary>
     /// <param name="connected">Called once per TCP connection made (the pool counts them).</param>
-    public static HttpMessageHandler CreateHandler(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null)
+    /// <param name="loadStreams">
+    /// The pool's long-lived streams, whose first message is written once: a refused stream must fail, not
+    /// be re-sent empty (<see cref="NoSilentRetryHandler"/>). One-off calls (reflection, the probe, lab check)
+    /// go without that guard.
+    /// </param>
+    public static HttpMessageHandler CreateHandler(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null, bool loadStreams = false)
     {
         ArgumentNullException.ThrowIfNull(target);
-        HttpMessageHandler handler = new NoSilentRetryHandler(TlsTrust.Handler(target, connectTimeout ?? DefaultConnectTimeout, connected));
+        HttpMessageHandler handler = TlsTrust.Handler(target, connectTimeout ?? DefaultConnectTimeout, connected);
+        handler = loadStreams ? new NoSilentRetryHandler(handler) : handler;
         return target.Authority is { } authority ? new AuthorityHandler(handler, authority) : handler;
     }
 
     /// <summary>A channel to the target over <see cref="CreateHandler"/>; disposing it closes its connections.</summary>
-    public static GrpcChannel Create(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null)
+    public static GrpcChannel Create(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null, bool loadStreams = false)
     {
         ArgumentNullException.ThrowIfNull(target);
         return GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
         {
-            HttpHandler = CreateHandler(target, connectTimeout, connected),
+            HttpHandler = CreateHandler(target, connectTimeout, connected, loadStreams),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = target.MaxReceiveMessageBytes,
             MaxSendMessageSize = target.MaxSendMessageBytes,

@@ -200,7 +200,7 @@ public class OwnServiceTests
         var (code, _, stderr) = await CliRunner.RunAsync("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--quiet", "--reflect");
 
         Assert.Equal(2, code);
-        Assert.Contains("does not offer reflection", stderr);
+        Assert.True(stderr.Contains("does not offer reflection", StringComparison.Ordinal), stderr);
         Assert.Contains($"{scenario.File}:", stderr);
         Assert.Equal(0, server.Seen.Streams);
     }
