@@ -13,7 +13,9 @@ internal static class Cli
             "LoadGen: load and soak tests for long-lived gRPC bidirectional streams.\n" +
             "Holds thousands of streams against one or more topologies, measures every message (HdrHistogram,\n" +
             "coordinated-omission corrected) and records why every stream ended, into a run folder.\n\n" +
-            "Exit codes: 0 ok, 1 a threshold failed, 2 bad input, 3 the run could not be carried out, 130 interrupted.");
+            "Exit codes: 0 ok, 1 a gate failed (a threshold; compare-runs: the candidate is worse), 2 bad input (usage, scenario,\n" +
+            "an unusable run folder), 3 the target never answered (no stream opened, or not one message answered), 4 LoadGen\n" +
+            "itself failed (its own I/O, an internal error), 130 interrupted.");
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(CompareCommand.Create(console));
@@ -56,7 +58,17 @@ internal static class Cli
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stop.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Never exit 1 (a failed gate) for LoadGen's own failure.
+            console.Error($"error: LoadGen itself failed ({e.GetType().Name}: {e.Message}); this is not the target's doing nor a gate's verdict. Please report it with this trace:");
+            console.Error(e.ToString());
+            return ExitCodes.LoadGenFailed;
+        }
     }
 }
 

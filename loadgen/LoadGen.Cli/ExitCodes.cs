@@ -7,5 +7,8 @@ internal static class ExitCodes
     public const int ThresholdsFailed = 1;
     public const int BadInput = 2;
     public const int RunFailed = 3;
+
+    /// <summary>LoadGen itself failed (its own I/O, an internal error): never a gate's verdict nor the target's doing.</summary>
+    public const int LoadGenFailed = 4;
     public const int Interrupted = 130;
 }

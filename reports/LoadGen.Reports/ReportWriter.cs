@@ -10,9 +10,12 @@ public static class ReportWriter
     public sealed record Written(string Html, string Markdown, string Junit, IReadOnlyList<TopologyComparison> Comparisons);
 
     /// <summary>Reports one run: its first topology is the baseline, each other one a candidate.</summary>
-    public static Written WriteRun(string runFolder)
+    public static Written WriteRun(string runFolder) => WriteRun(RunData.Load(runFolder));
+
+    /// <summary>Reports one run already loaded (so a folder that cannot be read and a report that cannot be written are told apart).</summary>
+    public static Written WriteRun(RunData run)
     {
-        var run = RunData.Load(runFolder);
+        ArgumentNullException.ThrowIfNull(run);
         var t = run.Summary.Topologies;
         var comparisons = t.Skip(1).Select(c => TopologyComparison.Compare(new Side(t[0].Name, run, t[0]), new Side(c.Name, run, c))).ToList();
         return Write(run.Folder.Path, run, comparisons, null);

@@ -43,9 +43,9 @@ internal static class ReportCommand
                 a = RunData.Load(pr.GetValue(baseline)!.FullName);
                 b = RunData.Load(pr.GetValue(candidate)!.FullName);
             }
-            catch (Exception e) when (e is IOException or JsonException or InvalidDataException)
+            catch (Exception e) when (e is IOException or JsonException or InvalidDataException or FormatException)
             {
-                console.Error($"error: {e.Message}");
+                console.Error($"error: not a usable run folder: {e.Message}");
                 return ExitCodes.BadInput;
             }
 
@@ -74,15 +74,27 @@ internal static class ReportCommand
 
     private static int Report(CliConsole console, string path)
     {
+        RunData run;
+        try
+        {
+            run = RunData.Load(path);
+        }
+        catch (Exception e) when (e is IOException or JsonException or InvalidDataException or UnauthorizedAccessException or FormatException)
+        {
+            // The folder cannot be read as a run: bad input, not LoadGen's failure.
+            console.Error($"error: {path}: not a usable run folder: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+
         ReportWriter.Written written;
         try
         {
-            written = ReportWriter.WriteRun(path);
+            written = ReportWriter.WriteRun(run);
         }
-        catch (Exception e) when (e is IOException or JsonException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            console.Error($"error: {e.Message}");
-            return ExitCodes.BadInput;
+            console.Error($"error: LoadGen could not write the reports into {path}: {e.Message}");
+            return ExitCodes.LoadGenFailed;
         }
 
         foreach (var c in written.Comparisons)

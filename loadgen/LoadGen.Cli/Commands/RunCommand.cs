@@ -78,8 +78,19 @@ internal static class RunCommand
             console.Error($"WARNING: {f}. Install nginx-light and haproxy for the real proxies; results below are NOT the real path's.");
         }
 
-        var folder = RunFolder.Create(settings.OutDir, scenario.Name, DateTimeOffset.UtcNow);
-        log.Attach(folder.Path);
+        RunFolder folder;
+        try
+        {
+            // Before any stream opens: a run that cannot be recorded is not started.
+            folder = RunFolder.Create(settings.OutDir, scenario.Name, DateTimeOffset.UtcNow);
+            log.Attach(folder.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            console.Error($"error: --out '{settings.OutDir}': the run folder cannot be made there: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+
         var each = scenario.Rounds > 1
             ? $"{scenario.Rounds} interleaved rounds of {Durations.Format(scenario.Profile.SplitHold(scenario.Rounds).Duration)} each"
             : $"{Durations.Format(scenario.Profile.Duration)} each";
@@ -113,8 +124,16 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            console.Error($"error: the run folder {folder.Path} could not be written: {e.Message}");
-            return ExitCodes.RunFailed;
+            CliLog.Failed(log.Factory.CreateLogger("LoadGen.Cli"), e, "the run folder could not be written");
+            console.Error($"error: LoadGen could not write the run folder {folder.Path}: {e.Message}");
+            return ExitCodes.LoadGenFailed;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // LoadGen's own failure: one line here, the stack trace in the run folder's log.
+            CliLog.Failed(log.Factory.CreateLogger("LoadGen.Cli"), e, "an internal error");
+            console.Error($"error: LoadGen itself failed ({e.GetType().Name}: {e.Message}); this is not the target's doing nor a gate's verdict — the stack trace is in {Path.Combine(folder.Path, RunLog.FileName)}");
+            return ExitCodes.LoadGenFailed;
         }
         finally
         {
@@ -124,6 +143,7 @@ internal static class RunCommand
         }
 
         PrintSummary(console, summary, folder);
+        var reportsWritten = true;
         try
         {
             var written = LoadGen.Reports.ReportWriter.WriteRun(folder.Path);
@@ -137,12 +157,18 @@ internal static class RunCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
             // The run's data is in the folder; the report can be made again with `loadgen report`.
-            console.Error($"error: the reports could not be written ({e.Message}); the run folder is complete: loadgen report {folder.Path}");
+            console.Error($"error: LoadGen could not write the reports ({e.Message}); the run's data is in the folder: loadgen report {folder.Path}");
+            reportsWritten = false;
         }
 
         if (summary.Completion == "interrupted")
         {
             return ExitCodes.Interrupted;
+        }
+
+        if (!reportsWritten)
+        {
+            return ExitCodes.LoadGenFailed;
         }
 
         var unreachable = summary.Topologies.Where(t => t.Streams.Opened == 0).ToList();

@@ -251,4 +251,37 @@ public class CliTests
         Assert.Contains("messages never answered", stdout, StringComparison.Ordinal);
         TestTemp.Remove(s.Dir);
     }
+
+    [Fact]
+    public async Task ExitCodes_TellBadInputFromLoadGensOwnFailure()
+    {
+        // --out naming a file: the run folder cannot be made, before any stream opens → 2 (it crashed with exit 1).
+        var file = TestTemp.Path("not-a-dir");
+        await File.WriteAllTextAsync(file, "x");
+        var (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", file);
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("the run folder cannot be made there", err, StringComparison.Ordinal);
+
+        // A real run's folder, then damaged: an unreadable latency.hlog is an unusable run folder → 2 (it threw FormatException).
+        var outDir = TestTemp.Path("out");
+        (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", outDir, "--quiet");
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
+        File.Delete(folder.Summary);
+        var hlog = await File.ReadAllLinesAsync(folder.Latency);
+        // Not the last line: a line torn by a kill is expected there and skipped.
+        await File.WriteAllLinesAsync(folder.Latency, [.. hlog.Take(hlog.Length - 3), "0.000,1.000,1.000,@@not-base64@@", .. hlog.Skip(hlog.Length - 2)]);
+        (code, _, err) = await Run("report", folder.Path);
+        Assert.True(code == 2, $"exit {code}\n{err}");
+        Assert.Contains("not a usable run folder", err, StringComparison.Ordinal);
+        Assert.Contains($"{RunFolder.LatencyFile}:{hlog.Length - 2}: not an interval histogram line", err, StringComparison.Ordinal);
+
+        // Reports that cannot be written (report.html is a directory): LoadGen's own failure → 4, never 0 or 1.
+        await File.WriteAllLinesAsync(folder.Latency, hlog);
+        File.Delete(Path.Combine(folder.Path, "report.html"));
+        Directory.CreateDirectory(Path.Combine(folder.Path, "report.html"));
+        (code, _, err) = await Run("report", folder.Path);
+        Assert.True(code == 4, $"exit {code}\n{err}");
+        Assert.Contains("LoadGen could not write the reports", err, StringComparison.Ordinal);
+    }
 }
