@@ -18,7 +18,7 @@ internal sealed class ConnectionFlags
     private readonly Option<bool> _insecure = new("--insecure") { Description = "Do NOT verify the server certificate. Said loudly on the console and in every report; prefer --ca-file." };
     private readonly Option<string[]> _metadata = new("--metadata", "-H")
     {
-        Description = "Request metadata NAME=VALUE on every stream (repeatable). Credentials only as ${env:NAME} or ${file:PATH}, " +
+        Description = "Request metadata NAME=VALUE or curl's 'NAME: VALUE' on every stream (repeatable). Credentials only as ${env:NAME} or ${file:PATH}, " +
             "e.g. -H 'authorization=Bearer ${env:TOKEN}' -H 'x-api-key=${file:/run/secrets/key}'; files are re-read every 60 s.",
         HelpName = "NAME=VALUE",
         AllowMultipleArgumentsPerToken = false,
@@ -49,14 +49,17 @@ internal sealed class ConnectionFlags
         var metadata = new List<MetadataEntry>();
         foreach (var m in parse.GetValue(_metadata) ?? [])
         {
-            var eq = m.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
+            // NAME=VALUE, or curl's NAME: VALUE (a header name holds neither character; a value may hold both).
+            var (eq, colon) = (m.IndexOf('=', StringComparison.Ordinal), m.IndexOf(':', StringComparison.Ordinal));
+            var split = colon > 0 && (eq < 0 || colon < eq) ? colon : eq;
+            if (split <= 0)
             {
-                console.Error($"error: --metadata '{Core.Inputs.Secrets.Redact(m)}': expected NAME=VALUE");
+                // The text may be a credential: never echoed.
+                console.Error("error: --metadata: expected NAME=VALUE or 'NAME: VALUE' (the value given is not shown)");
                 return null;
             }
 
-            var (name, template) = (m[..eq].Trim().ToLowerInvariant(), m[(eq + 1)..]);
+            var (name, template) = (m[..split].Trim().ToLowerInvariant(), m[(split + 1)..].TrimStart());
             try
             {
                 metadata.Add(MetadataTemplate.NameProblem(name) is { } problem

@@ -17,11 +17,32 @@ public static partial class TargetRules
     {
         if (Uri.TryCreate(text, UriKind.Absolute, out address) && address.Scheme is "http" or "https" or "lab")
         {
-            return null;
+            return UserInfoProblem(address) is { } userInfo ? Refuse(userInfo, out address) : null;
         }
 
         address = null;
-        return $"'{text}' is not an address: expected http://host:port (h2c), https://host:port (TLS) or lab://TOPOLOGY (the embedded lab)";
+        // Never echo a URL that may carry a password.
+        return Uri.TryCreate(text, UriKind.Absolute, out var other) && UserInfoProblem(other) is { } inUrl
+            ? inUrl
+            : $"'{text}' is not an address: expected http://host:port (h2c), https://host:port (TLS) or lab://TOPOLOGY (the embedded lab)";
+    }
+
+    /// <summary>
+    /// A user name or password in a URL is refused, never taken: it would be written into run.json and every
+    /// report. The message shows the URL without it.
+    /// </summary>
+    public static string? UserInfoProblem(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return url.UserInfo.Length == 0 ? null
+            : $"'{url.Scheme}://…@{url.Authority}{url.AbsolutePath.TrimEnd('/')}' has a user name or password in the URL, which would land in run.json and every report: " +
+              "leave it out and send credentials as metadata from ${env:NAME} or ${file:PATH}";
+    }
+
+    private static string Refuse(string problem, out Uri? address)
+    {
+        address = null;
+        return problem;
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]

@@ -284,4 +284,40 @@ public class CliTests
         Assert.True(code == 4, $"exit {code}\n{err}");
         Assert.Contains("LoadGen could not write the reports", err, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("run", "-H", "authorization: Bearer s3cr3t-PW123", "carries a credential")]
+    [InlineData("run", "-H", "s3cr3t-PW123", "expected NAME=VALUE or 'NAME: VALUE'")]
+    [InlineData("run", "--otlp-endpoint", "http://collector:s3cr3t-PW123@127.0.0.1:4317", "has a user name or password in the URL")]
+    [InlineData("compare", "--topologies", "x=http://admin:s3cr3t-PW123@127.0.0.1:9", "has a user name or password in the URL")]
+    public async Task Secrets_OnTheCommandLine_AreRefused_AndNeverEchoed(string command, string flag, string value, string problem)
+    {
+        string[] args = command == "run" ? ["run", "--scenario", TempFile(Short("p99 < 10s")), flag, value] : [command, flag, value, "--streams", "1", "--duration", "1s"];
+
+        var (code, stdout, err) = await Run(args);
+
+        Assert.True(code == 2, $"exit {code}\n{err}");
+        Assert.Contains(problem, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", stdout + err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Secrets_UserInfoInATargetAddress_IsRefusedAtItsLine_NeverEchoed()
+    {
+        var file = TempFile(Short("p99 < 10s").Replace("address: lab://backend-h2c", "address: http://admin:s3cr3t-PW123@127.0.0.1:9", StringComparison.Ordinal));
+
+        var (code, stdout, err) = await Run("validate", "--scenario", file);
+
+        Assert.True(code == 2, $"exit {code}\n{err}");
+        Assert.Contains("targets[0].address: 'http://…@127.0.0.1:9' has a user name or password in the URL", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", stdout + err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metadata_CurlsColonForm_IsAccepted()
+    {
+        var (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", TestTemp.Path("out"), "--quiet", "-H", "x-tenant: blue");
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+    }
 }
