@@ -356,7 +356,17 @@ internal sealed class LoadStream
 
         _s.Metrics.SendLag.RecordMicros(Micros(scheduled, now));
         Interlocked.Exchange(ref _lastSend, now);
-        await call.WriteAsync(seq);
+        try
+        {
+            await call.WriteAsync(seq);
+        }
+        catch when (_s.Workload.Matching.MeasuresLatency)
+        {
+            // Not sent, so never "unanswered": the counts keep unanswered <= sent.
+            _pending.TryTake(seq, out _, out _);
+            throw;
+        }
+
         Interlocked.Increment(ref _sent);
         _s.Metrics.MessageSent();
     }

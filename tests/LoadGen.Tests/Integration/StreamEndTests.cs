@@ -44,6 +44,7 @@ public class StreamEndTests
         Assert.Equal([EndCauses.MessageTooLarge], t.Outcomes.Keys);
         Assert.True(t.Outcomes[EndCauses.MessageTooLarge] >= 5, string.Join(", ", t.Outcomes));
         Assert.Equal(0, t.Messages.Sent);
+        Assert.Equal(0, t.Messages.Unanswered);
         Assert.Equal(0, backend.Stats.MessagesReceived);
         var o = Ndjson.Read<OutcomeRecord>(folder.OutcomesPath).Records;
         Assert.All(o, r => Assert.Equal("ResourceExhausted", r.GrpcStatus));
