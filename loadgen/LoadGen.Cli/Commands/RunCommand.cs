@@ -172,9 +172,10 @@ internal static class RunCommand
         }
 
         var unreachable = summary.Topologies.Where(t => t.Streams.Opened == 0).ToList();
+        var outcomes = unreachable.Count > 0 ? RunData.ReadOutcomes(folder.OutcomesPath) : [];
         foreach (var t in unreachable)
         {
-            console.Error($"error: {TargetDiagnosis.NeverOpened(t, RunData.ReadOutcomes(folder.OutcomesPath))}");
+            console.Error($"error: {TargetDiagnosis.NeverOpened(t, outcomes)}");
         }
 
         // A run that sent and got nothing back measured nothing: never a pass.

@@ -334,7 +334,7 @@ internal sealed class LoadStream
     private static Classification ServerEnded(IStreamCall call)
     {
         var status = call.GetStatus();
-        return new Classification($"server-status:{status.StatusCode}", status.StatusCode.ToString(), null, "", status.Detail.Length == 0 ? null : status.Detail);
+        return new Classification(EndCauses.ServerStatus(status.StatusCode.ToString()), status.StatusCode.ToString(), null, "", status.Detail.Length == 0 ? null : status.Detail);
     }
 
     private static Classification Cancelled(Exception e) =>

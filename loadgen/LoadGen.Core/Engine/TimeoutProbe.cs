@@ -205,7 +205,7 @@ public sealed class TimeoutProbe(Func<GrpcChannel> connect)
         {
             // The write may fail first; the receive side usually carries the real cause.
             var cause = receive.IsFaulted ? receive.Exception!.GetBaseException() : e;
-            var c = cause is InvalidOperationException ? new Classification("server-status:OK", "OK", null, "", cause.Message) : OutcomeClassifier.Classify(cause);
+            var c = cause is InvalidOperationException ? new Classification(EndCauses.ServerStatus("OK"), "OK", null, "", cause.Message) : OutcomeClassifier.Classify(cause);
             return new Attempt(quiet.TotalSeconds, false, c.Cause, c.Detail);
         }
     }
