@@ -40,6 +40,9 @@ public sealed record RunInfo
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public string? Shard { get; init; }
+
+    /// <summary>How topologies of this run are compared (primary figures, margins, gate); defaults when missing.</summary>
+    public ComparisonSettings? Comparison { get; init; }
 }
 
 /// <summary>

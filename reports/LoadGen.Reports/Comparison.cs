@@ -7,173 +7,467 @@ namespace LoadGen.Reports;
 /// <summary>One side of a comparison: a topology of a run.</summary>
 public sealed record Side(string Label, RunData Run, TopologySummary Topology);
 
-/// <summary>A latency figure on both sides and the candidate's delta with its interval, in words.</summary>
-public sealed record DeltaRow(string Metric, double? Baseline, double? Candidate, Estimate? Delta, string Reading);
+/// <summary>What a comparison says of a figure, and of the whole.</summary>
+public enum ComparisonVerdict
+{
+    /// <summary>The interval lies on the better side (beyond zero with paired rounds or repeated runs; beyond the margin otherwise).</summary>
+    Better,
 
-/// <summary>A stream-end cause's rate per 1,000 stream-hours on both sides and their ratio, in words.</summary>
+    /// <summary>The interval lies on the worse side (as for <see cref="Better"/>).</summary>
+    Worse,
+
+    /// <summary>The whole interval lies inside the equivalence margin.</summary>
+    Equivalent,
+
+    /// <summary>None of the above: this run cannot tell.</summary>
+    Inconclusive,
+}
+
+/// <summary>How the intervals were made, which decides what they can claim.</summary>
+public enum DeltaBasis
+{
+    /// <summary>Interleaved rounds of one run, paired: drift cancels; a difference beyond zero is a claim.</summary>
+    PairedRounds,
+
+    /// <summary>Batches of interval histograms on each side: variation within each run only, so a claim must clear the margin too.</summary>
+    Batches,
+
+    /// <summary>Several baseline runs: between-run variation measured; a difference beyond zero is a claim.</summary>
+    RepeatedRuns,
+}
+
+/// <summary>
+/// One figure on both sides: latency in ms (delta = candidate − baseline) or unplanned ends per 1,000
+/// stream-hours (delta = the candidate's rate over the baseline's).
+/// </summary>
+public sealed record FigureRow(
+    string Figure,
+    string Meaning,
+    bool Primary,
+    double? Baseline,
+    double? Candidate,
+    Estimate? Delta,
+    Margin Margin,
+    double MarginValue,
+    ComparisonVerdict Verdict,
+    string Reading)
+{
+    public bool IsRate => Margin.IsRatio;
+
+    /// <summary>For an inconclusive figure: roughly what would resolve it; null otherwise.</summary>
+    public string? Resolve { get; init; }
+
+    /// <summary>The interval's worse end lies inside the margin (the gate <c>not-worse</c>).</summary>
+    public bool NotWorse { get; init; }
+}
+
+/// <summary>A stream-end cause's rate per 1,000 stream-hours on both sides and their ratio, in words (secondary, informational).</summary>
 public sealed record RateRow(string Cause, long BaselineCount, long CandidateCount, double BaselineRate, double CandidateRate, Estimate Ratio, string Reading);
 
-/// <summary>Baseline against candidate, with the statistics that say whether a difference is real.</summary>
+/// <summary>The comparison gate's outcome: whether it passed and why, in one line.</summary>
+public sealed record GateResult(ComparisonGate Gate, bool Passed, string Text);
+
+/// <summary>Baseline against candidate: per-figure verdicts, a headline resting on the primary figures, and the gate.</summary>
 public sealed record TopologyComparison(
     Side Baseline,
     Side Candidate,
-    IReadOnlyList<DeltaRow> Latency,
+    IReadOnlyList<FigureRow> Figures,
     IReadOnlyList<RateRow> Causes,
     double BaselineStreamHours,
     double CandidateStreamHours,
     IReadOnlyList<string> NewCauses,
-    IReadOnlyList<string> Worse,
-    IReadOnlyList<string> Better)
+    ComparisonSettings Settings)
 {
+    /// <summary>The family-wise error rate the headline holds over its primary figures.</summary>
+    public const double FamilyError = 0.05;
+
     /// <summary>Why the two sides cannot be compared at all (one never opened a stream); null when they can.</summary>
     public string? Problem { get; init; }
 
-    /// <summary>Interleaved rounds paired the latency differences (else they are over the whole run): see <see cref="DeltaMethod"/>.</summary>
-    public int PairedRounds { get; init; }
+    public DeltaBasis Basis { get; init; }
 
-    /// <summary>How the latency differences and their intervals were made, for the reader of the tables.</summary>
-    public string DeltaMethod => PairedRounds > 0
-        ? $"Latency differences are the mean over the {PairedRounds} interleaved rounds of each round's candidate − baseline (the two ran back to back, so drift cancels), with a 95% bootstrap interval over rounds; the two columns pool the whole run, so a round that stands out moves them more than the difference. Stream-end rates: the candidate's over the baseline's, with a Poisson interval."
-        : "Latency differences are candidate − baseline over the whole of each, with a 95% bootstrap interval from resampling their interval histograms. Stream-end rates: the candidate's over the baseline's, with a Poisson interval.";
+    /// <summary>Units the latency intervals rest on: paired rounds, batches per side, or baseline runs.</summary>
+    public int Units { get; init; }
 
-    /// <summary>The one-line answer for a release review.</summary>
-    public string Verdict => Problem is not null ? $"cannot compare {Candidate.Label} with {Baseline.Label}: {Problem}" : Worse.Count == 0
-        ? $"{Candidate.Label} is at least as good as {Baseline.Label}" + (Better.Count > 0 ? $" (better: {string.Join("; ", Better)})" : ": no detectable difference")
-        : $"{Candidate.Label} is worse than {Baseline.Label}: {string.Join("; ", Worse)}";
+    /// <summary>The baseline runs, when more than one was given (compare-runs BASE1 BASE2 … CANDIDATE).</summary>
+    public int BaselineRuns { get; init; } = 1;
 
-    /// <summary>True when the candidate is worse, or when nothing could be compared (a review must not pass on that).</summary>
-    public bool CandidateWorse => Worse.Count > 0 || Problem is not null;
+    public IEnumerable<FigureRow> Primary => Figures.Where(f => f.Primary);
 
-    private static string? NeverOpened(Side side) => side.Topology.Streams.Opened > 0 ? null :
-        $"{side.Label} never opened a stream ({side.Topology.Streams.Attempted:#,0} attempts{(side.Topology.Outcomes.OrderByDescending(kv => kv.Value).FirstOrDefault() is { Key: not null } top ? $", most ended {top.Key}" : "")})";
+    /// <summary>The headline: worse if any primary figure is worse, else better if any is better, else equivalent if all are, else inconclusive.</summary>
+    public ComparisonVerdict Headline
+    {
+        get
+        {
+            return Problem is not null ? ComparisonVerdict.Inconclusive : HeadlineOf(Primary.Select(f => f.Verdict).ToList());
+        }
+    }
 
-    private static readonly (string Name, double P)[] Percentiles = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)];
+    /// <summary>The one sentence for a release review.</summary>
+    public string Verdict
+    {
+        get
+        {
+            if (Problem is not null)
+            {
+                return $"cannot compare {Candidate.Label} with {Baseline.Label}: {Problem}";
+            }
+
+            string List(ComparisonVerdict v) => string.Join("; ", Primary.Where(f => f.Verdict == v).Select(f => f.Reading));
+            var undecided = Primary.Where(f => f.Verdict == ComparisonVerdict.Inconclusive).Select(f => f.Figure).ToList();
+            var rest = undecided.Count > 0 ? $" ({string.Join(", ", undecided)}: this run cannot tell)" : "";
+            return Headline switch
+            {
+                ComparisonVerdict.Worse => $"{Candidate.Label} is worse than {Baseline.Label}: {List(ComparisonVerdict.Worse)}" +
+                    (Primary.Any(f => f.Verdict == ComparisonVerdict.Better) ? $"; better: {List(ComparisonVerdict.Better)}" : "") + rest,
+                ComparisonVerdict.Better => $"{Candidate.Label} is better than {Baseline.Label}: {List(ComparisonVerdict.Better)}" + rest,
+                ComparisonVerdict.Equivalent => $"{Candidate.Label} is equivalent to {Baseline.Label} within the margins: {List(ComparisonVerdict.Equivalent)}",
+                _ => $"this run cannot tell whether {Candidate.Label} is better or worse than {Baseline.Label}: " +
+                    string.Join("; ", Primary.Where(f => f.Verdict == ComparisonVerdict.Inconclusive).Select(f => f.Reading + (f.Resolve is { } r ? $" — {r}" : ""))),
+            };
+        }
+    }
+
+    /// <summary>The gate's outcome (always passed when the comparison is not gated).</summary>
+    public GateResult Gate
+    {
+        get
+        {
+            var gate = Settings.Gate;
+            var name = ComparisonSettings.GateName(gate);
+            if (gate == ComparisonGate.None)
+            {
+                return new GateResult(gate, true, "the comparison is not a gate (comparison.gate: none)");
+            }
+
+            if (Problem is not null)
+            {
+                return new GateResult(gate, false, $"gate {name} failed: {Problem}");
+            }
+
+            var failing = Primary.Where(f => gate == ComparisonGate.Equivalent ? f.Verdict != ComparisonVerdict.Equivalent : !f.NotWorse).ToList();
+            return failing.Count == 0
+                ? new GateResult(gate, true, $"gate {name} passed: every primary figure ({string.Join(", ", Primary.Select(f => f.Figure))}) {(gate == ComparisonGate.Equivalent ? "shown within its margin" : "shown no worse than its margin")}")
+                : new GateResult(gate, false, $"gate {name} failed: " + string.Join("; ", failing.Select(f =>
+                    $"{f.Figure} {(f.Verdict == ComparisonVerdict.Inconclusive ? "could not be shown " + (gate == ComparisonGate.Equivalent ? "within" : "no worse than") + " its margin" : "is " + f.Verdict.ToString().ToLowerInvariant())} ({f.Reading})")));
+        }
+    }
+
+    /// <summary>True when a gate is set and did not pass.</summary>
+    public bool GateFailed => !Gate.Passed;
+
+    /// <summary>How the differences and their intervals were made, for the reader of the tables.</summary>
+    public string DeltaMethod
+    {
+        get
+        {
+            var level = PrimaryLevel(Settings).ToString("0.#%", CultureInfo.InvariantCulture);
+            var head = $"The headline rests on the primary figures ({string.Join(", ", Settings.Primary)}) with {level} intervals each, so the chance of a false 'better' or 'worse' over all of them stays under {FamilyError:0%} (Bonferroni); other figures are secondary, with 95% intervals, and never move the headline. " +
+                "A figure is equivalent when its whole interval lies inside its margin. ";
+            var how = Basis switch
+            {
+                DeltaBasis.PairedRounds => $"Latency differences are the mean over the {Units} interleaved rounds of each round's candidate − baseline (the two ran back to back, so drift cancels), with a Student-t interval over rounds; the two columns pool the whole run. A difference whose interval excludes zero is better or worse. ",
+                DeltaBasis.RepeatedRuns => $"Latency differences are the candidate run against the mean of {BaselineRuns} baseline runs, with a prediction interval from the spread between the baseline runs (t on {BaselineRuns - 1} degrees of freedom). A difference whose interval excludes zero is better or worse. ",
+                _ => $"Latency differences are candidate − baseline over {Units} batches of consecutive interval histograms per side (batch means), with Welch's t interval. That interval holds the variation within each run only: variation between runs is not in it (only repeated runs can estimate it: give several baseline runs), so better or worse is claimed only when the whole interval lies beyond the margin. ",
+            };
+            return head + how + "Unplanned ends: the candidate's rate over the baseline's, a quasi-Poisson interval over incidents (ends of one cause within a second count once).";
+        }
+    }
+
+    /// <summary>The headline from the primary figures' verdicts: worse if any is worse, else better if any is better, else equivalent if all are, else inconclusive.</summary>
+    public static ComparisonVerdict HeadlineOf(IReadOnlyList<ComparisonVerdict> primary)
+    {
+        ArgumentNullException.ThrowIfNull(primary);
+        return primary.Count == 0 ? ComparisonVerdict.Inconclusive
+            : primary.Contains(ComparisonVerdict.Worse) ? ComparisonVerdict.Worse
+            : primary.Contains(ComparisonVerdict.Better) ? ComparisonVerdict.Better
+            : primary.All(v => v == ComparisonVerdict.Equivalent) ? ComparisonVerdict.Equivalent
+            : ComparisonVerdict.Inconclusive;
+    }
+
+    /// <summary>
+    /// A latency figure's verdict from its interval and margin (ms): equivalent when the whole interval
+    /// lies in ±margin; else worse (better) when it lies beyond zero — beyond the margin for
+    /// <see cref="DeltaBasis.Batches"/>, whose interval lacks between-run variation; else inconclusive.
+    /// </summary>
+    public static ComparisonVerdict Decide(Estimate d, double margin, DeltaBasis basis)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        var claimAt = basis == DeltaBasis.Batches ? margin : 0;
+        return !d.Bounded ? ComparisonVerdict.Inconclusive
+            : d.Low >= -margin && d.High <= margin ? ComparisonVerdict.Equivalent
+            : d.Low > claimAt ? ComparisonVerdict.Worse
+            : d.High < -claimAt ? ComparisonVerdict.Better
+            : ComparisonVerdict.Inconclusive;
+    }
+
+    /// <summary>
+    /// A rate ratio's verdict: equivalent when its interval lies in [1/r, r] or both rates are shown
+    /// below the floor (<paramref name="bothRare"/>); worse (better) beyond 1 — beyond r for batches.
+    /// </summary>
+    public static ComparisonVerdict DecideRate(Estimate ratio, double r, bool bothRare, DeltaBasis basis)
+    {
+        ArgumentNullException.ThrowIfNull(ratio);
+        var claim = basis == DeltaBasis.Batches ? r : 1;
+        return bothRare || (ratio.Low >= 1 / r && ratio.High <= r) ? ComparisonVerdict.Equivalent
+            : ratio.Low > claim ? ComparisonVerdict.Worse
+            : ratio.High < 1 / claim ? ComparisonVerdict.Better
+            : ComparisonVerdict.Inconclusive;
+    }
+
+    /// <summary>The interval level of each primary figure: 1 − 5%/m.</summary>
+    public static double PrimaryLevel(ComparisonSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return 1 - (FamilyError / Math.Max(1, settings.Primary.Count));
+    }
 
     /// <summary>Compares two topologies, of one run (interleaved rounds) or of two runs (compare-runs).</summary>
-    public static TopologyComparison Compare(Side baseline, Side candidate)
+    public static TopologyComparison Compare(Side baseline, Side candidate, ComparisonSettings? settings = null) =>
+        Compare([baseline], candidate, settings);
+
+    /// <summary>
+    /// Compares a candidate with one baseline or several runs of it (then between-run variation is
+    /// measured: <see cref="DeltaBasis.RepeatedRuns"/>). The first baseline labels the tables.
+    /// </summary>
+    public static TopologyComparison Compare(IReadOnlyList<Side> baselines, Side candidate, ComparisonSettings? settings = null)
     {
-        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(baselines);
         ArgumentNullException.ThrowIfNull(candidate);
-        if ((NeverOpened(baseline) ?? NeverOpened(candidate)) is { } problem)
+        settings ??= new ComparisonSettings();
+        var baseline = baselines[0];
+        var problem = baselines.Select(NeverOpened).FirstOrDefault(p => p is not null) ?? NeverOpened(candidate);
+        if (problem is not null)
         {
-            return new TopologyComparison(baseline, candidate, [], [], 0, 0, [], [], []) { Problem = problem };
+            return new TopologyComparison(baseline, candidate, [], [], 0, 0, [], settings) { Problem = problem };
         }
 
-        var worse = new List<string>();
-        var better = new List<string>();
-        var deltas = Deltas(baseline, candidate, "rtt", Percentiles.Select(p => p.P).ToList());
-        var latency = new List<DeltaRow>();
-        for (var i = 0; i < Percentiles.Length; i++)
+        var basis = baselines.Count > 1 ? DeltaBasis.RepeatedRuns : CountPairedRounds(baseline, candidate) > 0 ? DeltaBasis.PairedRounds : DeltaBasis.Batches;
+        var figures = new List<FigureRow>();
+        var units = 0;
+        foreach (var (figure, _, meaning) in ComparisonSettings.Figures)
         {
-            var (name, _) = Percentiles[i];
-            double? Pick(TopologySummary t) => name switch { "p50" => t.LatencyMs.P50, "p90" => t.LatencyMs.P90, "p99" => t.LatencyMs.P99, _ => t.LatencyMs.P999 };
-            var d = deltas[i];
-            var reading = Read(name, d, worse, better, Pick(baseline.Topology));
-            latency.Add(new DeltaRow($"latency {name}", Pick(baseline.Topology), Pick(candidate.Topology), d, reading));
+            var primary = settings.Primary.Contains(figure, StringComparer.Ordinal);
+            var level = primary ? PrimaryLevel(settings) : 0.95;
+            var margin = settings.MarginOf(figure);
+            if (figure == ComparisonSettings.UnplannedEnds)
+            {
+                figures.Add(RateFigure(baselines, candidate, figure, meaning, primary, level, margin, basis));
+                continue;
+            }
+
+            var (kind, p) = figure switch
+            {
+                ComparisonSettings.OpenP99 => ("open", 99.0),
+                ComparisonSettings.ReconnectP99 => ("reconnect", 99.0),
+                ComparisonSettings.P50 => ("rtt", 50.0),
+                ComparisonSettings.P90 => ("rtt", 90.0),
+                ComparisonSettings.P99 => ("rtt", 99.0),
+                _ => ("rtt", 99.9),
+            };
+            var a = Statistics.Pct(Statistics.Merge(baselines.SelectMany(b => b.Run.Histograms(b.Topology.Name, kind).Select(i => i.Histogram))), p);
+            var b = Statistics.Pct(Statistics.Merge(candidate.Run.Histograms(candidate.Topology.Name, kind).Select(i => i.Histogram)), p);
+            Estimate? delta = null;
+            if (a is not null && b is not null)
+            {
+                var resolution = Statistics.Resolution(a.Value);
+                delta = basis switch
+                {
+                    DeltaBasis.PairedRounds => Statistics.Paired(RoundValues(baseline, candidate, kind, p), level, resolution),
+                    DeltaBasis.RepeatedRuns => Statistics.Repeated(baselines.Select(x => Statistics.Pct(Statistics.Merge(x.Run.Histograms(x.Topology.Name, kind).Select(i => i.Histogram)), p) ?? double.NaN).Where(v => !double.IsNaN(v)).ToList(), b.Value, level, resolution),
+                    _ => Statistics.Welch(BatchValues(baseline, kind, p), BatchValues(candidate, kind, p), level, resolution),
+                };
+                if (figure == ComparisonSettings.P50)
+                {
+                    units = delta.Units;
+                }
+            }
+
+            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis));
         }
 
-        var open = Deltas(baseline, candidate, "open", [99])[0];
-        latency.Add(new DeltaRow("stream open p99", baseline.Topology.OpenLatencyMs.P99, candidate.Topology.OpenLatencyMs.P99, open, Read("open p99", open, worse, better, baseline.Topology.OpenLatencyMs.P99)));
-        var reconnect = Deltas(baseline, candidate, "reconnect", [99])[0];
-        latency.Add(new DeltaRow("reconnect time p99", baseline.Topology.Reconnects?.TimeToReestablishMs.P99, candidate.Topology.Reconnects?.TimeToReestablishMs.P99, reconnect, Read("reconnect p99", reconnect, worse, better, baseline.Topology.Reconnects?.TimeToReestablishMs.P99)));
-
-        var ha = baseline.Run.StreamHours(baseline.Topology.Name);
+        var ha = baselines.Sum(x => x.Run.StreamHours(x.Topology.Name));
         var hb = candidate.Run.StreamHours(candidate.Topology.Name);
-        var causes = new List<RateRow>();
         var unplanned = baseline.Topology.Outcomes.Keys.Concat(candidate.Topology.Outcomes.Keys)
             .Where(c => !EndCauses.IsPlanned(c))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var causes = new List<RateRow>();
         if (ha > 0 && hb > 0)
         {
             foreach (var cause in unplanned)
             {
-                var na = baseline.Topology.Outcomes.GetValueOrDefault(cause);
+                var na = baselines.Sum(x => x.Topology.Outcomes.GetValueOrDefault(cause));
                 var nb = candidate.Topology.Outcomes.GetValueOrDefault(cause);
-                var (ra, rb, ratio) = Statistics.RateRatio(na, ha, nb, hb);
-                string reading;
-                if (!ratio.Significant(1))
-                {
-                    reading = "no detectable difference";
-                }
-                else if (ratio.Value > 1)
-                {
-                    reading = string.Create(CultureInfo.InvariantCulture, $"{Times(ratio.Value)} as often [{Times(ratio.Low)}, {Times(ratio.High)}], significant");
-                    worse.Add($"{cause} {Times(ratio.Value)} as often");
-                }
-                else
-                {
-                    reading = string.Create(CultureInfo.InvariantCulture, $"{Times(ratio.Value)} as often [{Times(ratio.Low)}, {Times(ratio.High)}], significant");
-                    better.Add($"{cause} {Times(ratio.Value)} as often");
-                }
-
-                causes.Add(new RateRow(cause, na, nb, ra, rb, ratio, reading));
+                var ratio = Statistics.RateRatio(na, baselines.Sum(x => Incidents(x, c => c == cause, na)), ha, nb, Incidents(candidate, c => c == cause, nb), hb, 0.95);
+                var reading = ratio.Significant(1)
+                    ? string.Create(CultureInfo.InvariantCulture, $"{Times(ratio.Value)} as often [{Times(ratio.Low)}, {Times(ratio.High)}], beyond chance")
+                    : string.Create(CultureInfo.InvariantCulture, $"{Times(ratio.Value)} as often [{Times(ratio.Low)}, {Times(ratio.High)}], cannot tell apart");
+                causes.Add(new RateRow(cause, na, nb, na / ha * 1000, nb / hb * 1000, ratio, reading));
             }
         }
 
-        var newCauses = unplanned.Where(c => !baseline.Topology.Outcomes.ContainsKey(c) && candidate.Topology.Outcomes.ContainsKey(c)).ToList();
-        return new TopologyComparison(baseline, candidate, latency, causes, ha, hb, newCauses, worse, better) { PairedRounds = CountPairedRounds(baseline, candidate) };
+        var newCauses = unplanned.Where(c => !baselines.Any(x => x.Topology.Outcomes.ContainsKey(c)) && candidate.Topology.Outcomes.ContainsKey(c)).ToList();
+        return new TopologyComparison(baseline, candidate, figures, causes, ha, hb, newCauses, settings)
+        {
+            Basis = basis,
+            Units = basis == DeltaBasis.RepeatedRuns ? baselines.Count : units,
+            BaselineRuns = baselines.Count,
+        };
     }
 
-    private static string Times(double x) => x switch
+    private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis)
+    {
+        var m = margin.For(a);
+        var name = figure;
+        if (d is null)
+        {
+            return new FigureRow(figure, meaning, primary, a, b, null, margin, m, ComparisonVerdict.Inconclusive, $"{name}: not measured on both sides");
+        }
+
+        var claimAt = basis == DeltaBasis.Batches ? m : 0;
+        var marginText = $"margin ±{Delta(m)[1..]}";
+        if (!d.Bounded)
+        {
+            return new FigureRow(figure, meaning, primary, a, b, d, margin, m, ComparisonVerdict.Inconclusive,
+                $"{name} {Delta(d.Value)}, not enough data ({d.Shortfall})")
+            { Resolve = basis == DeltaBasis.PairedRounds || d.Units < Statistics.MinRounds ? $"at least {Statistics.MinRounds} interleaved rounds, or a run of {Statistics.MinBatches}+ reporting intervals" : null };
+        }
+
+        var verdict = Decide(d, m, basis);
+        var text = $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}] ({marginText})";
+        var reading = verdict switch
+        {
+            ComparisonVerdict.Equivalent => $"{text}, equivalent",
+            ComparisonVerdict.Worse => $"{text}, worse",
+            ComparisonVerdict.Better => $"{text}, better",
+            _ => $"{text}, cannot tell",
+        };
+        return new FigureRow(figure, meaning, primary, a, b, d, margin, m, verdict, reading)
+        {
+            Resolve = verdict == ComparisonVerdict.Inconclusive ? ResolveHint(d, m, claimAt, basis) : null,
+            NotWorse = d.High <= m,
+        };
+    }
+
+    /// <summary>
+    /// Unplanned ends per 1,000 stream-hours: the ratio's interval against [1/r, r], or both rates shown
+    /// below the margin's floor (then equally rare, whatever their ratio).
+    /// </summary>
+    private static FigureRow RateFigure(IReadOnlyList<Side> baselines, Side candidate, string figure, string meaning, bool primary, double level, Margin margin, DeltaBasis basis)
+    {
+        var ha = baselines.Sum(x => x.Run.StreamHours(x.Topology.Name));
+        var hb = candidate.Run.StreamHours(candidate.Topology.Name);
+        if (ha <= 0 || hb <= 0)
+        {
+            return new FigureRow(figure, meaning, primary, null, null, null, margin, margin.Ratio, ComparisonVerdict.Inconclusive, "unplanned ends: no stream-hours on one side");
+        }
+
+        var na = baselines.Sum(x => x.Topology.Outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).Sum(kv => kv.Value));
+        var nb = candidate.Topology.Outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).Sum(kv => kv.Value);
+        var ia = baselines.Sum(x => Incidents(x, c => !EndCauses.IsPlanned(c), x.Topology.Outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).Sum(kv => kv.Value)));
+        var ib = Incidents(candidate, c => !EndCauses.IsPlanned(c), nb);
+        var ratio = Statistics.RateRatio(na, ia, ha, nb, ib, hb, level);
+        var (ra, rb) = (na / ha * 1000, nb / hb * 1000);
+        var (ua, ub) = (Statistics.RateUpperBound(na, ia, ha, level), Statistics.RateUpperBound(nb, ib, hb, level));
+        var r = margin.Ratio;
+        var bothRare = ua < margin.FloorPer1000h && ub < margin.FloorPer1000h;
+        // Between-run variation of rates is not measured even with several baseline runs (they are pooled): claims must clear the margin then too.
+        var verdict = DecideRate(ratio, r, bothRare, basis == DeltaBasis.PairedRounds ? basis : DeltaBasis.Batches);
+        var counts = string.Create(CultureInfo.InvariantCulture, $"{na:#,0} vs {nb:#,0} in {ha:0.#} / {hb:0.#} stream-hours");
+        var text = bothRare
+            ? string.Create(CultureInfo.InvariantCulture, $"unplanned ends {ra:0.#} vs {rb:0.#} per 1,000 stream-hours ({counts}), both shown below {margin.FloorPer1000h:0.#}")
+            : string.Create(CultureInfo.InvariantCulture, $"unplanned ends {Times(ratio.Value)} [{Times(ratio.Low)}, {Times(ratio.High)}] ({counts}; margin {Times(1 / r)}–{Times(r)})");
+        var reading = verdict switch
+        {
+            ComparisonVerdict.Equivalent => $"{text}, equivalent",
+            ComparisonVerdict.Worse => $"{text}, worse",
+            ComparisonVerdict.Better => $"{text}, better",
+            _ => $"{text}, cannot tell",
+        };
+        string? resolve = null;
+        if (verdict == ComparisonVerdict.Inconclusive)
+        {
+            // Rare on both sides: exposure would bound them under the floor; else more incidents narrow the ratio.
+            var need = Math.Max(ha, hb) * Math.Max(ua, ub) / margin.FloorPer1000h;
+            resolve = na + nb < 10
+                ? string.Create(CultureInfo.InvariantCulture, $"about {need:#,0} stream-hours a side would show both below {margin.FloorPer1000h:0.#} per 1,000 stream-hours if they stay this rare")
+                : "more stream-hours (a longer run or more streams) narrow the ratio's interval";
+        }
+
+        return new FigureRow(figure, meaning, primary, ra, rb, ratio, margin, r, verdict, reading)
+        {
+            Resolve = resolve,
+            NotWorse = bothRare || ratio.High <= r,
+        };
+    }
+
+    /// <summary>Roughly how much more data would move an inconclusive figure to a verdict, from the observed spread.</summary>
+    private static string? ResolveHint(Estimate d, double margin, double claimAt, DeltaBasis basis)
+    {
+        var half = (d.High - d.Low) / 2;
+        var distance = Math.Abs(d.Value);
+        // Inside the margin: narrow enough to fit in it; outside: narrow enough to clear the claim line.
+        var target = distance < margin ? margin - distance : distance - claimAt;
+        if (target <= 0 || half <= 0)
+        {
+            return "the difference sits on the margin: no amount of data will settle it";
+        }
+
+        var factor = Math.Pow(half / target, 2);
+        if (factor > 100)
+        {
+            return "more than 100× the data: the difference sits close to the margin";
+        }
+
+        return basis switch
+        {
+            DeltaBasis.PairedRounds => string.Create(CultureInfo.InvariantCulture, $"about {Math.Ceiling(d.Units * factor) + 1:0} interleaved rounds (this run had {d.Units}) would resolve it at {Delta(margin)[1..]}"),
+            DeltaBasis.RepeatedRuns => string.Create(CultureInfo.InvariantCulture, $"about {Math.Ceiling(d.Units * factor) + 1:0} baseline runs would resolve it"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"runs about {Math.Max(1.5, factor):0.#}× as long (or repeated baseline runs) would resolve it at {Delta(margin)[1..]}"),
+        };
+    }
+
+    /// <summary>
+    /// Incidents among a side's ends matching <paramref name="cause"/>: ends of one cause within the same
+    /// second count once. Without outcome records, every end is its own incident (<paramref name="ends"/>).
+    /// </summary>
+    private static long Incidents(Side side, Func<string, bool> cause, long ends)
+    {
+        var records = side.Run.Outcomes.Where(o => o.Topology == side.Topology.Name && cause(o.Cause)).ToList();
+        return records.Count == 0 ? ends : records.Select(o => (o.Cause, o.Time.ToUnixTimeSeconds())).Distinct().LongCount();
+    }
+
+    private static string? NeverOpened(Side side) => side.Topology.Streams.Opened > 0 ? null :
+        $"{side.Label} never opened a stream ({side.Topology.Streams.Attempted:#,0} attempts{(side.Topology.Outcomes.OrderByDescending(kv => kv.Value).FirstOrDefault() is { Key: not null } top ? $", most ended {top.Key}" : "")})";
+
+    public static string Times(double x) => x switch
     {
         >= 100 => x.ToString("0", CultureInfo.InvariantCulture) + "×",
         >= 10 => x.ToString("0.#", CultureInfo.InvariantCulture) + "×",
         _ => x.ToString("0.##", CultureInfo.InvariantCulture) + "×",
     };
 
-    /// <summary>
-    /// Below this a difference is negligible however certain: 0.1 ms or 1% of the baseline value — the
-    /// histograms keep 3 significant digits and a message's timers are good to about a millisecond.
-    /// </summary>
-    public static double Negligible(double? baseline) => Math.Max(0.1, 0.01 * Math.Abs(baseline ?? 0));
-
-    private static string Read(string name, Estimate? d, List<string> worse, List<string> better, double? baseline)
-    {
-        if (d is null)
-        {
-            return "not measured on both sides";
-        }
-
-        if (double.IsInfinity(d.Low) || double.IsInfinity(d.High))
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{name} {Delta(d.Value)}, too few intervals to tell (fewer than {Statistics.MinUnits} per side): no detectable difference");
-        }
-
-        var text = string.Create(CultureInfo.InvariantCulture, $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}]");
-        if (!d.Significant(0))
-        {
-            return $"{text}, no detectable difference";
-        }
-
-        if (Math.Abs(d.Value) < Negligible(baseline))
-        {
-            return $"{text}, negligible (below {Delta(Negligible(baseline))[1..]}): no detectable difference";
-        }
-
-        (d.Value > 0 ? worse : better).Add(text);
-        return $"{text}, significant";
-    }
-
     public static string Delta(double ms) => ms switch
     {
         >= 1000 or <= -1000 => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : "")}{ms / 1000:0.00} s"),
         >= 10 or <= -10 => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : "")}{ms:0.0} ms"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : "")}{ms:0.00} ms"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(ms > 0 ? "+" : ms < 0 ? "" : "±")}{ms:0.00} ms"),
     };
 
-    /// <summary>
-    /// Two topologies of one run with at least <see cref="Statistics.MinRounds"/> interleaved rounds: a
-    /// bootstrap over rounds (paired). Otherwise (two runs, or too few rounds): over interval histograms.
-    /// </summary>
-    private static Estimate?[] Deltas(Side baseline, Side candidate, string kind, IReadOnlyList<double> percentiles)
-    {
-        if (CountPairedRounds(baseline, candidate) > 0)
-        {
-            return Statistics.RoundDeltas(Rounds(baseline, kind).Zip(Rounds(candidate, kind), (x, y) => (x, y)).ToList(), percentiles);
-        }
+    /// <summary>Per-round percentile differences (candidate − baseline), for rounds where both sides measured.</summary>
+    private static List<double> RoundValues(Side baseline, Side candidate, string kind, double p) =>
+        Rounds(baseline, kind).Zip(Rounds(candidate, kind), (x, y) => (A: Statistics.Pct(Statistics.Merge(x), p), B: Statistics.Pct(Statistics.Merge(y), p)))
+            .Where(r => r.A is not null && r.B is not null)
+            .Select(r => r.B!.Value - r.A!.Value)
+            .ToList();
 
-        return Statistics.PercentileDeltas(Strata(baseline, kind), Strata(candidate, kind), percentiles);
-    }
+    /// <summary>A side's percentile per batch of consecutive interval histograms (empty batches skipped).</summary>
+    private static List<double> BatchValues(Side side, string kind, double p) =>
+        Statistics.Batch(side.Run.Histograms(side.Topology.Name, kind).Where(i => i.Histogram.TotalCount > 0).Select(i => i.Histogram).ToList())
+            .Select(h => Statistics.Pct(h, p))
+            .Where(v => v is not null)
+            .Select(v => v!.Value)
+            .ToList();
 
     /// <summary>The number of interleaved rounds the two sides pair up in (one run, equal rounds, enough of them); 0 when they do not.</summary>
     private static int CountPairedRounds(Side baseline, Side candidate)
@@ -197,12 +491,5 @@ public sealed record TopologyComparison(
                 .Where(i => i.Start >= r.StartedAt.AddSeconds(-1) && i.Start < r.StartedAt.AddSeconds(r.DurationS + 1))
                 .Select(i => i.Histogram).ToList())
             .ToList();
-    }
-
-    /// <summary>A topology's interval histograms of one kind (rtt, open, reconnect), one stratum per interleaved round (or one for the whole run).</summary>
-    private static List<IReadOnlyList<HistogramBase>> Strata(Side side, string kind)
-    {
-        var rounds = Rounds(side, kind).Where(s => s.Count > 0).ToList();
-        return rounds.Count >= 2 ? rounds : [side.Run.Histograms(side.Topology.Name, kind).Select(i => i.Histogram).ToList()];
     }
 }

@@ -16,7 +16,7 @@ public static class HtmlReport
         table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
         th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}
         figure{margin:1em 0}figure svg{width:100%;height:auto}
-        .small{color:#666;font-size:12px}
+        .small{color:#666;font-size:12px}td.fail{color:#b00;font-weight:bold}td.pass{color:#070}
         """;
 
     public static string Render(RunData run, IReadOnlyList<TopologyComparison> comparisons, string? warning = null)
@@ -27,7 +27,7 @@ public static class HtmlReport
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(s.Scenario)} — {E(s.RunId)}</title><style>{Css}</style></head><body>");
         sb.Append(CultureInfo.InvariantCulture, $"<h1>{E(s.Scenario)} <span class=\"small\">{E(s.RunId)}</span></h1>");
-        var css = s.Verdict == "fail" || comparisons.Any(c => c.CandidateWorse) ? "bad" : comparisons.Count > 0 || s.Verdict == "pass" ? "good" : "neutral";
+        var css = MarkdownReport.BannerClass(s, comparisons);
         sb.Append(CultureInfo.InvariantCulture, $"<div class=\"verdict {css}\" id=\"verdict\">{E(MarkdownReport.Verdict(s, comparisons))}</div>");
         if (warning is not null)
         {
@@ -51,21 +51,22 @@ public static class HtmlReport
         }
 
 
-        foreach (var c in comparisons)
+        if (s.Thresholds.Count > 0)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(c.Baseline.Label)} (baseline) vs {E(c.Candidate.Label)}</h2><p>{E(c.Verdict)}.</p>");
-            sb.Append(CultureInfo.InvariantCulture, $"<table class=\"comparison\"><tr><th></th><th>{E(c.Baseline.Label)}</th><th>{E(c.Candidate.Label)}</th><th>difference (95% interval)</th></tr>");
-            foreach (var r in c.Latency)
+            sb.Append("<h2>Thresholds</h2><table id=\"thresholds\"><tr><th>threshold</th><th>topology</th><th>actual</th><th>limit</th><th>result</th></tr>");
+            foreach (var t in s.Thresholds)
             {
-                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Metric)}</td><td class=\"n\">{E(SummaryTable.Ms(r.Baseline))}</td><td class=\"n\">{E(SummaryTable.Ms(r.Candidate))}</td><td>{E(r.Reading)}</td></tr>");
-            }
-
-            foreach (var r in c.Causes)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Cause)} per 1,000 stream-hours</td><td class=\"n\">{r.BaselineRate:0.#} ({r.BaselineCount:#,0})</td><td class=\"n\">{r.CandidateRate:0.#} ({r.CandidateCount:#,0})</td><td>{E(r.Reading)}</td></tr>");
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td><code>{E(t.Expression)}</code></td><td>{E(t.Topology)}</td><td class=\"n\">{E(t.ActualText)}</td><td class=\"n\">{E(MarkdownReport.Limit(t))}</td><td class=\"{(t.Passed ? "pass" : "fail")}\">{(t.Passed ? "pass" : "FAIL")}</td></tr>");
             }
 
             sb.Append("</table>");
+        }
+
+        foreach (var c in comparisons)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(c.Baseline.Label)} (baseline) vs {E(c.Candidate.Label)}</h2><p>{E(c.Verdict)}.</p>");
+            Table(sb, "comparison-" + Id(c.Candidate.Label), ComparisonTable.Build(c), "comparison");
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"{(c.GateFailed ? "warn" : "small")}\">Comparison gate: {E(c.Gate.Text)}.</p>");
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{E(c.DeltaMethod)}</p>");
             if (c.NewCauses.Count > 0)
             {
@@ -132,15 +133,15 @@ public static class HtmlReport
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td>LoadGen process</td><td>peak RSS {p.PeakRssMb:0} MB, CPU {p.CpuSeconds:0.0} s ({p.AvgCpuPercentOfOneCore:0}% of one core), {p.Processors} processors</td></tr>");
         }
 
-        sb.Append("</table><p class=\"small\">A difference whose 95% interval includes zero (a rate ratio whose interval includes 1×) is reported as no detectable difference. " +
-            "Latency differences: mean of paired per-round differences with a bootstrap over rounds when there are at least 3 interleaved rounds, else a bootstrap over interval histograms; cause rates: Poisson rate ratios. Source: summary.json, latency.hlog, intervals.ndjson, outcomes.ndjson.</p>");
+        sb.Append("</table><p class=\"small\">Each compared figure is better, worse, equivalent (its whole interval inside its margin) or cannot tell — never \"at least as good\" for want of evidence; the headline rests on the primary figures (★). " +
+            "Source: summary.json, comparison.json, latency.hlog, intervals.ndjson, outcomes.ndjson.</p>");
         sb.Append("</body></html>");
         return sb.ToString();
     }
 
-    private static void Table(StringBuilder sb, string id, SummaryTable table)
+    private static void Table(StringBuilder sb, string id, SummaryTable table, string? cssClass = null)
     {
-        sb.Append(CultureInfo.InvariantCulture, $"<table id=\"{id}\"><tr>{string.Concat(table.Header.Select(h => $"<th>{E(h)}</th>"))}</tr>");
+        sb.Append(CultureInfo.InvariantCulture, $"<table id=\"{id}\"{(cssClass is null ? "" : $" class=\"{cssClass}\"")}><tr>{string.Concat(table.Header.Select(h => $"<th>{E(h)}</th>"))}</tr>");
         foreach (var row in table.Rows)
         {
             sb.Append("<tr>" + string.Concat(row.Select(c => $"<td>{E(c)}</td>")) + "</tr>");

@@ -54,23 +54,11 @@ public static class MarkdownReport
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"{c.Verdict}.");
             sb.AppendLine();
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| | {c.Baseline.Label} | {c.Candidate.Label} | difference (95% interval) |");
-            sb.AppendLine("|---|---:|---:|---|");
-            foreach (var r in c.Latency)
-            {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Metric} | {SummaryTable.Ms(r.Baseline)} | {SummaryTable.Ms(r.Candidate)} | {r.Reading} |");
-            }
-
-            if (c.Causes.Count > 0)
-            {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"| **stream ends per 1,000 stream-hours** ({c.BaselineStreamHours:0.##} / {c.CandidateStreamHours:0.##} stream-hours) | | | |");
-                foreach (var r in c.Causes)
-                {
-                    sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Cause} | {r.BaselineRate:0.#} ({r.BaselineCount:#,0}) | {r.CandidateRate:0.#} ({r.CandidateCount:#,0}) | {r.Reading} |");
-                }
-            }
-
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| detected timeouts | {Timeouts(c.Baseline.Topology)} | {Timeouts(c.Candidate.Topology)} | |");
+            Table(sb, ComparisonTable.Build(c));
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Comparison gate: {c.Gate.Text}.");
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Detected timeouts: {c.Baseline.Label} {Timeouts(c.Baseline.Topology)}; {c.Candidate.Label} {Timeouts(c.Candidate.Topology)}.");
             if (c.NewCauses.Count > 0)
             {
                 sb.AppendLine();
@@ -122,13 +110,13 @@ public static class MarkdownReport
             sb.AppendLine();
             foreach (var t in s.Thresholds)
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"- {(t.Passed ? "PASS" : "**FAIL**")} `{t.Expression}` on {t.Topology}: {t.ActualText}");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {(t.Passed ? "PASS" : "**FAIL**")} `{t.Expression}` on {t.Topology}: actual {t.ActualText}, limit {Limit(t)}");
             }
         }
 
         sb.AppendLine();
-        sb.AppendLine("How to read this: a difference whose 95% interval includes zero (or a rate ratio whose interval includes 1×) is reported as *no detectable difference*, never as a win or a loss. " +
-            "With at least 3 interleaved rounds a latency difference is the mean of the rounds' paired differences, its interval a bootstrap over rounds; otherwise a bootstrap over the interval histograms; cause rates are Poisson rate ratios. Details: `report.html`, `summary.json`.");
+        sb.AppendLine("How to read this: each figure is *better*, *worse*, *equivalent* (its whole interval inside its margin) or *cannot tell* — never \"at least as good\" for want of evidence. " +
+            "The headline rests on the primary figures (★); the method under each comparison says how its intervals were made. Details: `report.html`, `summary.json`, `comparison.json`.");
         return sb.ToString();
     }
 
@@ -161,13 +149,36 @@ public static class MarkdownReport
             parts.Add("PASS — every threshold held");
         }
 
-        parts.AddRange(comparisons.Select(c => c.Verdict));
+        parts.AddRange(comparisons.Select(c => c.Verdict + (c.Settings.Gate == ComparisonGate.None ? "" : $" ({c.Gate.Text})")));
         if (parts.Count == 0)
         {
             parts.Add(s.Topologies.Count == 1 ? $"{s.Topologies[0].Name}: no thresholds and nothing to compare with" : "no thresholds");
         }
 
         return string.Join(". ", parts);
+    }
+
+    /// <summary>A threshold's limit with its unit, as the expression meant it.</summary>
+    public static string Limit(ThresholdResult t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        return t.Unit switch
+        {
+            "ms" => string.Create(CultureInfo.InvariantCulture, $"{t.Limit:0.###} ms"),
+            "share" => t.Limit.ToString("0.#####", CultureInfo.InvariantCulture),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{t.Limit:0.###} {t.Unit}"),
+        };
+    }
+
+    /// <summary>The banner's class: gates (thresholds, a gated comparison) set it, never an informational figure.</summary>
+    public static string BannerClass(RunSummary s, IReadOnlyList<TopologyComparison> comparisons)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(comparisons);
+        var gated = comparisons.Where(c => c.Settings.Gate != ComparisonGate.None).ToList();
+        return s.Verdict == "fail" || gated.Any(c => c.GateFailed) ? "bad"
+            : s.Verdict == "pass" || gated.Count > 0 ? "good"
+            : "neutral";
     }
 
     private static string Timeouts(TopologySummary t) => t.DetectedTimeouts.Count == 0 ? "-" :

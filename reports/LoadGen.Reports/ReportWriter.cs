@@ -1,11 +1,15 @@
+using System.Text.Json;
+using LoadGen.Results;
+
 namespace LoadGen.Reports;
 
-/// <summary>Writes summary.md, report.html and junit.xml for a run folder, from what the folder holds.</summary>
+/// <summary>Writes summary.md, report.html, junit.xml and comparison.json for a run folder, from what the folder holds.</summary>
 public static class ReportWriter
 {
     public const string Markdown = "summary.md";
     public const string Html = "report.html";
     public const string Junit = "junit.xml";
+    public const string ComparisonJson = "comparison.json";
 
     public sealed record Written(string Html, string Markdown, string Junit, IReadOnlyList<TopologyComparison> Comparisons);
 
@@ -17,33 +21,38 @@ public static class ReportWriter
     {
         ArgumentNullException.ThrowIfNull(run);
         var t = run.Summary.Topologies;
-        var comparisons = t.Skip(1).Select(c => TopologyComparison.Compare(new Side(t[0].Name, run, t[0]), new Side(c.Name, run, c))).ToList();
+        var comparisons = t.Skip(1).Select(c => TopologyComparison.Compare(new Side(t[0].Name, run, t[0]), new Side(c.Name, run, c), run.Comparison)).ToList();
         return Write(run.Folder.Path, run, comparisons, null);
     }
 
     /// <summary>
-    /// Compares a topology of a baseline run with one of a candidate run (recorded at different times);
-    /// writes the reports into <paramref name="outFolder"/>.
+    /// Compares a topology of one or more baseline runs with one of a candidate run (recorded at
+    /// different times); writes the reports into <paramref name="outFolder"/>.
     /// </summary>
-    public static Written WriteComparison(RunData baseline, string baselineTopology, RunData candidate, string candidateTopology, string outFolder, string? warning)
+    public static Written WriteComparison(IReadOnlyList<(RunData Run, string Topology)> baselines, RunData candidate, string candidateTopology, string outFolder, string? warning, ComparisonSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(baselines);
         ArgumentNullException.ThrowIfNull(candidate);
-        var a = baseline.Summary.Topologies.Single(x => x.Name == baselineTopology);
-        var b = candidate.Summary.Topologies.Single(x => x.Name == candidateTopology);
-        var c = TopologyComparison.Compare(new Side($"{baseline.Folder.RunId}/{a.Name}", baseline, a), new Side($"{candidate.Folder.RunId}/{b.Name}", candidate, b));
+        var sides = baselines.Select(b => new Side($"{b.Run.Folder.RunId}/{b.Topology}", b.Run, b.Run.Summary.Topologies.Single(x => x.Name == b.Topology))).ToList();
+        var tb = candidate.Summary.Topologies.Single(x => x.Name == candidateTopology);
+        var c = TopologyComparison.Compare(sides, new Side($"{candidate.Folder.RunId}/{tb.Name}", candidate, tb), settings);
         Directory.CreateDirectory(outFolder);
         return Write(outFolder, candidate, [c], warning);
     }
 
-    private static Written Write(string folder, RunData run, IReadOnlyList<TopologyComparison> comparisons, string? warning)
+    private static Written Write(string folder, RunData run, List<TopologyComparison> comparisons, string? warning)
     {
         var html = Path.Combine(folder, Html);
         var md = Path.Combine(folder, Markdown);
         var junit = Path.Combine(folder, Junit);
         Atomic(md, MarkdownReport.Render(run, comparisons, warning));
         Atomic(html, HtmlReport.Render(run, comparisons, warning));
-        Atomic(junit, JunitReport.Render(run.Summary));
+        Atomic(junit, JunitReport.Render(run.Summary, comparisons, warning is null ? [] : [warning]));
+        if (comparisons.Count > 0)
+        {
+            Atomic(Path.Combine(folder, ComparisonJson), JsonSerializer.Serialize(ComparisonRecord.From(comparisons), RunSummary.JsonOptions));
+        }
+
         return new Written(html, md, junit, comparisons);
     }
 
@@ -52,5 +61,39 @@ public static class ReportWriter
         var temp = path + ".tmp";
         File.WriteAllText(temp, text);
         File.Move(temp, path, overwrite: true);
+    }
+}
+
+/// <summary>comparison.json: every comparison's headline, gate and figures, for tools.</summary>
+public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnlyList<ComparisonRecord.One> Comparisons)
+{
+    public sealed record One(string Baseline, string Candidate, string Headline, string Sentence, string Basis, int Units, int BaselineRuns,
+        string Gate, bool GatePassed, string GateText, string? Problem, IReadOnlyList<string> Primary, double PrimaryLevel, IReadOnlyList<Figure> Figures, IReadOnlyList<string> NewCauses, string Method);
+
+    /// <param name="Delta">Candidate − baseline in ms; for unplanned-ends, the candidate's rate over the baseline's.</param>
+    public sealed record Figure(string Name, bool Primary, double? Baseline, double? Candidate, double? Delta, double? Low, double? High, double? Level, int? Units,
+        string Margin, double MarginValue, string Verdict, string Reading, string? Resolve);
+
+    public static ComparisonRecord From(IReadOnlyList<TopologyComparison> comparisons)
+    {
+        ArgumentNullException.ThrowIfNull(comparisons);
+        static string Name(ComparisonVerdict v) => v switch
+        {
+            ComparisonVerdict.Better => "better",
+            ComparisonVerdict.Worse => "worse",
+            ComparisonVerdict.Equivalent => "equivalent",
+            _ => "inconclusive",
+        };
+        static double? Finite(double? x) => x is { } v && double.IsFinite(v) ? v : null;
+        var ones = comparisons.Select(c => new One(
+            c.Baseline.Label, c.Candidate.Label, c.Problem is null ? Name(c.Headline) : "cannot-compare", c.Verdict,
+            c.Basis switch { DeltaBasis.PairedRounds => "paired-rounds", DeltaBasis.RepeatedRuns => "repeated-runs", _ => "batches" },
+            c.Units, c.BaselineRuns, ComparisonSettings.GateName(c.Settings.Gate), c.Gate.Passed, c.Gate.Text, c.Problem,
+            c.Settings.Primary, TopologyComparison.PrimaryLevel(c.Settings),
+            c.Figures.Select(f => new Figure(f.Figure, f.Primary, f.Baseline, f.Candidate, Finite(f.Delta?.Value), Finite(f.Delta?.Low), Finite(f.Delta?.High), f.Delta?.Level, f.Delta?.Units,
+                f.Margin.ToString(), f.MarginValue, Name(f.Verdict), f.Reading, f.Resolve)).ToList(),
+            c.NewCauses, c.DeltaMethod)).ToList();
+        var headline = ones.Count == 1 ? ones[0].Headline : string.Join("; ", ones.Select(o => $"{o.Candidate}: {o.Headline}"));
+        return new ComparisonRecord(headline, ones.All(o => o.GatePassed), ones);
     }
 }

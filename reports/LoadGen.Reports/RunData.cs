@@ -20,7 +20,14 @@ public sealed class RunData
         Latency = files.Latency;
         Outcomes = files.Outcomes;
         Damage = files.Damage;
+        Info = files.Info;
     }
+
+    /// <summary>run.json; null when it is missing or unreadable.</summary>
+    public RunInfo? Info { get; }
+
+    /// <summary>How this run's topologies are compared (run.json's, else the defaults).</summary>
+    public ComparisonSettings Comparison => Info?.Comparison ?? new ComparisonSettings();
 
     public RunFolder Folder { get; }
 

@@ -111,3 +111,44 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
         return summary.Topologies.FirstOrDefault(t => t.Method is not null) is { } t ? (t.Method!, t.Matching ?? "") : null;
     }
 }
+
+/// <summary>A comparison as rows of strings (figure, both sides, the difference with its interval, the verdict), for Markdown and HTML alike.</summary>
+public static class ComparisonTable
+{
+    public static SummaryTable Build(TopologyComparison c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        var level = TopologyComparison.PrimaryLevel(c.Settings).ToString("0.#%", CultureInfo.InvariantCulture);
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var f in c.Figures.OrderByDescending(f => f.Primary))
+        {
+            string Value(double? v) => f.IsRate ? (v is { } r ? r.ToString("0.#", CultureInfo.InvariantCulture) : "-") : SummaryTable.Ms(v);
+            rows.Add([
+                (f.Primary ? "★ " : "") + f.Figure + (f.IsRate ? " (per 1,000 stream-hours)" : ""),
+                Value(f.Baseline),
+                Value(f.Candidate),
+                f.Reading + (f.Resolve is { } r ? $" — {r}" : ""),
+                f.Verdict switch
+                {
+                    ComparisonVerdict.Better => "better",
+                    ComparisonVerdict.Worse => "worse",
+                    ComparisonVerdict.Equivalent => "equivalent",
+                    _ => "cannot tell",
+                },
+            ]);
+        }
+
+        foreach (var r in c.Causes)
+        {
+            rows.Add([
+                $"{r.Cause} (per 1,000 stream-hours)",
+                string.Create(CultureInfo.InvariantCulture, $"{r.BaselineRate:0.#} ({r.BaselineCount:#,0})"),
+                string.Create(CultureInfo.InvariantCulture, $"{r.CandidateRate:0.#} ({r.CandidateCount:#,0})"),
+                r.Reading,
+                "information",
+            ]);
+        }
+
+        return new SummaryTable(["figure (★ primary)", c.Baseline.Label, c.Candidate.Label, $"difference [interval: {level} for ★, else 95%]", "verdict"], rows);
+    }
+}

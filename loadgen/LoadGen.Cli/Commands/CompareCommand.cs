@@ -7,7 +7,7 @@ namespace LoadGen.Cli.Commands;
 
 internal static class CompareCommand
 {
-    public const int DefaultRounds = 4;
+    public const int DefaultRounds = 8;
 
     public static Command Create(CliConsole console)
     {
@@ -39,6 +39,7 @@ internal static class CompareCommand
         };
         var run = new RunFlags();
         var connection = new ConnectionFlags();
+        var judging = new ComparisonFlags();
         var cmd = new Command("compare",
             "Run one workload against several topologies in interleaved rounds and write one run folder with all of them in summary.json.\n" +
             "Example: loadgen compare --topologies direct-tls,gateway --streams 2000 --duration 60s")
@@ -46,7 +47,7 @@ internal static class CompareCommand
             topologies, scenario, rounds, streams, hold,
         };
         run.AddTo(cmd);
-        foreach (var o in connection.All)
+        foreach (var o in connection.All.Concat(judging.All))
         {
             cmd.Options.Add(o);
         }
@@ -96,7 +97,12 @@ internal static class CompareCommand
                 return ExitCodes.BadInput;
             }
 
-            return connection.Apply(pr, s, console) is { } withFlags
+            if (judging.Apply(pr, s.Comparison, console) is not { } comparison)
+            {
+                return ExitCodes.BadInput;
+            }
+
+            return connection.Apply(pr, s with { Comparison = comparison }, console) is { } withFlags
                 ? await RunCommand.ExecuteAsync(console, withFlags, run.Read(pr), ct)
                 : ExitCodes.BadInput;
         });

@@ -22,52 +22,108 @@ internal static class ReportCommand
 
     public static Command CreateCompareRuns(CliConsole console)
     {
-        var baseline = new Argument<DirectoryInfo>("baseline-dir") { Description = "The baseline run folder (e.g. before the migration)." };
-        var candidate = new Argument<DirectoryInfo>("candidate-dir") { Description = "The candidate run folder (e.g. the soak after it)." };
-        var baselineTopology = new Option<string?>("--baseline-topology") { Description = "Topology of the baseline run to compare (default: its first)." };
+        var runs = new Argument<DirectoryInfo[]>("run-dirs")
+        {
+            Description = "Baseline run folder(s) then the candidate's, last: BASELINE CANDIDATE, or BASE1 BASE2 … CANDIDATE to measure between-run variation.",
+            Arity = new ArgumentArity(2, 100),
+        };
+        var baselineTopology = new Option<string?>("--baseline-topology") { Description = "Topology of the baseline run(s) to compare (default: its first)." };
         var candidateTopology = new Option<string?>("--candidate-topology") { Description = "Topology of the candidate run (default: its first)." };
         var output = CommonOptions.Out();
         output.DefaultValueFactory = _ => Path.Combine("reports", "out");
+        var flags = new ComparisonFlags();
         var cmd = new Command("compare-runs",
-            "Compare a topology of two run folders recorded at different times (the pre-migration baseline and the post-migration soak):\n" +
-            "latency percentile deltas with bootstrap intervals, stream-end rates per 1,000 stream-hours with rate-ratio intervals.\n" +
-            "Writes report.html, summary.md and junit.xml into <out>/compare-<baseline>-vs-<candidate>/; warns when the scenarios differ.")
+            "Compare a topology of run folders recorded at different times (the pre-migration baseline and the post-migration soak).\n" +
+            "Each figure is better, worse, equivalent (its interval inside its margin) or 'cannot tell'; the headline rests on p50, p99 and the\n" +
+            "unplanned-end rate. One baseline run shows variation within each run only, so better/worse must clear the margin; give several\n" +
+            "baseline runs (BASE1 BASE2 … CANDIDATE) and the spread between them is measured. Exit 0 unless --gate says otherwise.\n" +
+            "Writes report.html, summary.md, junit.xml and comparison.json into <out>/compare-<baseline>-vs-<candidate>/; warns when the scenarios differ.\n" +
+            "Example: loadgen compare-runs reports/out/before reports/out/after --gate not-worse")
         {
-            baseline, candidate, baselineTopology, candidateTopology, output,
+            runs, baselineTopology, candidateTopology, output,
         };
+        foreach (var o in flags.All)
+        {
+            cmd.Options.Add(o);
+        }
+
         cmd.SetAction(pr =>
         {
-            RunData a, b;
-            try
+            var folders = pr.GetValue(runs)!;
+            var loaded = new List<RunData>();
+            foreach (var folder in folders)
             {
-                a = RunData.Load(pr.GetValue(baseline)!.FullName);
-                b = RunData.Load(pr.GetValue(candidate)!.FullName);
+                try
+                {
+                    loaded.Add(RunData.Load(folder.FullName));
+                }
+                catch (Exception e) when (e is IOException or JsonException or InvalidDataException or FormatException or UnauthorizedAccessException)
+                {
+                    console.Error($"error: {folder.FullName}: not a usable run folder: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
             }
-            catch (Exception e) when (e is IOException or JsonException or InvalidDataException or FormatException)
+
+            var b = loaded[^1];
+            var bases = loaded.Take(loaded.Count - 1).ToList();
+            if (loaded.Select(r => r.Folder.RunId).Distinct(StringComparer.Ordinal).Count() != loaded.Count)
             {
-                console.Error($"error: not a usable run folder: {e.Message}");
+                console.Error($"error: a run folder is given twice ({string.Join(", ", loaded.Select(r => r.Folder.RunId))}): each run counts once");
                 return ExitCodes.BadInput;
             }
 
-            var ta = pr.GetValue(baselineTopology) ?? (a.Summary.Topologies.Count > 0 ? a.Summary.Topologies[0].Name : null);
             var tb = pr.GetValue(candidateTopology) ?? (b.Summary.Topologies.Count > 0 ? b.Summary.Topologies[0].Name : null);
-            if (ta is null || !a.Summary.Topologies.Any(t => t.Name == ta) || tb is null || !b.Summary.Topologies.Any(t => t.Name == tb))
+            var chosen = new List<(RunData Run, string Topology)>();
+            foreach (var a in bases)
             {
-                console.Error($"error: topology not in the run: baseline has {string.Join(", ", a.Summary.Topologies.Select(t => t.Name))}; candidate has {string.Join(", ", b.Summary.Topologies.Select(t => t.Name))}");
+                var ta = pr.GetValue(baselineTopology) ?? (a.Summary.Topologies.Count > 0 ? a.Summary.Topologies[0].Name : null);
+                if (ta is null || !a.Summary.Topologies.Any(t => t.Name == ta))
+                {
+                    console.Error($"error: topology '{ta}' not in baseline run {a.Folder.RunId} (it has {string.Join(", ", a.Summary.Topologies.Select(t => t.Name))})");
+                    return ExitCodes.BadInput;
+                }
+
+                chosen.Add((a, ta));
+            }
+
+            if (tb is null || !b.Summary.Topologies.Any(t => t.Name == tb))
+            {
+                console.Error($"error: topology '{tb}' not in the candidate run {b.Folder.RunId} (it has {string.Join(", ", b.Summary.Topologies.Select(t => t.Name))})");
                 return ExitCodes.BadInput;
             }
 
-            var warning = ScenarioDifference(a, b);
+            if (flags.Apply(pr, b.Comparison, console) is not { } settings)
+            {
+                return ExitCodes.BadInput;
+            }
+
+            var warning = bases.Select(a => ScenarioDifference(a, b)).FirstOrDefault(w => w is not null);
             if (warning is not null)
             {
                 console.Error($"WARNING: {warning}");
             }
 
-            var outDir = Path.Combine(pr.GetValue(output)!, $"compare-{a.Folder.RunId}-vs-{b.Folder.RunId}");
-            var written = ReportWriter.WriteComparison(a, ta, b, tb, outDir, warning);
-            console.Line(written.Comparisons[0].Verdict);
+            var outDir = Path.Combine(pr.GetValue(output)!, $"compare-{bases[0].Folder.RunId}{(bases.Count > 1 ? $"+{bases.Count - 1}" : "")}-vs-{b.Folder.RunId}");
+            ReportWriter.Written written;
+            try
+            {
+                written = ReportWriter.WriteComparison(chosen, b, tb, outDir, warning, settings);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                console.Error($"error: LoadGen could not write the comparison into {outDir}: {e.Message}");
+                return ExitCodes.LoadGenFailed;
+            }
+
+            var c = written.Comparisons[0];
+            console.Line(c.Verdict);
+            if (settings.Gate != LoadGen.Results.ComparisonGate.None)
+            {
+                console.Line(c.Gate.Text);
+            }
+
             PrintPaths(console, written);
-            return written.Comparisons[0].CandidateWorse ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
+            return c.GateFailed ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
         });
         return cmd;
     }

@@ -144,12 +144,18 @@ internal static class RunCommand
 
         PrintSummary(console, summary, folder);
         var reportsWritten = true;
+        var gateFailed = false;
         try
         {
             var written = LoadGen.Reports.ReportWriter.WriteRun(folder.Path);
             foreach (var c in written.Comparisons)
             {
                 console.Line($"comparison: {c.Verdict}");
+                if (c.Settings.Gate != ComparisonGate.None)
+                {
+                    console.Line($"comparison {c.Gate.Text}");
+                    gateFailed |= c.GateFailed;
+                }
             }
 
             ReportCommand.PrintPaths(console, written);
@@ -186,7 +192,7 @@ internal static class RunCommand
         }
 
         return unreachable.Count > 0 || silent.Count > 0 ? ExitCodes.RunFailed
-            : summary.Verdict == "fail" ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
+            : summary.Verdict == "fail" || gateFailed ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
     }
 
     /// <summary>OTLP resource attributes: which run, scenario and shard the metrics belong to (and the topology, when there is one).</summary>

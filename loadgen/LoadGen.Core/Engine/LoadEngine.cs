@@ -185,6 +185,7 @@ public sealed class LoadEngine
         Os = RuntimeInformation.OSDescription,
         StartedAt = startedAt,
         Warnings = Warnings(scenario),
+        Comparison = scenario.Comparison,
     };
 
     /// <summary>

@@ -48,6 +48,9 @@ public sealed record Scenario
 
     public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
 
+    /// <summary>How the targets are compared: primary figures, equivalence margins, and whether the comparison gates the exit code.</summary>
+    public ComparisonSettings Comparison { get; init; } = new();
+
     /// <summary>How lab:// topologies are built (ESP and gateway settings).</summary>
     public LabSettings Lab { get; init; } = new();
 

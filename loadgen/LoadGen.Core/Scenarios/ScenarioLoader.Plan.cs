@@ -226,6 +226,78 @@ public static partial class ScenarioLoader
         return list;
     }
 
+    /// <summary>The <c>comparison:</c> section: <c>gate</c>, <c>primary</c> figures and per-figure <c>margins</c>.</summary>
+    private static ComparisonSettings ReadComparison(YamlFields root)
+    {
+        var node = root.Get("comparison");
+        if (node is null)
+        {
+            return new ComparisonSettings();
+        }
+
+        var f = new YamlFields(root.File, "comparison", node);
+        var settings = new ComparisonSettings();
+        if (f.Get("gate") is { } gateNode)
+        {
+            var text = f.Scalar(gateNode, f.FieldPath("gate"));
+            settings = settings with
+            {
+                Gate = ComparisonSettings.ParseGate(text) ?? throw f.Error(gateNode, f.FieldPath("gate"),
+                    $"'{text}' is not a gate; write none (the comparison informs), not-worse (fail unless every primary figure is shown within its margin or better) or equivalent (fail unless every primary figure is shown within its margin)"),
+            };
+        }
+
+        if (f.Get("primary") is not null)
+        {
+            var primary = new List<string>();
+            foreach (var (item, path) in f.Sequence("primary"))
+            {
+                var name = f.Scalar(item, path);
+                if (!ComparisonSettings.IsFigure(name))
+                {
+                    throw f.Error(item, path, $"'{name}' is not a figure a comparison makes (known: {ComparisonSettings.Known})");
+                }
+
+                primary.Add(name);
+            }
+
+            if (primary.Count == 0)
+            {
+                throw f.Error(node, f.FieldPath("primary"), "at least one primary figure is needed: the headline rests on them");
+            }
+
+            settings = settings with { Primary = primary.Distinct(StringComparer.Ordinal).ToList() };
+        }
+
+        if (f.Get("margins") is { } marginsNode)
+        {
+            if (marginsNode is not YamlDotNet.RepresentationModel.YamlMappingNode map)
+            {
+                throw f.Error(marginsNode, f.FieldPath("margins"), "expected figure: margin pairs, e.g. p99: max(2ms, 10%)");
+            }
+
+            var margins = new Dictionary<string, Margin>(StringComparer.Ordinal);
+            foreach (var (keyNode, valueNode) in map.Children)
+            {
+                var figure = f.Scalar(keyNode, f.FieldPath("margins"));
+                var field = $"{f.FieldPath("margins")}.{figure}";
+                var text = f.Scalar(valueNode, field);
+                var margin = Margin.Parse(text, out var problem) ?? throw f.Error(valueNode, field, problem!);
+                if (ComparisonSettings.MarginProblem(figure, margin) is { } wrong)
+                {
+                    throw f.Error(keyNode, field, wrong);
+                }
+
+                margins[figure] = margin;
+            }
+
+            settings = settings with { Margins = margins };
+        }
+
+        f.RejectUnknown();
+        return settings;
+    }
+
     private static TimeSpan? OptionalDuration(YamlFields f, string key, TimeSpan min, TimeSpan max) =>
         f.Get(key) is null ? null : f.Duration(key, TimeSpan.Zero, min, max);
 }

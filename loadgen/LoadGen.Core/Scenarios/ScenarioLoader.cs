@@ -73,6 +73,7 @@ public static partial class ScenarioLoader
             CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             WarmUp = root.Duration("warmup", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             Thresholds = ReadThresholds(root),
+            Comparison = ReadComparison(root),
             Lab = ReadLab(root),
             Faults = ReadFaults(root),
             Service = ReadService(root),

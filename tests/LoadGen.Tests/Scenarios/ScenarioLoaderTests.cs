@@ -429,3 +429,57 @@ public class ScenarioLoaderTests
     [InlineData("1d")]
     public void Durations_RejectWhatIsAmbiguous(string text) => Assert.False(Durations.TryParse(text, out _));
 }
+
+public class ComparisonSectionTests
+{
+    private const string Targets = """
+        name: t
+        targets:
+          - name: a
+            address: http://127.0.0.1:9000
+          - name: b
+            address: http://127.0.0.1:9001
+        profile:
+          phases:
+            - ramp: 10
+              over: 1s
+        """;
+
+    [Fact]
+    public void Comparison_GatePrimaryAndMargins_AreRead_TheRestKeepTheirDefaults()
+    {
+        var s = ScenarioLoader.Load(Targets + """
+
+            comparison:
+              gate: not-worse
+              primary: [p50, p99.9]
+              margins:
+                p99.9: max(10ms, 25%)
+                unplanned-ends: 3x
+            """, "t.yaml");
+
+        Assert.Equal(ComparisonGate.NotWorse, s.Comparison.Gate);
+        Assert.Equal(["p50", "p99.9"], s.Comparison.Primary);
+        Assert.Equal(25, s.Comparison.MarginOf("p99.9").For(100)); // 25% of 100 ms beats 10 ms
+        Assert.Equal(10, s.Comparison.MarginOf("p99.9").For(20));
+        Assert.Equal(3, s.Comparison.MarginOf("unplanned-ends").Ratio);
+        Assert.Equal(2, s.Comparison.MarginOf("p99").For(5)); // default max(2ms, 10%)
+        Assert.Equal(ComparisonGate.None, ScenarioLoader.Load(Targets, "t.yaml").Comparison.Gate);
+    }
+
+    [Theory]
+    [InlineData("comparison:\n  gate: strict", "comparison.gate", 12, "not-worse")]
+    [InlineData("comparison:\n  primary: [p50, p95]", "comparison.primary[1]", 12, "known: p50")]
+    [InlineData("comparison:\n  margins:\n    p99: 2x", "comparison.margins.p99", 13, "latency margin")]
+    [InlineData("comparison:\n  margins:\n    unplanned-ends: 5ms", "comparison.margins.unplanned-ends", 13, "ratio")]
+    [InlineData("comparison:\n  margins:\n    p50: 0ms", "comparison.margins.p50", 13, "above zero")]
+    [InlineData("comparison:\n  gates: none", "comparison.gates", 12, "did you mean 'gate'")]
+    public void Comparison_BadValues_NameTheLineAndField(string yaml, string field, int line, string hint)
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(Targets + "\n" + yaml, "t.yaml"));
+
+        Assert.Equal(field, e.Field);
+        Assert.Equal(line, e.Line);
+        Assert.Contains(hint, e.Message, StringComparison.Ordinal);
+    }
+}
