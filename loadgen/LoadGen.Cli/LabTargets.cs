@@ -20,6 +20,9 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto, Microsoft.Extensi
     /// <summary>Lab parts that are embedded stand-ins because a binary is missing: the run must say so loudly.</summary>
     public IReadOnlyList<string> Fallbacks { get; private set; } = [];
 
+    /// <summary>Lab targets on embedded stand-ins because the user chose them (--lab embedded): every report says so, the console does not warn.</summary>
+    public IReadOnlyList<string> EmbeddedByChoice { get; private set; } = [];
+
     public static IEnumerable<string> Unknown(Scenario scenario) =>
         scenario.Targets.Where(t => t.Address.Scheme == "lab" && !Known.Contains(t.Address.Host)).Select(t => $"{t.Name}: {t.Address}");
 
@@ -30,6 +33,7 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto, Microsoft.Extensi
         var resolved = new List<TargetOptions>();
         var runTargets = new List<RunTarget>();
         var fallbacks = new List<string>();
+        var chosen = new List<string>();
         foreach (var t in scenario.Targets)
         {
             if (t.Address.Scheme != "lab")
@@ -43,10 +47,16 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto, Microsoft.Extensi
             resolved.Add(t with { Address = endpoint.Address, CaFile = endpoint.CaFile });
             runTargets.Add(new RunTarget(t.Name, t.Address.ToString(), endpoint.Address.ToString(), endpoint.Components));
             fallbacks.AddRange(endpoint.Fallbacks.Except(fallbacks));
+            if (endpoint.Fallbacks.Count == 0 && endpoint.Components.Contains("embedded .NET proxy", StringComparison.Ordinal))
+            {
+                // Chosen, not forced: still not the real proxies, and a reviewer must see that.
+                chosen.Add($"{t.Name}: embedded .NET stand-ins instead of NGINX/HAProxy (--lab embedded), so NGINX's and HAProxy's own timeouts, resets and buffering are not in this run");
+            }
         }
 
         RunTargets = runTargets;
         Fallbacks = fallbacks;
+        EmbeddedByChoice = chosen;
         return scenario with { Targets = resolved };
     }
 

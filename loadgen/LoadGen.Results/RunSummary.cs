@@ -49,6 +49,9 @@ public sealed record RunSummary
     /// <summary>What a reader must not miss about how the run was made (a target reached without verifying its certificate).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>Whether LoadGen itself kept up (null in summaries written before this field).</summary>
+    public GeneratorStats? Generator { get; init; }
+
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -195,7 +198,22 @@ public sealed record ThresholdAbort(ThresholdResult Threshold, double AtS)
 }
 
 /// <summary>LoadGen's own footprint, so a report can show the tool was not the bottleneck.</summary>
-public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double AvgCpuPercentOfOneCore, int Processors);
+public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double AvgCpuPercentOfOneCore, int Processors)
+{
+    /// <summary>Share of wall time the GC paused LoadGen (0–1).</summary>
+    public double? GcPauseShare { get; init; }
+
+    /// <summary>The longest thread-pool queue seen (work items waiting for a thread), sampled every 250 ms.</summary>
+    public long? ThreadPoolQueueMax { get; init; }
+}
+
+/// <summary>
+/// Whether the generator kept up (see <c>GeneratorHealth</c>): its CPU share of the machine, its send lag
+/// over all topologies, GC pauses and thread-pool queue; the process-only figures are null for a run
+/// rebuilt from its files.
+/// </summary>
+/// <param name="Saturated">One of the figures says LoadGen could not keep up; <paramref name="Why"/> says which.</param>
+public sealed record GeneratorStats(double? CpuShareOfCores, double? SendLagP99Ms, double? SendLagP999Ms, double? GcPauseShare, long? ThreadPoolQueueMax, bool Saturated, string? Why);
 
 /// <summary>
 /// A timeout the path imposes, inferred from stream ends that cluster tightly at one value:

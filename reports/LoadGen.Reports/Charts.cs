@@ -36,15 +36,25 @@ public static class Charts
         }
     }
 
-    /// <summary>The HdrHistogram percentile spectrum, topologies overlaid: x is -log10(1 - p), labelled 0%, 90%, 99% …</summary>
-    public static string PercentileSpectrum(RunData run)
+    /// <summary>
+    /// The HdrHistogram percentile spectrum, topologies overlaid: x is -log10(1 - p), labelled 0%, 90%, 99% …;
+    /// with a <paramref name="baseline"/> run (compare-runs), its topology too, dashed.
+    /// </summary>
+    public static string PercentileSpectrum(RunData run, BaselineRun? baseline = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var plt = NewPlot("Round-trip latency by percentile (CO-corrected)", "percentile", "ms");
-        var i = 0;
-        foreach (var t in run.Summary.Topologies)
+        var lines = new List<(string Label, RunData Run, string Topology, bool Dashed)>();
+        if (baseline is not null)
         {
-            var h = Statistics.Merge(run.Rtt(t.Name).Select(l => l.Histogram));
+            lines.Add(($"{baseline.Run.Summary.RunId}/{baseline.Topology} (baseline)", baseline.Run, baseline.Topology, true));
+        }
+
+        lines.AddRange(run.Summary.Topologies.Select(t => (baseline is null ? t.Name : $"{run.Summary.RunId}/{t.Name}", run, t.Name, false)));
+        var i = 0;
+        foreach (var (label, source, topology, dashed) in lines)
+        {
+            var h = Statistics.Merge(source.Rtt(topology).Select(l => l.Histogram));
             if (h.TotalCount == 0)
             {
                 i++;
@@ -60,10 +70,7 @@ public static class Charts
                 ys.Add(h.GetValueAtPercentile(Math.Min(p, 100)) / 1000.0);
             }
 
-            var s = plt.Add.ScatterLine(xs.ToArray(), ys.ToArray());
-            s.LegendText = t.Name;
-            s.Color = ColorOf(i++);
-            s.LineWidth = 2;
+            AddLine(plt, xs, ys, label, ColorOf(i++), dashed);
         }
 
         var ticks = new ScottPlot.TickGenerators.NumericManual();
@@ -77,17 +84,59 @@ public static class Charts
         return Svg(plt);
     }
 
+    /// <summary>
+    /// A line through dense points; dashed as separate short segments, because the SVG export draws every
+    /// line solid whatever its pattern.
+    /// </summary>
+    private static void AddLine(Plot plt, List<double> xs, List<double> ys, string label, Color color, bool dashed)
+    {
+        if (!dashed)
+        {
+            var line = plt.Add.ScatterLine(xs.ToArray(), ys.ToArray());
+            line.LegendText = label;
+            line.Color = color;
+            line.LineWidth = 2;
+            return;
+        }
+
+        for (var k = 0; k + 1 < xs.Count; k += 3)
+        {
+            var n = Math.Min(2, xs.Count - k);
+            var segment = plt.Add.ScatterLine(xs.GetRange(k, n).ToArray(), ys.GetRange(k, n).ToArray());
+            segment.Color = color;
+            segment.LineWidth = 2;
+            if (k == 0)
+            {
+                segment.LegendText = label;
+            }
+        }
+    }
+
     /// <summary>One value per interval per topology over time (p50 and p99 of the interval, active streams …).</summary>
-    public static string OverTime(RunData run, string title, string y, params (string Name, Func<IntervalRecord, double?> Value)[] series)
+    public static string OverTime(RunData run, string title, string y, params (string Name, Func<IntervalRecord, double?> Value)[] series) =>
+        OverTime(run, null, title, y, series);
+
+    /// <summary>
+    /// As above; with a <paramref name="baseline"/> run (compare-runs) its topology too (hollow squares), each run's
+    /// time counted from its own start so the two line up by elapsed time.
+    /// </summary>
+    public static string OverTime(RunData run, BaselineRun? baseline, string title, string y, params (string Name, Func<IntervalRecord, double?> Value)[] series)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(series);
         var plt = NewPlot(title, "seconds since start", y);
-        var start = run.Summary.StartedAt;
-        var i = 0;
-        foreach (var t in run.Summary.Topologies)
+        var lines = new List<(string Label, RunData Run, string Topology, bool Dashed)>();
+        if (baseline is not null)
         {
-            var mine = run.Intervals.Where(r => r.Topology == t.Name).OrderBy(r => r.End).ToList();
+            lines.Add(($"{baseline.Run.Summary.RunId}/{baseline.Topology} (baseline)", baseline.Run, baseline.Topology, true));
+        }
+
+        lines.AddRange(run.Summary.Topologies.Select(t => (baseline is null ? t.Name : $"{run.Summary.RunId}/{t.Name}", run, t.Name, false)));
+        var i = 0;
+        foreach (var (label, source, topology, dashed) in lines)
+        {
+            var start = source.Summary.StartedAt;
+            var mine = source.Intervals.Where(r => r.Topology == topology).OrderBy(r => r.End).ToList();
             foreach (var (name, value) in series)
             {
                 // One line per interleaved round: no line drawn across the other topologies' turns.
@@ -103,7 +152,7 @@ public static class Charts
                     var s = plt.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y!.Value).ToArray());
                     if (legend)
                     {
-                        s.LegendText = series.Length > 1 ? $"{t.Name} {name}" : t.Name;
+                        s.LegendText = series.Length > 1 ? $"{label} {name}" : label;
                         legend = false;
                     }
 
@@ -111,6 +160,12 @@ public static class Charts
                     s.MarkerSize = 3;
                     s.LineWidth = name.Contains("p50", StringComparison.Ordinal) ? 1 : 2;
                     s.MarkerShape = name.Contains("p50", StringComparison.Ordinal) ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+                    if (dashed)
+                    {
+                        // The SVG export draws lines solid: the baseline run's points are hollow squares instead.
+                        s.MarkerShape = MarkerShape.OpenSquare;
+                        s.LineWidth = 1;
+                    }
                 }
             }
 
@@ -123,10 +178,10 @@ public static class Charts
     }
 
     /// <summary>Unplanned stream ends per interval, stacked by cause, for one topology.</summary>
-    public static string EndsByCause(RunData run, string topology)
+    public static string EndsByCause(RunData run, string topology, string? label = null)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var plt = NewPlot($"Unplanned stream ends per interval, by cause — {topology}", "seconds since start", "streams");
+        var plt = NewPlot($"Unplanned stream ends per interval, by cause — {label ?? topology}", "seconds since start", "streams");
         var start = run.Summary.StartedAt;
         var mine = run.Intervals.Where(r => r.Topology == topology).OrderBy(r => r.End).ToList();
         var causes = mine.SelectMany(r => r.EndsByCause.Keys).Where(c => c is not ("client-closed" or "client-cancelled"))
@@ -173,7 +228,8 @@ public static class Charts
     }
 
     /// <summary>Kaplan–Meier survival of stream lifetimes, topologies overlaid.</summary>
-    public static string Survival(RunSummary summary)
+    /// <param name="dashedFirst">Draw the first topology thin (compare-runs: the baseline run's).</param>
+    public static string Survival(RunSummary summary, bool dashedFirst = false)
     {
         ArgumentNullException.ThrowIfNull(summary);
         var plt = NewPlot("Stream survival (unplanned ends are events)", "stream age, seconds", "share still alive");
@@ -193,6 +249,7 @@ public static class Charts
             line.ConnectStyle = ConnectStyle.StepHorizontal;
             line.MarkerSize = 0;
             line.LineWidth = 2;
+            line.LineWidth = dashedFirst && i == 0 ? 1 : 2;
             line.Color = ColorOf(i++);
             line.LegendText = t.Name;
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using HdrHistogram;
 using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Reports;
 
@@ -190,10 +191,11 @@ public sealed record TopologyComparison(
     /// lies in ±margin; else worse (better) when it lies beyond zero — beyond the margin for
     /// <see cref="DeltaBasis.Batches"/>, whose interval lacks between-run variation; else inconclusive.
     /// </summary>
-    public static ComparisonVerdict Decide(Estimate d, double margin, DeltaBasis basis)
+    /// <param name="lateness">The saturated generator's own lateness (send lag p99, ms; 0 when it kept up): a difference no larger is not claimed.</param>
+    public static ComparisonVerdict Decide(Estimate d, double margin, DeltaBasis basis, double lateness = 0)
     {
         ArgumentNullException.ThrowIfNull(d);
-        var claimAt = basis == DeltaBasis.Batches ? margin : 0;
+        var claimAt = Math.Max(basis == DeltaBasis.Batches ? margin : 0, lateness);
         return !d.Bounded ? ComparisonVerdict.Inconclusive
             : d.Low >= -margin && d.High <= margin ? ComparisonVerdict.Equivalent
             : d.Low > claimAt ? ComparisonVerdict.Worse
@@ -245,6 +247,7 @@ public sealed record TopologyComparison(
         var basis = baselines.Count > 1 ? DeltaBasis.RepeatedRuns : CountPairedRounds(baseline, candidate) > 0 ? DeltaBasis.PairedRounds : DeltaBasis.Batches;
         var figures = new List<FigureRow>();
         var units = 0;
+        var lateness = baselines.Select(x => x.Topology).Append(candidate.Topology).Max(GeneratorHealth.Lateness);
         foreach (var (figure, _, meaning) in ComparisonSettings.Figures)
         {
             var primary = settings.Primary.Contains(figure, StringComparer.Ordinal);
@@ -283,7 +286,7 @@ public sealed record TopologyComparison(
                 }
             }
 
-            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis));
+            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis, lateness));
         }
 
         var ha = baselines.Sum(x => x.Run.StreamHours(x.Topology.Name));
@@ -315,7 +318,7 @@ public sealed record TopologyComparison(
         };
     }
 
-    private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis)
+    private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis, double lateness)
     {
         var m = margin.For(a);
         var name = figure;
@@ -333,18 +336,20 @@ public sealed record TopologyComparison(
             { Resolve = basis == DeltaBasis.PairedRounds || d.Units < Statistics.MinRounds ? $"at least {Statistics.MinRounds} interleaved rounds, or a run of {Statistics.MinBatches}+ reporting intervals" : null };
         }
 
-        var verdict = Decide(d, m, basis);
+        var verdict = Decide(d, m, basis, lateness);
+        var saturated = verdict == ComparisonVerdict.Inconclusive && lateness > 0 && Decide(d, m, basis) is ComparisonVerdict.Better or ComparisonVerdict.Worse;
         var text = $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}] ({marginText})";
         var reading = verdict switch
         {
             ComparisonVerdict.Equivalent => $"{text}, equivalent",
             ComparisonVerdict.Worse => $"{text}, worse",
             ComparisonVerdict.Better => $"{text}, better",
+            _ when saturated => $"{text}, cannot tell (generator saturated: within LoadGen's own send lag p99 {Delta(lateness)[1..]})",
             _ => $"{text}, cannot tell",
         };
         return new FigureRow(figure, meaning, primary, a, b, d, margin, m, verdict, reading)
         {
-            Resolve = verdict == ComparisonVerdict.Inconclusive ? ResolveHint(d, m, claimAt, basis) : null,
+            Resolve = verdict == ComparisonVerdict.Inconclusive && !saturated ? ResolveHint(d, m, claimAt, basis) : saturated ? "a generator that keeps up: fewer streams per LoadGen process, or more shards" : null,
             NotWorse = d.High <= m,
         };
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Reports;
 
@@ -19,19 +20,19 @@ public static class HtmlReport
         .small{color:#666;font-size:12px}td.fail{color:#b00;font-weight:bold}td.pass{color:#070}
         """;
 
-    public static string Render(RunData run, IReadOnlyList<TopologyComparison> comparisons, string? warning = null)
+    public static string Render(RunData run, IReadOnlyList<TopologyComparison> comparisons, string? warning = null, BaselineRun? baseline = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(comparisons);
         var s = run.Summary;
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(s.Scenario)} — {E(s.RunId)}</title><style>{Css}</style></head><body>");
-        sb.Append(CultureInfo.InvariantCulture, $"<h1>{E(s.Scenario)} <span class=\"small\">{E(s.RunId)}</span></h1>");
+        sb.Append(CultureInfo.InvariantCulture, $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(s.Scenario)} — {E(baseline?.Title(s) ?? s.RunId)}</title><style>{Css}</style></head><body>");
+        sb.Append(CultureInfo.InvariantCulture, $"<h1>{E(s.Scenario)} <span class=\"small\">{E(baseline?.Title(s) ?? s.RunId)}</span></h1>");
         var css = MarkdownReport.BannerClass(s, comparisons);
         sb.Append(CultureInfo.InvariantCulture, $"<div class=\"verdict {css}\" id=\"verdict\">{E(MarkdownReport.Verdict(s, comparisons))}</div>");
-        if (warning is not null)
+        foreach (var w in MarkdownReport.Extra(warning, baseline, s))
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\">⚠ {E(warning)}</p>");
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\">⚠ {E(w)}</p>");
         }
 
         foreach (var w in s.Warnings)
@@ -39,12 +40,19 @@ public static class HtmlReport
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\" id=\"insecure\"><strong>⚠ {E(w)}</strong></p>");
         }
 
+        if (s.Generator is { } generator)
+        {
+            sb.Append(generator.Saturated
+                ? $"<p class=\"warn\" id=\"generator\"><strong>⚠ {E(GeneratorHealth.Describe(generator))}</strong></p>"
+                : $"<p class=\"small\" id=\"generator\">{E(GeneratorHealth.Describe(generator))}</p>");
+        }
+
         if (run.Rebuilt)
         {
             sb.Append("<p class=\"warn\">⚠ This run did not finish (no summary.json): figures are rebuilt from what it flushed as it went, up to its last interval.</p>");
         }
 
-        sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC · {E(s.Completion)} · latency = round trip per message from its scheduled send time (coordinated-omission corrected)</p>");
+        sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{(baseline is null ? $"{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC · {E(s.Completion)}" : E(baseline.TimeRanges(s)))} · latency = round trip per message from its scheduled send time (coordinated-omission corrected)</p>");
         if (SummaryTable.Workload(s) is { } workload)
         {
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">streams called <code>{E(workload.Method)}</code> · replies matched {E(workload.Matching)}</p>");
@@ -75,20 +83,25 @@ public static class HtmlReport
         }
 
         sb.Append("<h2>Latency</h2>");
-        Figure(sb, "chart-spectrum", Charts.PercentileSpectrum(run));
-        Figure(sb, "chart-latency-over-time", Charts.OverTime(run, "p50 (thin, open markers) and p99 of each interval", "ms", ("p50", r => r.P50Ms), ("p99", r => r.P99Ms)));
+        Figure(sb, "chart-spectrum", Charts.PercentileSpectrum(run, baseline));
+        Figure(sb, "chart-latency-over-time", Charts.OverTime(run, baseline, "p50 (thin, open markers) and p99 of each interval", "ms", ("p50", r => r.P50Ms), ("p99", r => r.P99Ms)));
         sb.Append("<h2>Streams</h2>");
-        Figure(sb, "chart-active", Charts.OverTime(run, "Active streams", "streams", ("active", r => r.Active)));
-        foreach (var t in s.Topologies)
+        Figure(sb, "chart-active", Charts.OverTime(run, baseline, "Active streams", "streams", ("active", r => r.Active)));
+        if (baseline is not null)
         {
-            Figure(sb, $"chart-ends-{Id(t.Name)}", Charts.EndsByCause(run, t.Name));
+            Figure(sb, "chart-ends-baseline", Charts.EndsByCause(baseline.Run, baseline.Topology, $"{baseline.Run.Summary.RunId}/{baseline.Topology} (baseline)"));
         }
 
-        Figure(sb, "chart-survival", Charts.Survival(s));
+        foreach (var t in s.Topologies)
+        {
+            Figure(sb, $"chart-ends-{Id(t.Name)}", Charts.EndsByCause(run, t.Name, baseline is null ? null : $"{s.RunId}/{t.Name}"));
+        }
+
+        Figure(sb, "chart-survival", Charts.Survival(baseline?.Combined(s) ?? s, dashedFirst: baseline is not null));
 
         sb.Append("<h2>Detected timeouts</h2><table id=\"timeouts\"><tr><th>topology</th><th>direction</th><th>seconds</th><th>cause</th><th>streams</th></tr>");
         var any = false;
-        foreach (var t in s.Topologies)
+        foreach (var t in (baseline?.Combined(s) ?? s).Topologies)
         {
             foreach (var d in t.DetectedTimeouts)
             {
@@ -115,7 +128,7 @@ public static class HtmlReport
         }
 
         sb.Append("<h2>Every topology</h2>");
-        Table(sb, "summary", SummaryTable.Build(s));
+        Table(sb, "summary", SummaryTable.Build(baseline?.Combined(s) ?? s));
         if (SummaryTable.Rounds(s) is { } rounds)
         {
             sb.Append("<h2>Rounds</h2>");
@@ -123,7 +136,7 @@ public static class HtmlReport
         }
 
         sb.Append("<h2>Environment</h2><table id=\"environment\">");
-        foreach (var t in s.Topologies)
+        foreach (var t in (baseline?.Combined(s) ?? s).Topologies)
         {
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(t.Name)}</td><td>{E(t.Address)}<br>{E(t.Components ?? "your endpoint (not a lab topology)")}{(t.Connection is { } c ? "<br>" + E(c) : "")}</td></tr>");
         }

@@ -1,25 +1,26 @@
 using System.Globalization;
 using System.Text;
 using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Reports;
 
 /// <summary>summary.md: the release-review page. Verdict first, then baseline against each candidate.</summary>
 public static class MarkdownReport
 {
-    public static string Render(RunData run, IReadOnlyList<TopologyComparison> comparisons, string? warning = null)
+    public static string Render(RunData run, IReadOnlyList<TopologyComparison> comparisons, string? warning = null, BaselineRun? baseline = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(comparisons);
         var s = run.Summary;
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"# {s.Scenario} — {s.RunId}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"# {s.Scenario} — {baseline?.Title(s) ?? s.RunId}");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"**Verdict: {Verdict(s, comparisons)}**");
         sb.AppendLine();
-        if (warning is not null)
+        foreach (var w in Extra(warning, baseline, s))
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"> ⚠ {warning}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"> ⚠ {w}");
             sb.AppendLine();
         }
 
@@ -29,13 +30,19 @@ public static class MarkdownReport
             sb.AppendLine();
         }
 
+        if (s.Generator is { } generator)
+        {
+            sb.AppendLine(generator.Saturated ? $"> ⚠ **{GeneratorHealth.Describe(generator)}**" : $"_{GeneratorHealth.Describe(generator)}._");
+            sb.AppendLine();
+        }
+
         if (run.Rebuilt)
         {
             sb.AppendLine("> ⚠ This run did not finish (no summary.json): the figures are rebuilt from what it flushed as it went, up to its last interval.");
             sb.AppendLine();
         }
 
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC, {s.Completion}. Latency is the round trip per message from its scheduled send time (coordinated-omission corrected).");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{(baseline is null ? $"{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC, {s.Completion}" : baseline.TimeRanges(s))}. Latency is the round trip per message from its scheduled send time (coordinated-omission corrected).");
         sb.AppendLine();
         if (SummaryTable.Workload(s) is { } workload)
         {
@@ -72,7 +79,7 @@ public static class MarkdownReport
 
         sb.AppendLine("## Every topology");
         sb.AppendLine();
-        Table(sb, SummaryTable.Build(s));
+        Table(sb, SummaryTable.Build(baseline?.Combined(s) ?? s));
         if (SummaryTable.Rounds(s) is { } rounds)
         {
             sb.AppendLine();
@@ -81,12 +88,13 @@ public static class MarkdownReport
             Table(sb, rounds);
         }
 
-        if (s.Topologies.Any(t => t.Connection is not null))
+        var shown = baseline?.Combined(s) ?? s;
+        if (shown.Topologies.Any(t => t.Connection is not null))
         {
             sb.AppendLine();
             sb.AppendLine("## How targets were reached");
             sb.AppendLine();
-            foreach (var t in s.Topologies.Where(t => t.Connection is not null))
+            foreach (var t in shown.Topologies.Where(t => t.Connection is not null))
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"- {t.Name} ({t.Address}): {t.Connection}");
             }
@@ -156,6 +164,27 @@ public static class MarkdownReport
         }
 
         return string.Join(". ", parts);
+    }
+
+    /// <summary>
+    /// Warnings beyond the candidate run's own (which every report shows anyway): the comparison's (a scenario
+    /// mismatch) and, for compare-runs, the baseline run's, marked as the baseline's.
+    /// </summary>
+    public static IReadOnlyList<string> Extra(string? warning, BaselineRun? baseline, RunSummary candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var extra = new List<string>();
+        if (warning is not null)
+        {
+            extra.Add(warning);
+        }
+
+        if (baseline is not null)
+        {
+            extra.AddRange(baseline.Run.Summary.Warnings.Select(w => $"baseline run {baseline.Run.Summary.RunId}: {w}"));
+        }
+
+        return extra;
     }
 
     /// <summary>A threshold's limit with its unit, as the expression meant it.</summary>

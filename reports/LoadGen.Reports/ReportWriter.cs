@@ -37,20 +37,21 @@ public static class ReportWriter
         var tb = candidate.Summary.Topologies.Single(x => x.Name == candidateTopology);
         var c = TopologyComparison.Compare(sides, new Side($"{candidate.Folder.RunId}/{tb.Name}", candidate, tb), settings);
         Directory.CreateDirectory(outFolder);
-        return Write(outFolder, candidate, [c], warning);
+        return Write(outFolder, candidate, [c], warning, new BaselineRun(baselines[0].Run, baselines[0].Topology));
     }
 
-    private static Written Write(string folder, RunData run, List<TopologyComparison> comparisons, string? warning)
+    private static Written Write(string folder, RunData run, List<TopologyComparison> comparisons, string? warning, BaselineRun? baseline = null)
     {
         var html = Path.Combine(folder, Html);
         var md = Path.Combine(folder, Markdown);
         var junit = Path.Combine(folder, Junit);
-        Atomic(md, MarkdownReport.Render(run, comparisons, warning));
-        Atomic(html, HtmlReport.Render(run, comparisons, warning));
-        Atomic(junit, JunitReport.Render(run.Summary, comparisons, warning is null ? [] : [warning]));
+        Atomic(md, MarkdownReport.Render(run, comparisons, warning, baseline));
+        Atomic(html, HtmlReport.Render(run, comparisons, warning, baseline));
+        Atomic(junit, JunitReport.Render(run.Summary, comparisons, MarkdownReport.Extra(warning, baseline, run.Summary)));
         if (comparisons.Count > 0)
         {
-            Atomic(Path.Combine(folder, ComparisonJson), JsonSerializer.Serialize(ComparisonRecord.From(comparisons), RunSummary.JsonOptions));
+            var warnings = MarkdownReport.Extra(warning, baseline, run.Summary).Concat(run.Summary.Warnings).ToList();
+            Atomic(Path.Combine(folder, ComparisonJson), JsonSerializer.Serialize(ComparisonRecord.From(comparisons) with { Warnings = warnings }, RunSummary.JsonOptions));
         }
 
         return new Written(html, md, junit, comparisons);
@@ -67,6 +68,9 @@ public static class ReportWriter
 /// <summary>comparison.json: every comparison's headline, gate and figures, for tools.</summary>
 public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnlyList<ComparisonRecord.One> Comparisons)
 {
+    /// <summary>What a reader must not miss: a scenario mismatch between compared runs, embedded stand-ins, insecure targets, a saturated generator.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public sealed record One(string Baseline, string Candidate, string Headline, string Sentence, string Basis, int Units, int BaselineRuns,
         string Gate, bool GatePassed, string GateText, string? Problem, IReadOnlyList<string> Primary, double PrimaryLevel, IReadOnlyList<Figure> Figures, IReadOnlyList<string> NewCauses, string Method);
 

@@ -152,3 +152,35 @@ public static class ComparisonTable
         return new SummaryTable(["figure (★ primary)", c.Baseline.Label, c.Candidate.Label, $"difference [interval: {level} for ★, else 95%]", "verdict"], rows);
     }
 }
+
+/// <summary>For compare-runs: the baseline run and topology shown beside the candidate on every page, chart and table.</summary>
+public sealed record BaselineRun(RunData Run, string Topology)
+{
+    /// <summary>"&lt;baseline run&gt; vs &lt;candidate run&gt;", for titles.</summary>
+    public string Title(RunSummary candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return $"{Run.Summary.RunId} vs {candidate.RunId}";
+    }
+
+    /// <summary>Both runs' time ranges, baseline first.</summary>
+    public string TimeRanges(RunSummary candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var b = Run.Summary;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"baseline {b.RunId}: {b.StartedAt:yyyy-MM-dd HH:mm:ss} → {b.EndedAt:HH:mm:ss} UTC, {b.Completion}; candidate {candidate.RunId}: {candidate.StartedAt:yyyy-MM-dd HH:mm:ss} → {candidate.EndedAt:HH:mm:ss} UTC, {candidate.Completion}");
+    }
+
+    /// <summary>The candidate's summary with the baseline's topology as the first column, every column named run/topology.</summary>
+    public RunSummary Combined(RunSummary candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var b = Run.Summary.Topologies.Single(t => t.Name == Topology);
+        return candidate with
+        {
+            Topologies = [b with { Name = $"{Run.Summary.RunId}/{b.Name} (baseline)" }, .. candidate.Topologies.Select(t => t with { Name = $"{candidate.RunId}/{t.Name}" })],
+            Rounds = [],
+        };
+    }
+}

@@ -115,7 +115,7 @@ internal static class RunCommand
             Progress = live.Progress,
             Telemetry = telemetry,
             Logger = log.Factory.CreateLogger("LoadGen.Core.Engine"),
-            RunWarnings = [.. lab.Fallbacks.Select(f => $"{f} — this run did not measure the real path")],
+            RunWarnings = [.. lab.Fallbacks.Select(f => $"{f} — this run did not measure the real path"), .. lab.EmbeddedByChoice],
         };
         RunSummary summary;
         try

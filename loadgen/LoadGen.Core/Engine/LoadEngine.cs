@@ -68,6 +68,7 @@ public sealed class LoadEngine
         var workload = scenario.Workload ?? LabWorkload.Create(scenario.Messages);
         var wallStart = Stopwatch.GetTimestamp();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        using var generator = new GeneratorSampler();
         Preflight(scenario);
         targets ??= scenario.Targets.Select(t => new RunTarget(t.Name, t.Address.ToString(), null, null)).ToList();
         targets = [.. targets.Select(t => t with { Connection = Connection(scenario.Targets.FirstOrDefault(x => x.Name == t.Name)) })];
@@ -99,7 +100,11 @@ public sealed class LoadEngine
                 Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
                 Math.Round(cpu.TotalSeconds, 2),
                 Math.Round(100 * cpu.TotalSeconds / Math.Max(0.001, wall.TotalSeconds), 1),
-                Environment.ProcessorCount);
+                Environment.ProcessorCount)
+            {
+                GcPauseShare = generator.GcPauseShare,
+                ThreadPoolQueueMax = generator.QueueMax,
+            };
             return RunSummaryBuilder.Build(info, completion, _time.GetUtcNow(), topologies, rounds, scenario.Thresholds, events, abort, loadGen);
         }
 

@@ -90,6 +90,7 @@ public static partial class ScenarioLoader
 
         var last = scenario.Faults.Count == 0 ? TimeSpan.Zero : scenario.Faults.Max(f => f.At);
         var round = scenario.Profile.SplitHold(scenario.Rounds).Duration;
+        UnmeasurableThresholds(root, scenario, round, warnings);
         if (scenario.Faults.Count > 0 && last >= round)
         {
             var node = root.Get("faults")!;
@@ -97,5 +98,23 @@ public static partial class ScenarioLoader
                 $"a fault at {Durations.Format(last)} would never fire: each {(scenario.Rounds > 1 ? "round" : "target's run")} lasts {Durations.Format(round)}");
         }
         return scenario;
+    }
+
+    /// <summary>
+    /// Warns (file, line) of a threshold the planned run cannot measure — a survival age longer than
+    /// any stream can live (each round's length) — which would otherwise fail "nothing measured" at the end.
+    /// </summary>
+    private static void UnmeasurableThresholds(YamlFields root, Scenario scenario, TimeSpan round, List<string> warnings)
+    {
+        var nodes = root.Sequence("thresholds").ToList();
+        for (var i = 0; i < Math.Min(nodes.Count, scenario.Thresholds.Count); i++)
+        {
+            var t = scenario.Thresholds[i];
+            if (t.Kind == ThresholdKind.Survival && t.SurvivalAge > round)
+            {
+                warnings.Add($"{root.File}:{nodes[i].Node.Start.Line}: {nodes[i].Path}: '{t.Expression}' cannot be measured: no stream can live {Durations.Format(t.SurvivalAge)} " +
+                    $"when each {(scenario.Rounds > 1 ? "round" : "target's run")} lasts {Durations.Format(round)}, so it would fail 'nothing measured' at the end; lengthen the hold or lower the age");
+            }
+        }
     }
 }

@@ -43,8 +43,9 @@ public static class RunSummaryBuilder
             Rounds = rounds,
             Thresholds = results,
             Events = events,
-            Warnings = info.Warnings,
+            Warnings = [.. info.Warnings, .. GeneratorHealth.Warnings(topologies)],
             LoadGen = loadGen,
+            Generator = GeneratorHealth.Stats(topologies, loadGen),
         };
     }
 }

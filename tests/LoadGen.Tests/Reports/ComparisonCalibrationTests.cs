@@ -259,6 +259,9 @@ public class ComparisonCalibrationTests(ITestOutputHelper output)
         // One run against one run: a claim must clear the margin, the between-run variation is not in the interval.
         Assert.Equal(ComparisonVerdict.Inconclusive, TopologyComparison.Decide(E(0.5, 4), 2, DeltaBasis.Batches));
         Assert.Equal(ComparisonVerdict.Worse, TopologyComparison.Decide(E(2.5, 4), 2, DeltaBasis.Batches));
+        // A saturated generator (send lag p99 25 ms): a difference inside its own lateness is not claimed.
+        Assert.Equal(ComparisonVerdict.Inconclusive, TopologyComparison.Decide(E(5, 20), 2, DeltaBasis.PairedRounds, lateness: 25));
+        Assert.Equal(ComparisonVerdict.Worse, TopologyComparison.Decide(E(30, 40), 2, DeltaBasis.PairedRounds, lateness: 25));
         // The headline: any worse wins; "at least as good" is never said of a figure that cannot tell.
         Assert.Equal(ComparisonVerdict.Worse, TopologyComparison.HeadlineOf([ComparisonVerdict.Better, ComparisonVerdict.Worse, ComparisonVerdict.Equivalent]));
         Assert.Equal(ComparisonVerdict.Inconclusive, TopologyComparison.HeadlineOf([ComparisonVerdict.Equivalent, ComparisonVerdict.Inconclusive]));

@@ -68,4 +68,71 @@ public class ReportBrowserTests
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
         Assert.True(new FileInfo(shot).Length > 10_000, "screenshot written");
     }
+
+    [BrowserFact]
+    public async Task CompareRunsPage_OverlaysBothRuns_ListsThresholds_AndShowsTheFallbackWarningOnTheFirstScreen()
+    {
+        var outDir = TestTemp.Path("out");
+        var scenario = TestTemp.Path("scenario") + ".yaml";
+        await File.WriteAllTextAsync(scenario, """
+            name: two-runs
+            targets:
+              - name: gateway
+                address: lab://gateway
+            profile:
+              phases:
+                - ramp: 20
+                  over: 1s
+                - hold: 3s
+            messages:
+              interval: 200ms
+            reportingInterval: 1s
+            thresholds:
+              - p99 < 10s
+            """);
+        var runs = new List<string>();
+        foreach (var name in new[] { "a", "b" })
+        {
+            using var o = new StringWriter();
+            using var e = new StringWriter();
+            var runOut = Path.Combine(outDir, name);
+            var code = await LoadGen.Cli.Cli.RunAsync(["run", "--scenario", scenario, "--lab", "embedded", "--out", runOut, "--quiet"], o, e);
+            Assert.True(code == 0, $"exit {code}\n{o}\n{e}");
+            runs.Add(Assert.Single(Directory.GetDirectories(runOut)));
+        }
+
+        using (var o = new StringWriter())
+        using (var e = new StringWriter())
+        {
+            var code = await LoadGen.Cli.Cli.RunAsync(["compare-runs", runs[0], runs[1], "--out", Path.Combine(outDir, "cmp")], o, e);
+            Assert.True(code == 0, $"exit {code}\n{o}\n{e}");
+        }
+
+        var html = Path.Combine(Assert.Single(Directory.GetDirectories(Path.Combine(outDir, "cmp"))), ReportWriter.Html);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFactAttribute.Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 768 } });
+        await page.GotoAsync(new Uri(html).AbsoluteUri);
+
+        var (ida, idb) = (Path.GetFileName(runs[0]), Path.GetFileName(runs[1]));
+        Assert.Contains($"{ida} vs {idb}", await page.Locator("h1").InnerTextAsync(), StringComparison.Ordinal);
+        // Two lines in the percentile chart: the baseline run's (drawn dashed) and the candidate's.
+        var legend = (await page.Locator("#chart-spectrum svg text").AllTextContentsAsync()).Select(t => t.Trim()).ToList();
+        Assert.Contains(legend, t => t.Contains($"{ida}/gateway (baseline)", StringComparison.Ordinal));
+        Assert.Contains(legend, t => t.Contains($"{idb}/gateway", StringComparison.Ordinal) && !t.Contains("baseline", StringComparison.Ordinal));
+        // Every threshold with its actual value, limit and result.
+        var thresholds = await page.Locator("#thresholds").InnerTextAsync();
+        Assert.Contains("p99 < 10s", thresholds, StringComparison.Ordinal);
+        Assert.Contains("10000 ms", thresholds, StringComparison.Ordinal);
+        Assert.Contains("pass", thresholds, StringComparison.Ordinal);
+        // Both runs stood on embedded stand-ins: said on the first screen, before any scrolling.
+        var warning = page.Locator("p.warn", new PageLocatorOptions { HasTextString = "embedded" }).First;
+        var box = await warning.BoundingBoxAsync();
+        Assert.True(box is not null && box.Y + box.Height < 768, $"the fallback warning is not on the first screen: {box?.Y}");
+    }
 }

@@ -96,6 +96,16 @@ public class ReportTests
         var md = await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.Markdown));
         Assert.Contains("p99 +", md, StringComparison.Ordinal);
         Assert.Contains("is worse than", md, StringComparison.Ordinal);
+        // Both runs on the page: title, time ranges, the side-by-side table and the percentile chart (baseline dashed).
+        var (ida, idb) = (a.Folder.RunId, b.Folder.RunId);
+        Assert.StartsWith($"# synthetic — {ida} vs {idb}", md, StringComparison.Ordinal);
+        Assert.Contains($"baseline {ida}: ", md, StringComparison.Ordinal);
+        Assert.Contains($"| {ida}/svc (baseline) | {idb}/svc |", md, StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.Html));
+        var spectrum = html[html.IndexOf("id=\"chart-spectrum\"", StringComparison.Ordinal)..];
+        spectrum = spectrum[..spectrum.IndexOf("</figure>", StringComparison.Ordinal)];
+        Assert.Contains($"{ida}/svc (baseline)", spectrum, StringComparison.Ordinal);
+        Assert.Contains($"{idb}/svc", spectrum, StringComparison.Ordinal);
         var junit = System.Xml.Linq.XDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.Junit)));
         var suite = junit.Descendants("testsuite").Single();
         Assert.Equal("3", suite.Attribute("tests")!.Value); // one case per gated primary figure
@@ -218,8 +228,14 @@ public class ReportTests
 
         Assert.Equal(0, code);
         Assert.Contains("WARNING: the runs used different scenarios ('steady-5000' vs 'soak-12h')", err, StringComparison.Ordinal);
-        var md = await File.ReadAllTextAsync(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Markdown));
+        var folder = Assert.Single(Directory.GetDirectories(outDir));
+        var md = await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.Markdown));
         Assert.Contains("different scenarios", md, StringComparison.Ordinal);
+        // Where reviewers and tools look: comparison.json's warnings and a junit property.
+        using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.ComparisonJson)));
+        Assert.Contains(json.RootElement.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("different scenarios", StringComparison.Ordinal));
+        var junit = System.Xml.Linq.XDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.Junit)));
+        Assert.Contains(junit.Descendants("property"), p => p.Attribute("value")!.Value.Contains("different scenarios", StringComparison.Ordinal));
     }
 
     private static HistogramBase Latencies(Random random, double baseMs, double tailMs)

@@ -483,3 +483,31 @@ public class ComparisonSectionTests
         Assert.Contains(hint, e.Message, StringComparison.Ordinal);
     }
 }
+
+public class UnmeasurableThresholdTests
+{
+    [Fact]
+    public void SurvivalLongerThanTheRun_IsAWarningAtItsLine_NotAnError()
+    {
+        var s = ScenarioLoader.Load("""
+            name: t
+            targets:
+              - name: a
+                address: http://127.0.0.1:9000
+            profile:
+              phases:
+                - ramp: 10
+                  over: 4s
+                - hold: 20s
+            thresholds:
+              - p99 < 1s
+              - survival(1h) > 0.999
+              - survival(10s) > 0.9
+            """, "t.yaml");
+
+        var warning = Assert.Single(s.LoadWarnings);
+        Assert.StartsWith("t.yaml:12: thresholds[1]: 'survival(1h) > 0.999' cannot be measured", warning, StringComparison.Ordinal);
+        Assert.Contains("lasts 24s", warning, StringComparison.Ordinal);
+        Assert.Equal(3, s.Thresholds.Count);
+    }
+}

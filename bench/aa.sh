@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A/A calibration on the real lab: the same path compared with itself, N times, both ways LoadGen compares.
+#   interleaved: one run, two targets that are the same lab topology under two names (a, b), 8 interleaved
+#                rounds, paired;
+#   compare-runs: two runs of the same scenario, one after the other, compared with `compare-runs`.
+# Every headline should be "equivalent" or "cannot tell"; "better"/"worse" is a false alarm (the tests bound
+# it at 5% on simulated data). Prints one line per comparison and the counts. Numbers, not pass/fail.
+#
+#   bench/aa.sh                  # 10 of each, 500 streams, 30 s hold
+#   N=4 STREAMS=2000 HOLD=60s bench/aa.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${N:-10}
+streams=${STREAMS:-500}
+hold=${HOLD:-30s}
+topology=${TOPOLOGY:-direct-tls}
+out=bench/out/aa-$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
+loadgen=(dotnet loadgen/LoadGen.Cli/bin/Release/net10.0/loadgen.dll)
+
+scenario() { # NAME TARGETS-YAML ROUNDS
+  cat <<YAML
+name: $1
+targets:
+$2
+profile:
+  phases:
+    - ramp: $streams
+      over: 2s
+    - hold: $hold
+    - ramp: 0
+      over: 1s
+messages:
+  interval: 1s
+reportingInterval: 5s
+rounds: $3
+warmup: 4s
+YAML
+}
+scenario aa-interleaved "  - name: a
+    address: lab://$topology
+  - name: b
+    address: lab://$topology" 8 >"$out/interleaved.yaml"
+scenario aa-run "  - name: a
+    address: lab://$topology" 1 >"$out/single.yaml"
+
+headline() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$1"; }
+declare -A count=()
+for i in $(seq "$n"); do
+  "${loadgen[@]}" run --scenario "$out/interleaved.yaml" --out "$out/interleaved" --quiet >"$out/interleaved-$i.log" 2>&1 || true
+  dir=$(ls -d "$out"/interleaved/*-aa-interleaved | tail -1)
+  v=$(headline "$dir/comparison.json"); count[interleaved-$v]=$(( ${count[interleaved-$v]:-0} + 1 ))
+  echo "interleaved $i: $v — $(sed -n 3p "$dir/summary.md" | cut -c1-300)"
+done
+for i in $(seq "$n"); do
+  for side in base cand; do
+    "${loadgen[@]}" run --scenario "$out/single.yaml" --out "$out/runs-$i-$side" --quiet >"$out/run-$i-$side.log" 2>&1 || true
+  done
+  "${loadgen[@]}" compare-runs "$out"/runs-$i-base/* "$out"/runs-$i-cand/* --out "$out/compare-$i" >"$out/compare-$i.log" 2>&1 || true
+  v=$(headline "$(ls -d "$out"/compare-$i/* | tail -1)/comparison.json"); count[compare-runs-$v]=$(( ${count[compare-runs-$v]:-0} + 1 ))
+  echo "compare-runs $i: $v — $(head -1 "$out/compare-$i.log" | cut -c1-300)"
+done
+echo
+echo "counts (of $n each):"
+for k in "${!count[@]}"; do echo "  $k: ${count[$k]}"; done | sort

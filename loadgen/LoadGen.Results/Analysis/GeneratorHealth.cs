@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace LoadGen.Results.Analysis;
+
+/// <summary>
+/// Whether LoadGen itself kept up: its send lag (how late a message left against its schedule) is the
+/// generator's own lateness, which CO-corrected latency includes. When it is large, latency differences
+/// of that size may be LoadGen's, not the path's.
+/// </summary>
+public static class GeneratorHealth
+{
+    /// <summary>Send lag p99 at or above this (ms) marks the generator as saturated (a normal 2-core demo shows 5–11 ms).</summary>
+    public const double SaturatedSendLagMs = 20;
+
+    /// <summary>The generator's lateness on a topology (its send lag p99, ms) when saturated; 0 when it kept up.</summary>
+    public static double Lateness(TopologySummary topology)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        return topology.SendLagMs.P99 is { } lag && lag >= SaturatedSendLagMs ? lag : 0;
+    }
+
+    /// <summary>One warning per topology whose generator was saturated, for summary.json's warnings and every report's first screen.</summary>
+    public static IEnumerable<string> Warnings(IEnumerable<TopologySummary> topologies)
+    {
+        ArgumentNullException.ThrowIfNull(topologies);
+        return topologies.Where(t => Lateness(t) > 0).Select(t => string.Create(CultureInfo.InvariantCulture,
+            $"LoadGen was saturated on {t.Name}: send lag p99 {t.SendLagMs.P99:0.#} ms (messages left that much after their scheduled time: CPU, GC or thread-pool starvation on the generator); " +
+            $"latency differences smaller than that are LoadGen's, not the path's — run fewer streams per process or more shards"));
+    }
+
+    /// <summary>CPU above this share of all the machine's cores marks the generator as saturated.</summary>
+    public const double SaturatedCpuShare = 0.9;
+
+    /// <summary>GC pauses above this share of wall time mark the generator as saturated.</summary>
+    public const double SaturatedGcPauseShare = 0.1;
+
+    /// <summary>The generator's health for summary.json: send lag over all topologies; CPU, GC and queue when the process measured them.</summary>
+    public static GeneratorStats Stats(IReadOnlyList<TopologySummary> topologies, ProcessStats? process)
+    {
+        ArgumentNullException.ThrowIfNull(topologies);
+        var lag99 = topologies.Select(t => t.SendLagMs.P99).Where(v => v is not null).Max();
+        var lag999 = topologies.Select(t => t.SendLagMs.P999).Where(v => v is not null).Max();
+        double? cpu = process is null || process.Processors <= 0 ? null : Math.Round(process.AvgCpuPercentOfOneCore / 100 / process.Processors, 3);
+        var why = new List<string>();
+        if (lag99 >= SaturatedSendLagMs)
+        {
+            why.Add(string.Create(CultureInfo.InvariantCulture, $"send lag p99 {lag99:0.#} ms ≥ {SaturatedSendLagMs:0} ms"));
+        }
+
+        if (cpu >= SaturatedCpuShare)
+        {
+            why.Add(string.Create(CultureInfo.InvariantCulture, $"CPU {cpu * 100:0}% of all {process!.Processors} cores"));
+        }
+
+        if (process?.GcPauseShare >= SaturatedGcPauseShare)
+        {
+            why.Add(string.Create(CultureInfo.InvariantCulture, $"GC pauses {process.GcPauseShare * 100:0.0}% of the time"));
+        }
+
+        return new GeneratorStats(cpu, lag99, lag999, process?.GcPauseShare, process?.ThreadPoolQueueMax, why.Count > 0, why.Count > 0 ? string.Join("; ", why) : null);
+    }
+
+    /// <summary>One line for a report's first screen: the generator's figures and whether it kept up.</summary>
+    public static string Describe(GeneratorStats g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        var parts = new List<string>();
+        if (g.CpuShareOfCores is { } cpu)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"CPU {cpu * 100:0}% of the machine"));
+        }
+
+        if (g.SendLagP99Ms is { } lag)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"send lag p99 {lag:0.##} ms"));
+            if (g.SendLagP999Ms is { } l9)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"p99.9 {l9:0.##} ms"));
+            }
+        }
+
+        if (g.GcPauseShare is { } gc)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"GC pauses {gc * 100:0.0}% of the time"));
+        }
+
+        if (g.ThreadPoolQueueMax is { } q)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"thread-pool queue ≤ {q:#,0}"));
+        }
+
+        var figures = parts.Count > 0 ? string.Join(", ", parts) : "no figures";
+        return g.Saturated ? $"LoadGen was SATURATED ({g.Why}): {figures} — latency differences of that size are the generator's, not the path's" : $"LoadGen kept up: {figures}";
+    }
+}
