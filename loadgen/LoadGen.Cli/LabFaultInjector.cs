@@ -120,6 +120,11 @@ internal sealed class LabFaultInjector(LabTopologies lab) : IFaultInjector
             },
             // Any gateway setting, now or on cue, needs the gateway with Envoy's knobs.
             GatewayForceEmbedded = !g.IsEmpty || scenario.Faults.Any(f => f.Kind == FaultKind.SetGateway),
+            Backend = new LoadGen.Lab.Backend.LabBackendOptions
+            {
+                MaxConnectionAge = settings.Backend.MaxConnectionAge,
+                MaxConnectionAgeGrace = settings.Backend.MaxConnectionAgeGrace ?? TimeSpan.FromSeconds(5),
+            },
         };
     }
 }

@@ -51,7 +51,7 @@ public sealed class LabBackend : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
         var stats = new LabBackendStats();
-        var control = new LabControl();
+        var control = new LabControl(options.MaxConnectionAge, options.MaxConnectionAgeGrace);
         builder.Services.AddSingleton(stats);
         builder.Services.AddSingleton(control);
         builder.Services.AddSingleton(options);

@@ -32,6 +32,17 @@ public sealed record LabBackendOptions
     /// the SNI each connection asked for and any client certificate (<see cref="LabBackendStats"/>).
     /// </summary>
     public LabBackendTls? Tls { get; init; }
+
+    /// <summary>
+    /// Ends every client connection this long after it opened, as gRPC servers in Go, C++ and Java do with
+    /// MAX_CONNECTION_AGE: a GOAWAY first (no new streams; open ones go on), then after
+    /// <see cref="MaxConnectionAgeGrace"/> the connection is closed with whatever streams are still open.
+    /// Null: connections live forever.
+    /// </summary>
+    public TimeSpan? MaxConnectionAge { get; init; }
+
+    /// <summary>MAX_CONNECTION_AGE_GRACE: how long open streams may go on after the GOAWAY before the connection is closed.</summary>
+    public TimeSpan MaxConnectionAgeGrace { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <param name="CertificateFile">Server certificate (PEM).</param>

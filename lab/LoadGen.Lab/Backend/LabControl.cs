@@ -5,8 +5,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace LoadGen.Lab.Backend;
 
-/// <summary>Faults on cue for the whole backend: pause it, reset every stream, end every connection.</summary>
-public sealed class LabControl
+/// <summary>Faults on cue for the whole backend: pause it, reset every stream, end every connection; and connection aging.</summary>
+/// <param name="maxAge">MAX_CONNECTION_AGE: GOAWAY this long after a connection opened; null for never.</param>
+/// <param name="grace">MAX_CONNECTION_AGE_GRACE: then closed this long after the GOAWAY, streams open or not.</param>
+public sealed class LabControl(TimeSpan? maxAge = null, TimeSpan grace = default)
 {
     private readonly ConcurrentDictionary<string, ConnectionContext> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<HttpContext, byte> _streams = new();
@@ -64,9 +66,17 @@ public sealed class LabControl
         }
     }
 
+    /// <summary>Connections ended by age so far: GOAWAYs sent, and connections closed after the grace.</summary>
+    public (int GoAways, int Closed) Aged => (Volatile.Read(ref _agedGoAways), Volatile.Read(ref _agedClosed));
+
+    private int _agedGoAways;
+    private int _agedClosed;
+
     internal async Task TrackAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         _connections[connection.ConnectionId] = connection;
+        using var done = new CancellationTokenSource();
+        var aging = maxAge is { } age ? AgeAsync(connection, age, done.Token) : Task.CompletedTask;
         try
         {
             await next(connection);
@@ -74,6 +84,30 @@ public sealed class LabControl
         finally
         {
             _connections.TryRemove(connection.ConnectionId, out _);
+            await done.CancelAsync();
+            await aging;
+        }
+    }
+
+    /// <summary>MAX_CONNECTION_AGE as grpc-go does it: GOAWAY at the age, the connection closed after the grace with its streams still open.</summary>
+    private async Task AgeAsync(ConnectionContext connection, TimeSpan age, CancellationToken ended)
+    {
+        try
+        {
+            await Task.Delay(age, ended);
+            if (connection.Features.Get<IConnectionLifetimeNotificationFeature>() is { } notify)
+            {
+                notify.RequestClose();
+                Interlocked.Increment(ref _agedGoAways);
+            }
+
+            await Task.Delay(grace, ended);
+            connection.Abort(new ConnectionAbortedException("lab: connection closed after MAX_CONNECTION_AGE_GRACE"));
+            Interlocked.Increment(ref _agedClosed);
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection ended first.
         }
     }
 

@@ -20,6 +20,20 @@ internal static class ValidateCommand
             try
             {
                 var s = ScenarioLoader.LoadFile(pr.GetValue(scenario)!.FullName);
+                // Certificates, keys and CA bundles are read now, as a run would: an empty CA bundle is bad input, not a target's fault.
+                foreach (var t in s.Targets.Where(t => t.Address.Scheme == Uri.UriSchemeHttps || t.ClientCertFile is not null || t.CaFile is not null))
+                {
+                    try
+                    {
+                        _ = LoadGen.Core.Connections.TlsTrust.For(t);
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        console.Error($"error: {s.Source}: {e.Message}");
+                        return ExitCodes.BadInput;
+                    }
+                }
+
                 foreach (var warning in s.LoadWarnings)
                 {
                     console.Error($"WARNING: {warning}");

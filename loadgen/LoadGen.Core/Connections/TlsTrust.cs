@@ -20,6 +20,12 @@ public static class TlsTrust
                 RevocationMode = X509RevocationMode.NoCheck,
             };
             policy.CustomTrustStore.ImportFromPemFile(caFile);
+            if (policy.CustomTrustStore.Count == 0)
+            {
+                // An empty trust store trusts nothing: every handshake would fail as if the server were wrong.
+                throw new System.Security.Cryptography.CryptographicException("it holds no certificate (no -----BEGIN CERTIFICATE----- block)");
+            }
+
             ssl.CertificateChainPolicy = policy;
         }
 

@@ -22,8 +22,24 @@ public static partial class ScenarioLoader
         var f = new YamlFields(root.File, "lab", node);
         var esp = f.Get("esp") is { } e ? ReadEsp(new YamlFields(root.File, "lab.esp", e)) : new EspSettings();
         var gateway = f.Get("gateway") is { } g ? ReadGateway(new YamlFields(root.File, "lab.gateway", g)) : new GatewaySettings();
+        var backend = new BackendSettings();
+        if (f.Get("backend") is { } b)
+        {
+            var bf = new YamlFields(root.File, "lab.backend", b);
+            backend = new BackendSettings
+            {
+                MaxConnectionAge = OptionalDuration(bf, "maxConnectionAge", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(7)),
+                MaxConnectionAgeGrace = OptionalDuration(bf, "maxConnectionAgeGrace", TimeSpan.Zero, TimeSpan.FromDays(1)),
+            };
+            bf.RejectUnknown();
+            if (backend.MaxConnectionAgeGrace is not null && backend.MaxConnectionAge is null)
+            {
+                throw bf.Error(bf.Get("maxConnectionAgeGrace")!, bf.FieldPath("maxConnectionAgeGrace"), "only applies with maxConnectionAge (the grace follows the GOAWAY that the age sends)");
+            }
+        }
+
         f.RejectUnknown();
-        return new LabSettings { Esp = esp, Gateway = gateway };
+        return new LabSettings { Esp = esp, Gateway = gateway, Backend = backend };
     }
 
     private static EspSettings ReadEsp(YamlFields f, bool rejectUnknown = true)

@@ -18,6 +18,11 @@ public static partial class ScenarioLoader
 
     public static Scenario LoadFile(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new ScenarioException(path, 0, 0, "(file)", "is a directory, not a scenario file (give the .yaml file itself, e.g. scenarios/demo.yaml)");
+        }
+
         string text;
         try
         {
@@ -54,6 +59,13 @@ public static partial class ScenarioLoader
             throw new ScenarioException(file, 1, 1, "(document)", "the file is empty; a scenario needs at least 'targets' and 'profile'");
         }
 
+        if (stream.Documents.Count > 1)
+        {
+            var second = stream.Documents[1].RootNode;
+            throw new ScenarioException(file, second.Start.Line, second.Start.Column, "(document)",
+                $"a second YAML document (after '---') would be ignored: one scenario per file ({stream.Documents.Count} documents here)");
+        }
+
         var root = new YamlFields(file, "", stream.Documents[0].RootNode);
         var warnings = new List<string>();
         var reporting = root.Renamed("reportingInterval", "interval", warnings,
@@ -86,6 +98,27 @@ public static partial class ScenarioLoader
             var node = root.Get("faults")!;
             throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "faults",
                 $"faults on cue act on the lab's own parts, but target '{outside.Name}' ({outside.Address}) is not a lab:// topology");
+        }
+
+        if (scenario.Profile.Duration <= TimeSpan.Zero)
+        {
+            var node = root.Get("profile")!;
+            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "profile",
+                "the profile lasts 0s: every phase is over 0s, so no stream would live long enough to measure anything; give a ramp an 'over' or add a hold");
+        }
+
+        if (root.Get("lab") is { } labNode && scenario.Targets.All(t => t.Address.Scheme != "lab"))
+        {
+            throw new ScenarioException(file, (int)labNode.Start.Line, (int)labNode.Start.Column, "lab",
+                $"these settings shape the lab's own NGINX, gateway and backend, but no target is a lab:// topology ({string.Join(", ", scenario.Targets.Select(t => t.Address))}): they would be ignored; remove the section or target lab://…");
+        }
+
+        if (scenario.Service is null && scenario.Workload is null && scenario.Targets.Where(t => t.Address.Scheme != "lab").ToList() is { Count: > 0 } own)
+        {
+            var node = root.Get("targets")!;
+            warnings.Add($"{file}:{node.Start.Line}: targets: {string.Join(", ", own.Select(t => $"{t.Name} ({t.Address})"))} {(own.Count == 1 ? "is" : "are")} not lab:// and there is no service: section, " +
+                "so every stream will call the lab's own loadgen.lab.v1.LabService/Chat — a server that is not LoadGen's lab backend answers Unimplemented; " +
+                "name your method and message in service: (docs/own-service.md)");
         }
 
         var last = scenario.Faults.Count == 0 ? TimeSpan.Zero : scenario.Faults.Max(f => f.At);

@@ -186,7 +186,7 @@ public class CliTests
             profile:
               phases:
                 - ramp: 1
-                  over: 0s
+                  over: 1s
             probe:
               min: 500ms
               max: 2s

@@ -198,4 +198,20 @@ public class StreamEndTests
         Assert.True(resetInterval.Active < streams);
         Assert.Contains(intervals.SkipWhile(i => i != resetInterval), i => i.Active == streams);
     }
+
+    [Fact]
+    public async Task ConnectionAgedOutWithGrace_EveryStreamOnItEndsAsOneCause_NeverAResetNobodySent()
+    {
+        // gRPC servers in Go, C++ and Java: MAX_CONNECTION_AGE sends GOAWAY, and MAX_CONNECTION_AGE_GRACE
+        // later the connection is closed with its streams still open. The lab backend does the same.
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions { MaxConnectionAge = TimeSpan.FromSeconds(2), MaxConnectionAgeGrace = TimeSpan.FromSeconds(1) });
+
+        var t = await RunAsync(backend, new StreamDirectives(), TimeSpan.FromSeconds(5));
+
+        Assert.True(backend.Control.Aged.GoAways >= 1 && backend.Control.Aged.Closed >= 1, $"aged: {backend.Control.Aged}");
+        // Every stream on an aged connection ended when the grace ran out, all as one cause: the connection
+        // was lost. No rst:* (no RST_STREAM was sent) and no goaway:* for streams the GOAWAY let go on.
+        OnlyCause(t, EndCauses.ConnectionLost, atLeast: 20);
+        Assert.DoesNotContain(t.Outcomes.Keys, k => k.StartsWith("rst:", StringComparison.Ordinal));
+    }
 }

@@ -61,12 +61,31 @@ public sealed record GatewaySettings
         ("abortShare", AbortShare), ("abortStatus", AbortStatus), ("delayShare", DelayShare), ("delay", Delay));
 }
 
+/// <summary>
+/// Lab backend settings (section <c>lab.backend</c>): connection aging as gRPC servers in Go, C++ and
+/// Java do it (MAX_CONNECTION_AGE, then MAX_CONNECTION_AGE_GRACE).
+/// </summary>
+public sealed record BackendSettings
+{
+    /// <summary>GOAWAY this long after a connection opened; null: never.</summary>
+    public TimeSpan? MaxConnectionAge { get; init; }
+
+    /// <summary>Close the connection this long after its GOAWAY, streams open or not; null: the lab's 5 s.</summary>
+    public TimeSpan? MaxConnectionAgeGrace { get; init; }
+
+    public bool IsEmpty => this == new BackendSettings();
+
+    public string Describe() => LabSettings.Describe(("maxConnectionAge", MaxConnectionAge), ("maxConnectionAgeGrace", MaxConnectionAgeGrace));
+}
+
 /// <summary>The scenario's <c>lab:</c> section: how lab:// topologies are built for this run.</summary>
 public sealed record LabSettings
 {
     public EspSettings Esp { get; init; } = new();
 
     public GatewaySettings Gateway { get; init; } = new();
+
+    public BackendSettings Backend { get; init; } = new();
 
     internal static string Describe(params (string Name, object? Value)[] fields) => string.Join(", ", fields
         .Where(f => f.Value is not null)
