@@ -7,7 +7,7 @@ namespace LoadGen.Results;
 public static class EndCauses
 {
     /// <summary>Bumped whenever a cause is added, renamed or re-derived; written into summary.json.</summary>
-    public const int VocabularyVersion = 6;
+    public const int VocabularyVersion = 7;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
@@ -29,6 +29,18 @@ public static class EndCauses
 
     /// <summary>A message larger than the target's maxSendMessageSize: the client refused to send it.</summary>
     public const string MessageTooLarge = ClientErrorPrefix + "message-too-large";
+
+    /// <summary>
+    /// The server sent a GOAWAY, then closed (or reset) the connection with this stream still open on it — gRPC
+    /// servers' MAX_CONNECTION_AGE_GRACE (new in vocabulary 7; seen on h2c connections, whose frames LoadGen reads).
+    /// </summary>
+    public const string ClosedAfterGoAway = "connection-closed-after-goaway";
+
+    /// <summary>An http:// (plaintext) address where the target speaks TLS: it answered with TLS, or said so (new in vocabulary 7).</summary>
+    public const string TlsRequired = "tls-required";
+
+    /// <summary>"protocol-error:PROTOCOL_ERROR": the client found the peer's HTTP/2 invalid and dropped the connection itself — no RST_STREAM or GOAWAY carried that code (new in vocabulary 7).</summary>
+    public static string ClientProtocolError(long http2Code) => $"protocol-error:{Http2ErrorName(http2Code)}";
 
     /// <summary>Refused unprocessed after its first message was written (the server's GOAWAY came first).</summary>
     public const string NotProcessed = "not-processed";

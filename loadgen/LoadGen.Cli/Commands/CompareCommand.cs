@@ -24,7 +24,7 @@ internal static class CompareCommand
         };
         var rounds = new Option<int?>("--rounds", "-r")
         {
-            Description = $"Interleaved rounds per topology (A, B, A, B …), so drift on a shared machine hits all alike. Default: the scenario's, else {DefaultRounds}.",
+            Description = $"Interleaved rounds per topology (A, B, B, A, A, B …: the order reversed every other round), so drift on a shared machine and going first hit all alike. Default: the scenario's, else {DefaultRounds}.",
             HelpName = "N",
         };
         var streams = new Option<int>("--streams")

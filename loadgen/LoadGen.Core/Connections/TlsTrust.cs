@@ -127,6 +127,12 @@ public static class TlsTrust
 
             connected?.Invoke();
             var network = new NetworkStream(socket, ownsSocket: true);
+            if (target.Address.Scheme != Uri.UriSchemeHttps)
+            {
+                // h2c: the server's bytes are watched on their way in (an HTTP/1.1 answer, GOAWAY frames).
+                return new WireWatch(network);
+            }
+
             if (!ownTls)
             {
                 return network;

@@ -67,6 +67,22 @@ public static partial class OutcomeClassifier
             return new Classification(NotProcessed, status, null, kinds, detail);
         }
 
+        // What LoadGen saw on the wire itself (h2c connections, WireWatch), before anything the client made of it.
+        if (chain.OfType<Connections.Http1AnswerException>().FirstOrDefault() is { } http1)
+        {
+            return new Classification(Http2Unavailable, status, null, kinds, http1.Message);
+        }
+
+        if (chain.OfType<Connections.TlsAnswerException>().FirstOrDefault() is { } tlsAnswer)
+        {
+            return new Classification(TlsRequired, status, null, kinds, tlsAnswer.Message);
+        }
+
+        if (chain.OfType<Connections.ClosedAfterGoAwayException>().FirstOrDefault() is { } afterGoAway)
+        {
+            return new Classification(ClosedAfterGoAway, status, afterGoAway.ErrorCode, kinds, afterGoAway.Message);
+        }
+
         // Before the HTTP/2 codes: .NET reports its own ping timeout as an HttpProtocolException with
         // PROTOCOL_ERROR ("didn't respond to a ping request …"), which no server sent.
         if (chain.Any(e => e.Message.Contains("KeepAlivePingTimeout", StringComparison.Ordinal) || e.Message.Contains("respond to a ping", StringComparison.Ordinal)))
@@ -77,9 +93,13 @@ public static partial class OutcomeClassifier
         var protocol = chain.OfType<HttpProtocolException>().FirstOrDefault();
         if (protocol is not null)
         {
-            var cause = protocol.Message.Contains("closed the connection", StringComparison.OrdinalIgnoreCase)
-                ? GoAway(protocol.ErrorCode)
-                : Reset(protocol.ErrorCode);
+            // SocketsHttpHandler makes one exception type for three origins; which factory made it is carried
+            // only by its message (its resource string): an RST_STREAM received ("reset the stream"), a GOAWAY
+            // received ("closed the connection"), or an error the client detected itself in what it read
+            // ("sent invalid data") — then no frame carried that code, and it is never called rst:*.
+            var cause = protocol.Message.Contains("closed the connection", StringComparison.OrdinalIgnoreCase) ? GoAway(protocol.ErrorCode)
+                : protocol.Message.Contains("reset the stream", StringComparison.OrdinalIgnoreCase) ? Reset(protocol.ErrorCode)
+                : ClientProtocolError(protocol.ErrorCode);
             return new Classification(cause, status, protocol.ErrorCode, kinds, detail);
         }
 

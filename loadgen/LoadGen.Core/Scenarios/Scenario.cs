@@ -31,7 +31,7 @@ public sealed record Scenario
     public TimeSpan ReportingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Interleaved rounds: with N &gt; 1 the targets take turns (A, B, A, B …), N rounds each, every
+    /// Interleaved rounds: with N &gt; 1 the targets take turns (A, B, then B, A: the order reversed every other round), N rounds each, every
     /// round running the profile with its hold phases cut to 1/N. 1 runs each target once, in order.
     /// </summary>
     public int Rounds { get; init; } = 1;

@@ -14,9 +14,15 @@ public static class TargetDiagnosis
         {
             null => "no stream was even attempted",
             "connect-failed" => "nothing answered at that address: is the service up, the host and port right, a firewall in the way?",
+            EndCauses.TlsRequired => "the port speaks TLS: write https:// (and --ca-file for a private CA)",
+            "tls-failed" when detail is not null && (detail.Contains("frame size", StringComparison.OrdinalIgnoreCase) || detail.Contains("corrupted frame", StringComparison.OrdinalIgnoreCase)) =>
+                "the target did not answer in TLS at all — a plaintext (h2c) port: write http://",
             "tls-failed" => "the TLS handshake failed: check the CA (--ca-file), the server name (--server-name) and the certificate's dates",
-            "goaway:HTTP_1_1_REQUIRED" or "http2-unavailable" => "the target speaks HTTP/1.1 only; gRPC needs HTTP/2 (for ESP: its --http2_port or --ssl_port, not --http_port)",
-            "rst:PROTOCOL_ERROR" or "goaway:PROTOCOL_ERROR" => "the server did not speak HTTP/2 on the connection: an HTTP/1.1-only port (ESP's --http_port, a health port) answers the HTTP/2 preface with an HTTP/1.1 error",
+            "goaway:HTTP_1_1_REQUIRED" => "the target speaks HTTP/1.1 only; gRPC needs HTTP/2 (for ESP: its --http2_port or --ssl_port, not --http_port)",
+            "http2-unavailable" when t.Address.StartsWith("http://", StringComparison.OrdinalIgnoreCase) =>
+                "the port answered in HTTP/1.1, not HTTP/2: an HTTP/1.1-only port (ESP's --http_port, a health port) — or a TLS port reached with http:// (NGINX answers both with the same 400): write https:// for a TLS port, or use the h2c port (ESP's --http2_port)",
+            "http2-unavailable" => "the target speaks HTTP/1.1 only; gRPC needs HTTP/2 (for ESP: its --http2_port or --ssl_port, not --http_port)",
+            "protocol-error:PROTOCOL_ERROR" or "goaway:PROTOCOL_ERROR" => "the server's HTTP/2 was invalid on the connection: over TLS, an HTTP/1.1-only port (ESP's --http_port, a health port) answering the preface with an HTTP/1.1 error looks like this",
             "http-status:401" or "http-status:403" or "server-status:Unauthenticated" or "server-status:PermissionDenied" => "the target wants credentials: send them as metadata (authorization, x-api-key) from env or a file",
             "open-stalled" => "streams were accepted but no response headers came within the open timeout",
             EndCauses.MessageTooLarge => "LoadGen itself refused to send: the message is larger than the target's maxSendMessageSize (raise it, or send smaller messages)",

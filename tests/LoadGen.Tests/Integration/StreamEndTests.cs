@@ -209,9 +209,9 @@ public class StreamEndTests
         var t = await RunAsync(backend, new StreamDirectives(), TimeSpan.FromSeconds(5));
 
         Assert.True(backend.Control.Aged.GoAways >= 1 && backend.Control.Aged.Closed >= 1, $"aged: {backend.Control.Aged}");
-        // Every stream on an aged connection ended when the grace ran out, all as one cause: the connection
-        // was lost. No rst:* (no RST_STREAM was sent) and no goaway:* for streams the GOAWAY let go on.
-        OnlyCause(t, EndCauses.ConnectionLost, atLeast: 20);
+        // Every stream on an aged connection ended when the grace ran out, all as one cause, read on the wire:
+        // the GOAWAY came, then the connection closed. No rst:* (no RST_STREAM was sent), no connection-lost.
+        OnlyCause(t, EndCauses.ClosedAfterGoAway, atLeast: 20);
         Assert.DoesNotContain(t.Outcomes.Keys, k => k.StartsWith("rst:", StringComparison.Ordinal));
     }
 }

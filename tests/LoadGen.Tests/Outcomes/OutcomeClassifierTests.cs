@@ -29,6 +29,32 @@ public class OutcomeClassifierTests
     }
 
     [Fact]
+    public void InvalidDataTheClientFoundItself_IsAProtocolError_NeverAReset()
+    {
+        // SocketsHttpHandler's words when it finds the peer's HTTP/2 invalid (seen when a Go server closes an
+        // aged connection, and at an HTTP/1.1 port): no RST_STREAM carried this code.
+        var own = new HttpProtocolException(1, "The HTTP/2 server sent invalid data on the connection. HTTP/2 error code 'PROTOCOL_ERROR' (0x1). (HttpProtocolError)", null);
+
+        var c = OutcomeClassifier.Classify(Rpc(StatusCode.Internal, "Error reading next message.", new IOException("The request was aborted.", own)));
+
+        Assert.Equal("protocol-error:PROTOCOL_ERROR", c.Cause);
+        Assert.Equal(1, c.Http2Code);
+    }
+
+    [Fact]
+    public void WhatWasSeenOnTheWire_ComesFirst()
+    {
+        // WireWatch's findings sit under whatever the client built on them.
+        var http1 = new LoadGen.Core.Connections.Http1AnswerException("HTTP/1.1 400 Bad Request");
+        var aged = new LoadGen.Core.Connections.ClosedAfterGoAwayException(0, 2147483647, TimeSpan.FromSeconds(1), new IOException("Connection reset by peer"));
+
+        Assert.Equal("http2-unavailable", OutcomeClassifier.Classify(Rpc(StatusCode.Unavailable, "Error starting gRPC call.", new HttpRequestException("An error occurred while sending the request.", http1))).Cause);
+        var c = OutcomeClassifier.Classify(Rpc(StatusCode.Unavailable, "Error reading next message.", new IOException("The request was aborted.", aged)));
+        Assert.Equal("connection-closed-after-goaway", c.Cause);
+        Assert.Contains("after its GOAWAY (NO_ERROR", c.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NoHttp2AtTheTarget_AlpnOrHandshake_IsHttp2Unavailable()
     {
         // TLS ALPN chose HTTP/1.1 (SocketsHttpHandler's own words and error kind).

@@ -46,7 +46,7 @@ public class ComparisonCalibrationTests(ITestOutputHelper output)
         return values;
     }
 
-    /// <summary>Interleaved rounds A, B, A, B … on one drifting timeline; each round's value is the mean of its intervals.</summary>
+    /// <summary>Interleaved rounds on one drifting timeline; each round's value is the mean of its intervals.</summary>
     private static ComparisonVerdict Interleaved(Random random, Shape s, int rounds, int intervalsPerRound, double trueShift)
     {
         double drift = s.Drift * Normal.Sample(random, 0, 1);

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using LoadGen.Results;
+using LoadGen.Tests.Integration;
+
+namespace LoadGen.Tests.Outcomes;
+
+/// <summary>
+/// Causes decided from what the server put on the wire, against raw TCP servers that misbehave on
+/// purpose, through the real client: an HTTP/1.1 answer is http2-unavailable, and an error the client
+/// finds in the peer's HTTP/2 is protocol-error:*, never rst:* (no RST_STREAM was sent).
+/// </summary>
+[Collection(SerialLoad.Name)]
+public class WireTests
+{
+    /// <summary>A loopback server that answers every connection with <paramref name="answer"/> after reading the client's first bytes.</summary>
+    private static (TcpListener Listener, Uri Address) Serve(byte[] answer, CancellationToken ct)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        _ = Task.Run(async () =>
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                TcpClient c;
+                try
+                {
+                    c = await listener.AcceptTcpClientAsync(ct);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+                {
+                    return;
+                }
+
+                _ = Task.Run(async () =>
+                {
+                    using (c)
+                    {
+                        var s = c.GetStream();
+                        var buf = new byte[4096];
+                        _ = await s.ReadAsync(buf, ct);
+                        await s.WriteAsync(answer, ct);
+                        await Task.Delay(300, ct);
+                    }
+                }, ct);
+            }
+        }, ct);
+        return (listener, new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}"));
+    }
+
+    private static async Task<IReadOnlyDictionary<string, long>> Causes(byte[] answer)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (listener, address) = Serve(answer, cts.Token);
+        try
+        {
+            var scenario = EngineHarness.Scenario(address, streams: 3, TimeSpan.FromSeconds(1)) with
+            {
+                Connections = new LoadGen.Core.Scenarios.ConnectionOptions { OpenTimeout = TimeSpan.FromSeconds(3) },
+            };
+            var (summary, _) = await EngineHarness.RunAsync(scenario, ct: cts.Token);
+            return Assert.Single(summary.Topologies).Outcomes;
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task AnHttp11AnswerToThePreface_IsHttp2Unavailable()
+    {
+        var causes = await Causes("HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+
+        Assert.True(causes.Count > 0 && causes.Keys.All(k => k == EndCauses.Http2Unavailable), string.Join(", ", causes));
+    }
+
+    [Fact]
+    public async Task InvalidHttp2FromThePeer_IsTheClientsProtocolError_NotAReset()
+    {
+        // SETTINGS (empty), then a DATA frame on stream 0, which RFC 9113 §6.1 makes a connection PROTOCOL_ERROR.
+        byte[] frames = [0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+        var causes = await Causes(frames);
+
+        Assert.True(causes.Count > 0 && causes.Keys.All(k => k == "protocol-error:PROTOCOL_ERROR"), string.Join(", ", causes));
+    }
+
+    [Fact]
+    public async Task ATlsAnswerToAPlaintextPreface_IsTlsRequired()
+    {
+        // A TLS alert record (handshake_failure), as a TLS server that gets plaintext may send.
+        var causes = await Causes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+
+        Assert.True(causes.Count > 0 && causes.Keys.All(k => k == EndCauses.TlsRequired), string.Join(", ", causes));
+    }
+}
