@@ -7,6 +7,14 @@ namespace LoadGen.Tests.Reports;
 [Collection(Integration.SerialLoad.Name)]
 public class ReportBrowserTests
 {
+    /// <summary>Debian's Chromium, headless, with nothing fetched from the network.</summary>
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = BrowserFactAttribute.Chromium,
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+
     [BrowserFact]
     public async Task ReportHtml_FromARealRun_ShowsTheVerdictAndEveryChart_WithoutErrorsOrSidewaysScrolling()
     {
@@ -20,12 +28,7 @@ public class ReportBrowserTests
         var html = Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), ReportWriter.Html);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFactAttribute.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         // A laptop screen.
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 768 } });
         var errors = new List<string>();
@@ -110,12 +113,7 @@ public class ReportBrowserTests
 
         var html = Path.Combine(Assert.Single(Directory.GetDirectories(Path.Combine(outDir, "cmp"))), ReportWriter.Html);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFactAttribute.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 768 } });
         await page.GotoAsync(new Uri(html).AbsoluteUri);
 

@@ -218,6 +218,29 @@ public class ReportTests
     }
 
     [Fact]
+    public async Task CompareRuns_SeveralBaselineRuns_MeasureBetweenRunVariation_AndARunTwiceIsRefused()
+    {
+        var bases = new[] { SyntheticRun("b1", seed: 21, tailShiftMs: 0), SyntheticRun("b2", seed: 22, tailShiftMs: 1), SyntheticRun("b3", seed: 23, tailShiftMs: -1) };
+        var candidate = SyntheticRun("cand", seed: 24, tailShiftMs: 0);
+        var outDir = TestTemp.Path("run");
+
+        var (code, stdout, err) = await Run(["compare-runs", .. bases, candidate, "--out", outDir]);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        var folder = Assert.Single(Directory.GetDirectories(outDir));
+        using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.ComparisonJson)));
+        var one = json.RootElement.GetProperty("comparisons")[0];
+        Assert.Equal(("repeated-runs", 3, 3), (one.GetProperty("basis").GetString(), one.GetProperty("units").GetInt32(), one.GetProperty("baselineRuns").GetInt32()));
+        var verdict = json.RootElement.GetProperty("verdict").GetString();
+        Assert.True(verdict is "equivalent" or "inconclusive", verdict);
+        Assert.Contains("mean of 3 baseline runs", await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.Markdown)), StringComparison.Ordinal);
+
+        var (twice, _, twiceErr) = await Run("compare-runs", bases[0], bases[0], "--out", outDir);
+        Assert.Equal(2, twice);
+        Assert.Contains("given twice", twiceErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CompareRuns_DifferentScenarios_WarnsInTheConsoleAndTheReport()
     {
         var baseline = SyntheticRun("before", seed: 5, tailShiftMs: 0, scenario: "steady-5000");
