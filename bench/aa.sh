@@ -8,12 +8,14 @@
 #
 #   bench/aa.sh                  # 10 of each, 500 streams, 30 s hold
 #   N=4 STREAMS=2000 HOLD=60s bench/aa.sh
+#   MODE=interleaved bench/aa.sh # only one of the two (interleaved | compare-runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-10}
 streams=${STREAMS:-500}
 hold=${HOLD:-30s}
 topology=${TOPOLOGY:-direct-tls}
+mode=${MODE:-both}
 out=bench/out/aa-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
@@ -48,12 +50,14 @@ scenario aa-run "  - name: a
 headline() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$1"; }
 declare -A count=()
 for i in $(seq "$n"); do
+  [ "$mode" = compare-runs ] && break
   "${loadgen[@]}" run --scenario "$out/interleaved.yaml" --out "$out/interleaved" --quiet >"$out/interleaved-$i.log" 2>&1 || true
   dir=$(ls -d "$out"/interleaved/*-aa-interleaved | tail -1)
   v=$(headline "$dir/comparison.json"); count[interleaved-$v]=$(( ${count[interleaved-$v]:-0} + 1 ))
   echo "interleaved $i: $v — $(sed -n 3p "$dir/summary.md" | cut -c1-300)"
 done
 for i in $(seq "$n"); do
+  [ "$mode" = interleaved ] && break
   for side in base cand; do
     "${loadgen[@]}" run --scenario "$out/single.yaml" --out "$out/runs-$i-$side" --quiet >"$out/run-$i-$side.log" 2>&1 || true
   done

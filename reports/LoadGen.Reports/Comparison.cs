@@ -428,7 +428,7 @@ public sealed record TopologyComparison(
         {
             DeltaBasis.PairedRounds => string.Create(CultureInfo.InvariantCulture, $"about {Math.Ceiling(d.Units * factor) + 1:0} interleaved rounds (this run had {d.Units}) would resolve it at {Delta(margin)[1..]}"),
             DeltaBasis.RepeatedRuns => string.Create(CultureInfo.InvariantCulture, $"about {Math.Ceiling(d.Units * factor) + 1:0} baseline runs would resolve it"),
-            _ => string.Create(CultureInfo.InvariantCulture, $"runs about {Math.Max(1.5, factor):0.#}× as long (or repeated baseline runs) would resolve it at {Delta(margin)[1..]}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"runs about {Math.Max(1.5, factor):0.#}× as long (or 3+ interleaved rounds, or several baseline runs) would resolve it at {Delta(margin)[1..]}"),
         };
     }
 
