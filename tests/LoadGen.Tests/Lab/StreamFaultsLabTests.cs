@@ -178,8 +178,11 @@ public class StreamFaultsLabTests
         // Observed: every open stream is reset with CANCEL by HAProxy when NGINX loses the backend
         // (Envoy would reset with NO_ERROR → Internal); re-opens while the backend is down get NGINX's
         // 502 (Bad Gateway).
-        Assert.True(unplanned.Keys.All(k => k == "rst:CANCEL" || k.StartsWith("http-status:", StringComparison.Ordinal)), string.Join(", ", t.Outcomes));
-        Assert.Equal(30, unplanned["rst:CANCEL"]);
+        // A clean CI clone once saw 29 resets and 1 server-status:Cancelled: that stream got the dying backend's own
+        // Cancelled trailers through NGINX before HAProxy's reset — the same event, told by the backend first.
+        Assert.True(unplanned.Keys.All(k => k is "rst:CANCEL" or "server-status:Cancelled" || k.StartsWith("http-status:", StringComparison.Ordinal)), string.Join(", ", t.Outcomes));
+        Assert.Equal(30, unplanned["rst:CANCEL"] + unplanned.GetValueOrDefault("server-status:Cancelled"));
+        Assert.True(unplanned["rst:CANCEL"] >= 25, string.Join(", ", t.Outcomes));
         Assert.True(unplanned.GetValueOrDefault("http-status:502") >= 1, string.Join(", ", t.Outcomes));
         Assert.Empty(t.DetectedTimeouts);
         // The population came back once the backend did.
