@@ -6,6 +6,7 @@ using LoadGen.Results;
 namespace LoadGen.Tests.Cli;
 
 /// <summary>SIGTERM and Ctrl-C on a real `loadgen run` process, sent by PID.</summary>
+[Collection(LoadGen.Tests.Integration.SerialLoad.Name)]
 public class SignalTests
 {
     private const int SigInt = 2;

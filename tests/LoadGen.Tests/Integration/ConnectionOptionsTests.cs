@@ -11,6 +11,7 @@ namespace LoadGen.Tests.Integration;
 /// Reaching real endpoints: a TLS backend that records the SNI, :authority, client certificate and
 /// compression each stream presented, so each option is checked where it lands.
 /// </summary>
+[Collection(LoadGen.Tests.Integration.SerialLoad.Name)]
 public sealed class ConnectionOptionsTests : IDisposable
 {
     private readonly LabCertificates _certs = LabCertificates.Create(TestTemp.Path("certs"));

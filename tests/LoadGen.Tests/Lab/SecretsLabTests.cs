@@ -10,6 +10,7 @@ namespace LoadGen.Tests.Lab;
 /// ESP-style auth through real NGINX: the bearer token from an env var, the API key from a file that
 /// is rotated mid-run; afterwards no output of the run carries either credential.
 /// </summary>
+[Collection(LoadGen.Tests.Integration.SerialLoad.Name)]
 public class SecretsLabTests
 {
     [LabFact("nginx")]

@@ -6,6 +6,7 @@ using LoadGen.Tests.Cli;
 namespace LoadGen.Tests.Lab;
 
 /// <summary>Targets where no stream can ever open are outcomes of the run, with one clear line each and exit code 3.</summary>
+[Collection(LoadGen.Tests.Integration.SerialLoad.Name)]
 public class UnreachableTargetTests
 {
     [LabFact("nginx")]
