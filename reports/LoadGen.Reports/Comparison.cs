@@ -291,7 +291,7 @@ public sealed record TopologyComparison(
 
         var ha = baselines.Sum(x => x.Run.StreamHours(x.Topology.Name));
         var hb = candidate.Run.StreamHours(candidate.Topology.Name);
-        var unplanned = baseline.Topology.Outcomes.Keys.Concat(candidate.Topology.Outcomes.Keys)
+        var unplanned = baselines.SelectMany(x => x.Topology.Outcomes.Keys).Concat(candidate.Topology.Outcomes.Keys)
             .Where(c => !EndCauses.IsPlanned(c))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var causes = new List<RateRow>();

@@ -59,7 +59,16 @@ public static class ServiceReflection
             var requested = new HashSet<string>(StringComparer.Ordinal);
             while (asked.TryDequeue(out var request))
             {
-                await call.RequestStream.WriteAsync(request, timeout.Token);
+                try
+                {
+                    await call.RequestStream.WriteAsync(request, timeout.Token);
+                }
+                catch (RpcException) when (!timeout.IsCancellationRequested)
+                {
+                    // The server may already have answered with its status alone (Unimplemented, when it offers no
+                    // reflection), and the write lost the race with it (seen as Cancelled): the read below brings the status.
+                }
+
                 if (!await call.ResponseStream.MoveNext(timeout.Token))
                 {
                     throw new WorkloadException($"the reflection service at {target.Address} ended the stream without an answer");
