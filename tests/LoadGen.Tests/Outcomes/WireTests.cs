@@ -40,7 +40,20 @@ public class WireTests
                         var buf = new byte[4096];
                         _ = await s.ReadAsync(buf, ct);
                         await s.WriteAsync(answer, ct);
-                        await Task.Delay(300, ct);
+                        // Drain what the client still sends until it hangs up (at most 2 s): closing with unread bytes
+                        // would send a TCP reset, and the client could lose the answer to it (seen once in CI).
+                        using var drain = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        drain.CancelAfter(TimeSpan.FromSeconds(2));
+                        try
+                        {
+                            while (await s.ReadAsync(buf, drain.Token) > 0)
+                            {
+                            }
+                        }
+                        catch (Exception e) when (e is OperationCanceledException or IOException)
+                        {
+                            // The client hung up, or the 2 s are over.
+                        }
                     }
                 }, ct);
             }
