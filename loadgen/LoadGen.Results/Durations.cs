@@ -3,13 +3,15 @@ using System.Text.RegularExpressions;
 
 namespace LoadGen.Results;
 
-/// <summary>Durations as people write them in scenario files and on the command line: 250ms, 10s, 5m, 1h, 1.5s.</summary>
+/// <summary>Durations as people write them in scenario files and on the command line: 250ms, 10s, 5m, 1h, 1.5s, 1h30m (what <see cref="Format"/> writes reads back).</summary>
 public static partial class Durations
 {
-    [GeneratedRegex(@"^(?<n>\d+(\.\d+)?)(?<u>ms|s|m|h)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^((?<n>\d+(\.\d+)?)(?<u>ms|s|m|h))+$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
-    public const string Expected = "a number with a unit: ms, s, m or h (e.g. 250ms, 10s, 5m, 1h)";
+    public const string Expected = "a number with a unit: ms, s, m or h (e.g. 250ms, 10s, 5m, 1h, 1h30m)";
+
+    private static readonly string[] Units = ["h", "m", "s", "ms"];
 
     public static bool TryParse(string? text, out TimeSpan value)
     {
@@ -20,14 +22,27 @@ public static partial class Durations
             return false;
         }
 
-        var n = double.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture);
-        value = m.Groups["u"].Value switch
+        // Parts in falling units, each once: 1h30m, 1m15s (not 30m1h, not 1m1m).
+        var units = m.Groups["u"].Captures.Select(c => Array.IndexOf(Units, c.Value)).ToList();
+        if (units.Zip(units.Skip(1)).Any(p => p.Second <= p.First))
         {
-            "ms" => TimeSpan.FromMilliseconds(n),
-            "s" => TimeSpan.FromSeconds(n),
-            "m" => TimeSpan.FromMinutes(n),
-            _ => TimeSpan.FromHours(n),
-        };
+            return false;
+        }
+
+        var total = TimeSpan.Zero;
+        foreach (var (n, u) in m.Groups["n"].Captures.Zip(m.Groups["u"].Captures))
+        {
+            var x = double.Parse(n.Value, CultureInfo.InvariantCulture);
+            total += u.Value switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(x),
+                "s" => TimeSpan.FromSeconds(x),
+                "m" => TimeSpan.FromMinutes(x),
+                _ => TimeSpan.FromHours(x),
+            };
+        }
+
+        value = total;
         return true;
     }
 

@@ -26,6 +26,9 @@ public sealed record IntervalRecord
     /// <summary>The most streams open at once during the interval (null in folders written before it was recorded: <see cref="Active"/> stands in).</summary>
     public long? PeakActive { get; init; }
 
+    /// <summary>How well the population was held during the interval's hold-phase time; null when none of it was a hold.</summary>
+    public HoldRecord? Hold { get; init; }
+
     /// <summary>Streams that found every pool slot taken and waited for one.</summary>
     public long WaitedForSlot { get; init; }
 
@@ -72,4 +75,15 @@ public sealed record IntervalRecord
 
     /// <summary>LoadGen's managed memory alive at its last full garbage collection (MB): what a leak would grow, without the GC's slack; null before the first.</summary>
     public double? LoadGenHeapMb { get; init; }
+}
+
+/// <summary>
+/// The population during an interval's hold-phase time, sampled every engine tick (20 ms): stream-seconds
+/// wanted and held (open), the lowest open/wanted share seen, the seconds it was short of wanted, and of
+/// those the seconds while lost streams waited out their reconnect backoff.
+/// </summary>
+public sealed record HoldRecord(double Seconds, double WantedStreamSeconds, double HeldStreamSeconds, double MinShare, double ShortWhileBackoffS)
+{
+    /// <summary>Seconds with fewer streams open than wanted (null in folders written before it was recorded).</summary>
+    public double? ShortS { get; init; }
 }

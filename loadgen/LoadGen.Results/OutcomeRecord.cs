@@ -25,9 +25,30 @@ public sealed record OutcomeRecord
     /// <summary>Seconds from the stream's response headers (opened) to its end: what survival and timeout detection use; null when it never opened.</summary>
     public double? LifetimeS { get; init; }
 
+    /// <summary>Seconds since the client's last message when the stream ended (null: it sent none).</summary>
     public double? SinceLastSendS { get; init; }
 
+    /// <summary>Seconds since the server's last message when the stream ended (null: none came).</summary>
     public double? SinceLastReceiveS { get; init; }
+
+    /// <summary>
+    /// The longest the client was quiet and the stream lived on: the largest gap between two of its sends
+    /// (0 with one send; null when it never opened, and in files written before it was recorded).
+    /// </summary>
+    public double? LongestSendGapS { get; init; }
+
+    /// <summary>The longest the server was quiet and the stream lived on: the largest gap between two replies, the first counted from the response headers.</summary>
+    public double? LongestReceiveGapS { get; init; }
+
+    /// <summary>
+    /// The TCP connection the stream ran on, numbered 1, 2 … in the order the topology opened them: its pool
+    /// slot's newest connection when the stream opened (exact unless the server allowed fewer streams per
+    /// connection than planned and the slot opened several). Null when it never opened.
+    /// </summary>
+    public long? TcpConnection { get; init; }
+
+    /// <summary>Seconds from that TCP connection's connect to the stream's end: the connection's age when it carried this end.</summary>
+    public double? TcpConnectionAgeS { get; init; }
 
     public long Sent { get; init; }
 

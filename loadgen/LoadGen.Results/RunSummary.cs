@@ -108,6 +108,12 @@ public sealed record TopologySummary
     /// <summary>Timeouts inferred from unplanned ends that cluster at one value.</summary>
     public IReadOnlyList<DetectedTimeout> DetectedTimeouts { get; init; } = [];
 
+    /// <summary>How much of the wanted population was open during the hold phases; null when the run had none.</summary>
+    public PopulationHeld? Population { get; init; }
+
+    /// <summary>Limits that are not timeouts: ends at one message count, connections the server ends.</summary>
+    public IReadOnlyList<DetectedLimit> DetectedLimits { get; init; } = [];
+
     public ReconnectStats? Reconnects { get; init; }
 
     public SurvivalSummary? Survival { get; init; }
@@ -163,6 +169,19 @@ public sealed record MessageCounts(long Sent, long Received)
 }
 
 public sealed record ConnectionCounts(int Planned, int MaxStreamsPerConnection, long Opened);
+
+/// <summary>
+/// The population during hold phases, sampled every engine tick: the time-weighted mean share of the wanted
+/// streams that were open, the lowest share seen, and the share of the hold spent short of wanted while
+/// lost streams waited out their reconnect backoff.
+/// </summary>
+/// <param name="Hint">Why it sagged, when it did (held share below 99%).</param>
+public sealed record PopulationHeld(double HoldS, double WantedMean, double HeldMean, double HeldShare, double MinShare, double ShortWhileBackoffShare, string? Hint)
+{
+    /// <summary>"held 78.2% of 100 wanted (lowest 68%)".</summary>
+    public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"held {HeldShare * 100:0.#}% of {WantedMean:#,0.#} wanted (lowest {MinShare * 100:0.#}%)");
+}
 
 public sealed record LatencyStats(long Count, double? P50, double? P90, double? P99, double? P999, double? Max, double? Mean)
 {
@@ -220,3 +239,17 @@ public sealed record GeneratorStats(double? CpuShareOfCores, double? SendLagP99M
 /// direction client-quiet, server-quiet, both-quiet or age.
 /// </summary>
 public sealed record DetectedTimeout(string Direction, double Seconds, string Cause, long Count);
+
+/// <summary>
+/// A limit the path imposes that is not a timeout: <see cref="Messages"/> (ends after <paramref name="Value"/>
+/// messages) or <see cref="Connection"/> (the server ends connections; <paramref name="Value"/> streams per
+/// connection). <paramref name="Text"/> says it in one line.
+/// </summary>
+public sealed record DetectedLimit(string Kind, double Value, string Cause, long Count, string Text)
+{
+    public const string Messages = "messages";
+    public const string Connection = "connection";
+
+    /// <summary>Connection limits: the age at which the server ended its connections, when they cluster.</summary>
+    public double? ConnectionAgeS { get; init; }
+}

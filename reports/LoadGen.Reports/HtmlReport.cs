@@ -53,6 +53,11 @@ public static class HtmlReport
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{(baseline is null ? $"{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC · {E(s.Completion)}" : E(baseline.TimeRanges(s)))} · latency = round trip per message from its scheduled send time (coordinated-omission corrected)</p>");
+        foreach (var note in SummaryTable.Notes(s))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn note\">{E(note)}</p>");
+        }
+
         if (SummaryTable.Workload(s) is { } workload)
         {
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">streams called <code>{E(workload.Method)}</code> · replies matched {E(workload.Matching)}</p>");
@@ -113,6 +118,19 @@ public static class HtmlReport
         if (!any)
         {
             sb.Append("<tr><td colspan=\"5\">none: no unplanned ends cluster at one value</td></tr>");
+        }
+
+        sb.Append("</table>");
+        sb.Append("<h2>Detected limits</h2><table id=\"limits\"><tr><th>topology</th><th>kind</th><th>what</th><th>streams</th></tr>");
+        var limits = (baseline?.Combined(s) ?? s).Topologies.SelectMany(t => t.DetectedLimits.Select(d => (t.Name, d))).ToList();
+        foreach (var (name, d) in limits)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(name)}</td><td>{E(d.Kind)}</td><td>{E(d.Text)}</td><td class=\"n\">{d.Count:#,0}</td></tr>");
+        }
+
+        if (limits.Count == 0)
+        {
+            sb.Append("<tr><td colspan=\"4\">none: no ends at one message count, no connections the server kept ending</td></tr>");
         }
 
         sb.Append("</table>");

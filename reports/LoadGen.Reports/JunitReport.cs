@@ -71,9 +71,12 @@ public static class JunitReport
             new XAttribute("errors", incomplete ? 1 : 0),
             new XAttribute("timestamp", summary.StartedAt.ToString("s", CultureInfo.InvariantCulture)));
         var all = summary.Warnings.Concat(warnings ?? []).ToList();
-        if (all.Count > 0)
+        var notes = SummaryTable.Notes(summary);
+        if (all.Count + notes.Count > 0)
         {
-            suite.Add(new XElement("properties", all.Select((w, i) => new XElement("property", new XAttribute("name", $"warning.{i + 1}"), new XAttribute("value", w)))));
+            suite.Add(new XElement("properties",
+                all.Select((w, i) => new XElement("property", new XAttribute("name", $"warning.{i + 1}"), new XAttribute("value", w))),
+                notes.Select((n, i) => new XElement("property", new XAttribute("name", $"note.{i + 1}"), new XAttribute("value", n)))));
         }
 
         suite.Add(cases);

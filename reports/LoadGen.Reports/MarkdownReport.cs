@@ -50,6 +50,12 @@ public static class MarkdownReport
             sb.AppendLine();
         }
 
+        foreach (var note in SummaryTable.Notes(s))
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"> {note}");
+            sb.AppendLine();
+        }
+
         foreach (var t in s.Topologies.Where(t => t.ReplyGapMs is { Count: > 0 }))
         {
             var g = t.ReplyGapMs!;

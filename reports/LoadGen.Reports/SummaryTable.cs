@@ -17,6 +17,7 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
         var rows = new List<IReadOnlyList<string>>
         {
             Row("streams peak active", t, x => N(x.Streams.PeakActive)),
+            Row("population held (hold phases)", t, x => x.Population is { } p ? p.Describe() : "-"),
             Row("streams opened / ended", t, x => $"{N(x.Streams.Opened)} / {N(x.Streams.Ended)}"),
             Row("stream open p99", t, x => Ms(x.OpenLatencyMs.P99)),
             Row("messages sent / received", t, x => $"{N(x.Messages.Sent)} / {N(x.Messages.Received)}"),
@@ -31,6 +32,7 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             Row("connections planned / opened", t, x => $"{x.Connections.Planned} / {x.Connections.Opened}"),
             Row("stream ends by cause", t, x => x.Outcomes.Count == 0 ? "-" : string.Join(", ", x.Outcomes.Select(kv => $"{kv.Key} {N(kv.Value)}"))),
             Row("detected timeouts", t, x => x.DetectedTimeouts.Count == 0 ? "-" : string.Join(", ", x.DetectedTimeouts.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Direction} {d.Seconds:0.0} s → {d.Cause} ({N(d.Count)})")))),
+            Row("detected limits", t, x => x.DetectedLimits.Count == 0 ? "-" : string.Join("; ", x.DetectedLimits.Select(d => $"{d.Text} ({N(d.Count)})"))),
             Row("reconnects / p99 time / lost", t, x => x.Reconnects is { } r ? $"{N(r.Count)} / {Ms(r.TimeToReestablishMs.P99)} / {N(r.LostForGood)}" : "-"),
             Row("stream survival median", t, x => x.Survival is { MedianS: { } m } ? string.Create(CultureInfo.InvariantCulture, $"{m:0.0} s") : "not reached"),
         };
@@ -51,6 +53,27 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             rows.Add(Row("lab parts", t, x => x.Components is { } c ? Parts(c) : "-"));
         }
         return new SummaryTable(["", .. t.Select(x => x.Name)], rows);
+    }
+
+    /// <summary>
+    /// Lines a reader must not miss under the table: a population that sagged below what was wanted (with
+    /// why), and limits the path imposes that are not timeouts.
+    /// </summary>
+    public static IReadOnlyList<string> Notes(RunSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var notes = new List<string>();
+        foreach (var t in summary.Topologies)
+        {
+            if (t.Population is { Hint: { } hint } p)
+            {
+                notes.Add($"{t.Name}: population {p.Describe()} — {hint}");
+            }
+
+            notes.AddRange(t.DetectedLimits.Select(d => $"{t.Name}: limit detected: {d.Text} ({N(d.Count)} streams)"));
+        }
+
+        return notes;
     }
 
     /// <summary>

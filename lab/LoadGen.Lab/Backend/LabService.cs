@@ -71,6 +71,7 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, LabB
         public async Task ServeAsync()
         {
             int? endCountdown = null;
+            int? repliesLeft = null;
             var endStatus = Status.DefaultSuccess;
             try
             {
@@ -96,6 +97,11 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, LabB
                         if (d.StopReplying)
                         {
                             _silent = true;
+                        }
+
+                        if (d.StopReplyingAfter > 0)
+                        {
+                            repliesLeft = (int)d.StopReplyingAfter;
                         }
 
                         if (d.Cutoff is { When: not Cutoff.Types.When.Unspecified } cutoff)
@@ -137,6 +143,11 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, LabB
                         for (uint i = 0; i < replies; i++)
                         {
                             await WriteAsync(frame.Seq, i, size);
+                        }
+
+                        if (repliesLeft is { } budget && (repliesLeft = budget - 1) <= 0)
+                        {
+                            _silent = true;
                         }
                     }
 

@@ -89,7 +89,17 @@ internal static class ProbeCommand
                 return ExitCodes.Interrupted;
             }
 
-            report.Add(new ProbeTargetReport(t.Name, t.Address.ToString(), results));
+            var labPart = lab.RunTargets.FirstOrDefault(r => r.Name == t.Name && r.Components is not null);
+            report.Add(new ProbeTargetReport(t.Name, t.Address.ToString(), results)
+            {
+                Components = labPart?.Components,
+                Lab = labPart is null ? null : new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["esp"] = scenario.Lab.Esp.IsEmpty ? "defaults" : scenario.Lab.Esp.Describe(),
+                    ["gateway"] = scenario.Lab.Gateway.IsEmpty ? "defaults" : scenario.Lab.Gateway.Describe(),
+                    ["backend"] = scenario.Lab.Backend.IsEmpty ? "defaults" : scenario.Lab.Backend.Describe(),
+                },
+            });
             console.Line($"{t.Name}:");
             foreach (var r in results)
             {

@@ -235,6 +235,11 @@ internal static class RunCommand
         }
 
         ansi.Write(t);
+        foreach (var note in SummaryTable.Notes(summary))
+        {
+            console.Line(note);
+        }
+
         foreach (var th in summary.Thresholds)
         {
             console.Line($"threshold {(th.Passed ? "PASS" : "FAIL")}: {th.Expression} [{th.Topology}] actual {th.ActualText}");

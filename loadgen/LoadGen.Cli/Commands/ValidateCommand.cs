@@ -11,9 +11,14 @@ internal static class ValidateCommand
     public static Command Create(CliConsole console)
     {
         var scenario = CommonOptions.Scenario();
+        var explain = new Option<bool>("--explain")
+        {
+            Description = "Also print the scenario as it will run, every default filled in, in the file's own keys (metadata as templates, never values).",
+        };
         var cmd = new Command("validate", "Check a scenario file without running it: prints what it would do, or where it is wrong.")
         {
             scenario,
+            explain,
         };
         cmd.SetAction(pr =>
         {
@@ -46,6 +51,15 @@ internal static class ValidateCommand
                     (s.Faults.Count > 0 ? $", faults on cue: {string.Join("; ", s.Faults.Select(f => $"{Durations.Format(f.At)} {f.Describe()}"))}" : "") +
                     (s.Workload is { } w ? $"; streams call {w.Describe()}" : s.Service is { Reflect: true } r ? $"; streams call {r.Method}, its descriptors taken from the server's reflection at start (not checked now)" : "") +
                     (s.Thresholds.Count > 0 ? $"; thresholds: {string.Join(", ", s.Thresholds.Select(t => t.AbortOnFail ? $"{t.Expression} (checked every interval from {Durations.Format(t.StartCheckAfter)}, aborts the run)" : t.Expression))}" : ""));
+                if (pr.GetValue(explain))
+                {
+                    console.Line($"# {s.Source} as it will run, every default filled in:");
+                    foreach (var line in ScenarioExplainer.Explain(s).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        console.Line(line);
+                    }
+                }
+
                 return ExitCodes.Ok;
             }
             catch (ScenarioException e)

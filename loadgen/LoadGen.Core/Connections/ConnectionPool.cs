@@ -19,26 +19,35 @@ internal sealed class ConnectionPool : IDisposable
     private readonly GrpcChannel[] _channels;
     private readonly CallInvoker[] _invokers;
     private readonly int[] _streams;
+    private readonly long[] _newest;
+    private readonly long[] _newestAt;
+    private readonly TimeProvider _time;
     private readonly TaskCompletionSource[] _warm;
     private readonly SemaphoreSlim _capacity;
     private readonly TopologyMetrics _metrics;
     private readonly Lock _lock = new();
 
-    public ConnectionPool(TargetOptions target, ConnectionOptions options, int peakStreams, TopologyMetrics metrics, ILogger? log = null)
+    public ConnectionPool(TargetOptions target, ConnectionOptions options, int peakStreams, TopologyMetrics metrics, ILogger? log = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _metrics = metrics;
         PerConnection = options.MaxStreamsPerConnection;
         Planned = options.Count > 0 ? options.Count : Math.Max(1, (peakStreams + PerConnection - 1) / PerConnection);
         _channels = new GrpcChannel[Planned];
         _invokers = new CallInvoker[Planned];
         _streams = new int[Planned];
+        _newest = new long[Planned];
+        _newestAt = new long[Planned];
         _warm = Enumerable.Range(0, Planned).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _capacity = new SemaphoreSlim(Planned * PerConnection);
         for (var i = 0; i < Planned; i++)
         {
+            var slot = i;
             _channels[i] = TargetChannelFactory.Create(target, options.OpenTimeout, () =>
             {
                 metrics.ConnectionOpened();
+                Volatile.Write(ref _newestAt[slot], _time.GetTimestamp());
+                Volatile.Write(ref _newest[slot], metrics.ConnectionsOpened);
                 ConnectionLog.ConnectionOpened(log ?? NullLogger.Instance, metrics.Topology, metrics.ConnectionsOpened);
             }, loadStreams: true);
             _invokers[i] = _channels[i].CreateCallInvoker();
@@ -124,6 +133,16 @@ internal sealed class ConnectionPool : IDisposable
         public int Index { get; } = index;
 
         public CallInvoker Invoker { get; } = invoker;
+
+        /// <summary>
+        /// The slot's newest TCP connection, numbered in the order the topology opened them (1, 2 …; 0 before
+        /// its first): the stream's own connection while the slot holds one, which it does unless the server
+        /// allows fewer streams per connection than planned.
+        /// </summary>
+        public long NewestConnection => Volatile.Read(ref pool._newest[Index]);
+
+        /// <summary>When <see cref="NewestConnection"/> was connected (a timestamp of the pool's time provider).</summary>
+        public long NewestConnectionAt => Volatile.Read(ref pool._newestAt[Index]);
 
         /// <summary>Call once the stream has its response headers or has ended.</summary>
         public void MarkWarm() => pool.Warm(Index);

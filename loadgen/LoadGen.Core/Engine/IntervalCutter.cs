@@ -40,7 +40,8 @@ internal sealed class IntervalCutter
     public sealed record Cut(IntervalRecord Record, HistogramBase Latency, bool ReplyGaps);
 
     /// <param name="lostForGood">On the round's last cut: losses still waiting to re-open.</param>
-    public Cut Take(string phase, int targetStreams, long lostForGood = 0)
+    /// <param name="hold">The population held during the interval's hold-phase time.</param>
+    public Cut Take(string phase, int targetStreams, HoldRecord? hold, long lostForGood = 0)
     {
         var now = _time.GetUtcNow();
         var m = _run.Metrics;
@@ -65,6 +66,7 @@ internal sealed class IntervalCutter
             TargetStreams = targetStreams,
             Active = m.Active,
             PeakActive = m.TakeIntervalPeak(),
+            Hold = hold,
             Attempted = snap.Attempted - _last.Attempted,
             Opened = snap.Opened - _last.Opened,
             Ended = snap.Ended - _last.Ended,

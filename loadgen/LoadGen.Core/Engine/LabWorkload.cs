@@ -44,6 +44,7 @@ internal static class LabWorkload
         if (first is not null)
         {
             d.StopReplying = first.StopReplying;
+            d.StopReplyingAfter = (uint)(first.StopReplyingAfter ?? 0);
             d.PushIntervalMs = (uint)first.PushEvery.TotalMilliseconds;
             d.PushCount = (uint)first.PushCount;
             d.Abort = first.Abort;

@@ -39,6 +39,10 @@ internal sealed class LoadStream
     private long _received;
     private long _lastSend;
     private long _lastReceive;
+    // The longest quiet each side had and survived (ended by a frame, not by the stream's end), in
+    // timestamp ticks: what timeout detection compares the ends' quiet times against. One writer each.
+    private long _longestSendGap;
+    private long _longestReceiveGap;
     private volatile bool _closeRequested;
     private volatile bool _abortRequested;
     private long _openedAt;
@@ -99,6 +103,8 @@ internal sealed class LoadStream
         var asked = time.GetTimestamp();
         var opened = false;
         var connection = -1;
+        long tcpConnection = 0;
+        long tcpConnectedAt = 0;
         Classification? outcome = null;
         _s.Metrics.StreamAttempted();
         ConnectionPool.Lease? lease = null;
@@ -149,6 +155,8 @@ internal sealed class LoadStream
             }
 
             lease.MarkWarm();
+            tcpConnection = lease.NewestConnection;
+            tcpConnectedAt = lease.NewestConnectionAt;
             var openedAt = time.GetTimestamp();
             Interlocked.Exchange(ref _openedAt, openedAt);
             var openMicros = Micros(asked, openedAt);
@@ -196,6 +204,10 @@ internal sealed class LoadStream
                 LifetimeS = opened ? S(openedAt) : null,
                 SinceLastSendS = lastSend == 0 ? null : S(lastSend),
                 SinceLastReceiveS = lastReceive == 0 ? null : S(lastReceive),
+                LongestSendGapS = opened ? Seconds(Volatile.Read(ref _longestSendGap)) : null,
+                LongestReceiveGapS = opened ? Seconds(Volatile.Read(ref _longestReceiveGap)) : null,
+                TcpConnection = tcpConnection == 0 ? null : tcpConnection,
+                TcpConnectionAgeS = tcpConnectedAt == 0 ? null : S(tcpConnectedAt),
                 Sent = Interlocked.Read(ref _sent),
                 Received = Interlocked.Read(ref _received),
                 Unanswered = _pending.Count + _pending.Abandoned,
@@ -355,7 +367,7 @@ internal sealed class LoadStream
         }
 
         _s.Metrics.SendLag.RecordMicros(Micros(scheduled, now));
-        Interlocked.Exchange(ref _lastSend, now);
+        Longest(ref _longestSendGap, Interlocked.Exchange(ref _lastSend, now), now);
         try
         {
             await call.WriteAsync(seq);
@@ -379,6 +391,8 @@ internal sealed class LoadStream
         {
             var now = time.GetTimestamp();
             var previous = Interlocked.Exchange(ref _lastReceive, now);
+            // The first reply's gap counts from the response headers.
+            Longest(ref _longestReceiveGap, previous != 0 ? previous : Interlocked.Read(ref _openedAt), now);
             Interlocked.Increment(ref _received);
             _s.Metrics.MessageReceived();
             var answered = call.Answer();
@@ -410,6 +424,17 @@ internal sealed class LoadStream
             }
         }
     }
+
+    /// <summary>Raises <paramref name="longest"/> to the gap from <paramref name="from"/> (a timestamp; 0: none yet) to <paramref name="now"/>.</summary>
+    private static void Longest(ref long longest, long from, long now)
+    {
+        if (from != 0 && now - from > longest)
+        {
+            Volatile.Write(ref longest, now - from);
+        }
+    }
+
+    private double Seconds(long ticks) => Math.Round(ticks / (double)_s.Time.TimestampFrequency, 3);
 
     private long Micros(long from, long to) => (long)(_s.Time.GetElapsedTime(from, to).Ticks / 10.0);
 }

@@ -18,6 +18,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
+    private readonly HoldTracker _hold = new();
 
     /// <param name="cancellationToken">Ends the round early; its streams are still closed and its last interval cut.</param>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -29,7 +30,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
         var pendingFaults = new List<Task>();
         var nextFault = 0;
         int? roundTag = scenario.Rounds > 1 ? round : null;
-        using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics, log);
+        using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics, log, time);
         var settings = new StreamSettings(
             metrics,
             pool,
@@ -48,6 +49,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
         run.LiveAges = population.OpenAges;
         EngineLog.RoundStarted(log, target.Name, round, pool.Planned, pool.PerConnection);
         var nextCut = scenario.ReportingInterval;
+        var lastTick = start;
         try
         {
             while (true)
@@ -59,7 +61,14 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
                     break;
                 }
 
-                population.Step(now, profile.TargetAt(elapsed));
+                var want = profile.TargetAt(elapsed);
+                if (profile.IsHold(elapsed))
+                {
+                    _hold.Observe(time.GetElapsedTime(lastTick, now).TotalSeconds, want, metrics.Active, population.Waiting);
+                }
+
+                lastTick = now;
+                population.Step(now, want);
                 while (nextFault < faults.Count && elapsed >= faults[nextFault].At)
                 {
                     pendingFaults.Add(writers.Faults.FireAsync(faults[nextFault++], target, roundTag, cancellationToken));
@@ -93,7 +102,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
     private async Task CutAsync(IntervalCutter cutter, TimeSpan elapsed, long lostForGood = 0)
     {
         var profile = scenario.Profile;
-        var cut = cutter.Take(profile.PhaseAt(elapsed), profile.TargetAt(elapsed), lostForGood);
+        var cut = cutter.Take(profile.PhaseAt(elapsed), profile.TargetAt(elapsed), _hold.Take(), lostForGood);
         var label = round == 0 ? $"{run.Target.Name} warm-up" : scenario.Rounds > 1 ? $"{run.Target.Name} round {round}/{scenario.Rounds}" : run.Target.Name;
         progress?.Invoke(new ProgressSnapshot(label, cut.Record.Phase, elapsed, profile.Duration, cut.Record.TargetStreams, cut.Record.Active,
             LoadGen.Results.Histograms.PercentileMs(cut.Latency, 50), LoadGen.Results.Histograms.PercentileMs(cut.Latency, 99))

@@ -30,6 +30,12 @@ public sealed record ProbeTargetReport(string Target, string Address, IReadOnlyL
 {
     /// <summary>probe.json in the run folder: one entry per target probed (so far, when interrupted).</summary>
     public const string FileName = "probe.json";
+
+    /// <summary>A lab target: which parts stood behind it — real binaries (with versions) or embedded stand-ins; null for your own endpoint.</summary>
+    public string? Components { get; init; }
+
+    /// <summary>A lab target: the lab settings it ran with (lab.esp, lab.gateway, lab.backend as "key=value" lists; "defaults" when none was set).</summary>
+    public IReadOnlyDictionary<string, string>? Lab { get; init; }
 }
 
 /// <summary>

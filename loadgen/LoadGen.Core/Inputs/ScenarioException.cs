@@ -23,6 +23,19 @@ public sealed class ScenarioException : Exception
     {
     }
 
+    /// <summary>Several problems found in one reading: the message lists each on its own line (file:line:column: field: problem).</summary>
+    public ScenarioException(IReadOnlyList<ScenarioException> problems)
+        : base(problems.Count == 1 ? problems[0].Message
+            : $"{problems[0].File} has {problems.Count} problems:{Environment.NewLine}" + string.Join(Environment.NewLine, problems.Select(p => "  " + p.Message)))
+    {
+        File = problems[0].File;
+        Line = problems[0].Line;
+        Column = problems[0].Column;
+        Field = problems[0].Field;
+        Problem = problems[0].Problem;
+        All = problems;
+    }
+
     public ScenarioException(string message, Exception innerException)
         : base(message, innerException)
     {
@@ -41,6 +54,9 @@ public sealed class ScenarioException : Exception
     public string Field { get; }
 
     public string Problem { get; }
+
+    /// <summary>Every problem found (this one alone unless the loader collected several).</summary>
+    public IReadOnlyList<ScenarioException> All { get => field ?? [this]; private init; }
 }
 
 /// <summary>A place in a scenario file.</summary>

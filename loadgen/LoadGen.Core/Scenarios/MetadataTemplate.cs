@@ -18,6 +18,27 @@ public static partial class MetadataTemplate
             || n.Contains("auth", StringComparison.Ordinal) || n.Contains("credential", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The short list of header names known to carry no secret (request ids, tenants, client versions,
+    /// trace context): only their literal values may appear in outputs. Any other literal value is
+    /// registered as a secret and masked everywhere — a token under a name the check above misses
+    /// (x-goog-iap-jwt-assertion) must not land in a report.
+    /// </summary>
+    public static bool IsKnownPublic(string name)
+    {
+        var n = name.ToLowerInvariant();
+        return n is "x-request-id" or "x-correlation-id" or "x-tenant" or "x-tenant-id" or "x-client-name" or "x-client-version"
+            or "x-region" or "x-zone" or "x-environment" or "x-canary" or "accept-language" or "traceparent" or "tracestate" or "baggage"
+            || n.StartsWith("x-b3-", StringComparison.Ordinal);
+    }
+
+    /// <summary>What outputs may say about an entry's value: the template when its literal text is public, else the mask.</summary>
+    public static string Shown(MetadataEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return IsKnownPublic(entry.Name) || Placeholders(entry.Template).Any() ? entry.Template : Inputs.Secrets.Mask;
+    }
+
     /// <summary>Why <paramref name="name"/> cannot be sent as metadata; null when it can.</summary>
     public static string? NameProblem(string name) =>
         !HeaderName().IsMatch(name) || name.StartsWith("grpc-", StringComparison.Ordinal) || name is "te" or "content-type" or "user-agent" or "host"
@@ -42,6 +63,12 @@ public static partial class MetadataTemplate
         if (IsSecretName(name) && placeholders.Count == 0)
         {
             throw new ArgumentException($"'{name}' carries a credential: take it from the environment or a file (\"Bearer ${{env:TOKEN}}\", \"${{file:/run/secrets/key}}\"), never write it into a scenario or a command line");
+        }
+
+        if (placeholders.Count == 0 && !IsKnownPublic(name))
+        {
+            // A literal value under a name not known to be public: masked in every output from now on.
+            Inputs.Secrets.Register(template);
         }
 
         var absolute = template;

@@ -53,6 +53,22 @@ public sealed record PopulationProfile
         return 0;
     }
 
+    /// <summary>Whether a hold phase runs at <paramref name="elapsed"/>: the population should be at its level.</summary>
+    public bool IsHold(TimeSpan elapsed)
+    {
+        var start = TimeSpan.Zero;
+        foreach (var phase in Phases)
+        {
+            start += phase.During;
+            if (elapsed < start)
+            {
+                return phase.Kind == PhaseKind.Hold;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The phase running at <paramref name="elapsed"/> as "ramp 2/3", for progress lines.</summary>
     public string PhaseAt(TimeSpan elapsed)
     {

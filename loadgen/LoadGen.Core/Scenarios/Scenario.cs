@@ -167,7 +167,7 @@ public sealed record TargetOptions
 
         foreach (var m in Metadata)
         {
-            yield return $"metadata {m.Name}: {m.Template}";
+            yield return $"metadata {m.Name}: {MetadataTemplate.Shown(m)}";
         }
     }
 }

@@ -151,6 +151,7 @@ public static partial class ScenarioLoader
         var directives = new StreamDirectives
         {
             StopReplying = f.Bool("stopReplying", false),
+            StopReplyingAfter = f.Get("stopReplyingAfter") is null ? null : f.Int("stopReplyingAfter", 1, 1, 1_000_000_000),
             PushEvery = f.Duration("pushEvery", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromHours(1)),
             PushCount = f.Int("pushCount", 0, 0, int.MaxValue),
             EndAfterMessages = endAfter,

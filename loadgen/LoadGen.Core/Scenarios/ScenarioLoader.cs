@@ -68,30 +68,51 @@ public static partial class ScenarioLoader
 
         var root = new YamlFields(file, "", stream.Documents[0].RootNode);
         var warnings = new List<string>();
+        // Each section is read on its own, so one reading reports every section's problem (file:line each),
+        // not only the first; a section that fails is left at its default for the rest of the reading.
+        var problems = new List<ScenarioException>();
+        T Read<T>(Func<T> read, T fallback)
+        {
+            try
+            {
+                return read();
+            }
+            catch (ScenarioException e)
+            {
+                problems.AddRange(e.All);
+                return fallback;
+            }
+        }
+
         var reporting = root.Renamed("reportingInterval", "interval", warnings,
             "how often histograms and counts are flushed; the message rate is messages.interval");
         var scenario = new Scenario
         {
             Source = file,
-            Name = root.String("name") ?? Path.GetFileNameWithoutExtension(file),
-            Targets = ReadTargets(root),
-            Profile = ReadProfile(root),
-            Messages = ReadMessages(root),
-            Connections = ReadConnections(root),
-            Reconnect = ReadReconnect(root),
-            Probe = ReadProbe(root),
-            ReportingInterval = root.Duration(reporting, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
-            Rounds = root.Int("rounds", 1, 1, 1000),
-            CloseTimeout = root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
-            WarmUp = root.Duration("warmup", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
-            Thresholds = ReadThresholds(root),
-            Comparison = ReadComparison(root),
-            Lab = ReadLab(root),
-            Faults = ReadFaults(root),
-            Service = ReadService(root),
+            Name = Read(() => root.String("name"), null) ?? Path.GetFileNameWithoutExtension(file),
+            Targets = Read<IReadOnlyList<TargetOptions>>(() => ReadTargets(root), []),
+            Profile = Read(() => ReadProfile(root), new PopulationProfile()),
+            Messages = Read(() => ReadMessages(root), new MessagePlan()),
+            Connections = Read(() => ReadConnections(root), new ConnectionOptions()),
+            Reconnect = Read(() => ReadReconnect(root), new ReconnectPolicy()),
+            Probe = Read(() => ReadProbe(root), new ProbeOptions()),
+            ReportingInterval = Read(() => root.Duration(reporting, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)), TimeSpan.FromSeconds(5)),
+            Rounds = Read(() => root.Int("rounds", 1, 1, 1000), 1),
+            CloseTimeout = Read(() => root.Duration("closeTimeout", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromMinutes(10)), TimeSpan.FromSeconds(10)),
+            WarmUp = Read(() => root.Duration("warmup", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(10)), TimeSpan.Zero),
+            Thresholds = Read<IReadOnlyList<Threshold>>(() => ReadThresholds(root), []),
+            Comparison = Read(() => ReadComparison(root), new ComparisonSettings()),
+            Lab = Read(() => ReadLab(root), new LabSettings()),
+            Faults = Read<IReadOnlyList<FaultStep>>(() => ReadFaults(root), []),
+            Service = Read(() => ReadService(root), null),
             LoadWarnings = warnings,
         };
-        root.RejectUnknown();
+        Read(() => { root.RejectUnknown(); return 0; }, 0);
+        if (problems.Count > 0)
+        {
+            throw new ScenarioException(problems.OrderBy(p => p.Line).ThenBy(p => p.Column).ToList());
+        }
+
         scenario = WithService(scenario, root);
         if (scenario.Faults.Count > 0 && scenario.Targets.FirstOrDefault(t => t.Address.Scheme != "lab") is { } outside)
         {

@@ -6,7 +6,25 @@ namespace LoadGen.Results.Analysis;
 /// was planned by LoadGen (censored for survival) or not.
 /// </summary>
 /// <param name="EndedAtS">When the stream ended, in Unix seconds at millisecond precision (NaN when unknown).</param>
-public readonly record struct EndSample(string Cause, double LifetimeS, double ClientQuietS, double ServerQuietS, bool Planned, double EndedAtS = double.NaN);
+/// <param name="SurvivedClientQuietS">The longest the client was quiet with the stream living on (a gap between sends, or a planned end's final quiet); NaN when unknown.</param>
+/// <param name="SurvivedServerQuietS">The same for the server's replies.</param>
+/// <param name="Sent">Messages the client sent on the stream (-1 when unknown).</param>
+/// <param name="Received">Messages it received (-1 when unknown).</param>
+/// <param name="Connection">The TCP connection it ran on (<see cref="OutcomeRecord.TcpConnection"/>; 0 when unknown).</param>
+/// <param name="ConnectionAgeS">That connection's age at the stream's end (NaN when unknown).</param>
+public readonly record struct EndSample(
+    string Cause,
+    double LifetimeS,
+    double ClientQuietS,
+    double ServerQuietS,
+    bool Planned,
+    double EndedAtS = double.NaN,
+    double SurvivedClientQuietS = double.NaN,
+    double SurvivedServerQuietS = double.NaN,
+    long Sent = -1,
+    long Received = -1,
+    long Connection = 0,
+    double ConnectionAgeS = double.NaN);
 
 /// <summary>End samples from outcome records: the one conversion the engine (live) and a rebuild (from outcomes.ndjson) share.</summary>
 public static class EndSamples
@@ -23,13 +41,25 @@ public static class EndSamples
             return null;
         }
 
+        var clientQuiet = Math.Min(outcome.SinceLastSendS ?? lifetime, lifetime);
+        var serverQuiet = Math.Min(outcome.SinceLastReceiveS ?? lifetime, lifetime);
+        var planned = EndCauses.IsPlanned(outcome.Cause);
+        // A planned end's last quiet was survived too: LoadGen ended the stream, not the quiet.
+        double Survived(double? longestGap, double finalQuiet) =>
+            longestGap is not { } gap ? double.NaN : planned ? Math.Max(gap, finalQuiet) : gap;
         return new EndSample(
             outcome.Cause,
             lifetime,
-            Math.Min(outcome.SinceLastSendS ?? lifetime, lifetime),
-            Math.Min(outcome.SinceLastReceiveS ?? lifetime, lifetime),
-            EndCauses.IsPlanned(outcome.Cause),
-            UnixSeconds(outcome.Time));
+            clientQuiet,
+            serverQuiet,
+            planned,
+            UnixSeconds(outcome.Time),
+            Survived(outcome.LongestSendGapS, clientQuiet),
+            Survived(outcome.LongestReceiveGapS, serverQuiet),
+            outcome.Sent,
+            outcome.Received,
+            outcome.TcpConnection ?? 0,
+            outcome.TcpConnectionAgeS ?? double.NaN);
     }
 
     /// <summary>Wall-clock seconds at millisecond precision, the unit of <see cref="EndSample.EndedAtS"/> and of fault windows.</summary>

@@ -22,6 +22,9 @@ public enum ThresholdKind
 
     /// <summary>"unanswered &lt; 0.1%": messages never answered, as a share of those sent.</summary>
     Unanswered,
+
+    /// <summary>"population &gt; 95%": the time-weighted share of the wanted streams open during hold phases.</summary>
+    Population,
 }
 
 /// <summary>A pass/fail rule evaluated at the end of the run (and every interval with <see cref="AbortOnFail"/>); see the README.</summary>
@@ -57,6 +60,7 @@ public sealed record Threshold(string Expression, ThresholdMetric Metric, bool U
         ThresholdKind.Rate => "per 1000 stream-hours",
         ThresholdKind.Survival => "share",
         ThresholdKind.Unanswered => "% of sent",
+        ThresholdKind.Population => "% of wanted",
         _ => "new causes",
     };
 }
@@ -111,6 +115,14 @@ public static partial class Thresholds
             };
         }
 
+        if (PopulationPattern().Match(trimmed) is { Success: true } pop)
+        {
+            var percent = double.Parse(pop.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return percent is > 0 and <= 100
+                ? new Threshold(trimmed, ThresholdMetric.Max, false, percent) { Kind = ThresholdKind.Population, Source = text }
+                : null;
+        }
+
         if (NoNewCausePattern().Match(trimmed) is { Success: true } n)
         {
             return new Threshold(trimmed, ThresholdMetric.Max, false, 0) { Kind = ThresholdKind.NoNewCause, Versus = n.Groups["vs"].Value, Source = text };
@@ -148,6 +160,9 @@ public static partial class Thresholds
 
     [GeneratedRegex(@"^unanswered\s*<\s*(?<p>\d+(\.\d+)?)%$", RegexOptions.CultureInvariant)]
     private static partial Regex UnansweredPattern();
+
+    [GeneratedRegex(@"^population\s*>\s*(?<p>\d+(\.\d+)?)%$", RegexOptions.CultureInvariant)]
+    private static partial Regex PopulationPattern();
 
     [GeneratedRegex(@"^(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
     private static partial Regex ThresholdPattern();

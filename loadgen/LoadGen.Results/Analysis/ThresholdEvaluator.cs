@@ -69,6 +69,11 @@ public static class ThresholdEvaluator
                         double? lost = topo.Messages.Sent > 0 ? 100.0 * topo.Messages.Unanswered / topo.Messages.Sent : null;
                         results.Add(new ThresholdResult(t.Expression, topo.Name, lost, t.Limit, t.Unit, lost is { } l && l < t.Limit));
                         break;
+                    case ThresholdKind.Population:
+                        // Unknown without a hold phase: nothing says what was wanted.
+                        double? held = topo.Population is { } p ? Math.Round(p.HeldShare * 100, 2) : null;
+                        results.Add(new ThresholdResult(t.Expression, topo.Name, held, t.Limit, t.Unit, held is { } h && h > t.Limit));
+                        break;
                     case ThresholdKind.NoNewCause when versus is null || topo.Name != versus.Name:
                         var fresh = versus is null ? null : (double?)topo.Outcomes.Keys.Count(k => IsUnplanned(k) && !versus.Outcomes.ContainsKey(k));
                         results.Add(new ThresholdResult(t.Expression, topo.Name, fresh, 0, t.Unit, fresh == 0));

@@ -1,29 +1,48 @@
 namespace LoadGen.Results.Analysis;
 
 /// <summary>
-/// Finds timeouts in unplanned stream ends. A timer fires at its value or later, never earlier: a busy
-/// proxy fires late, and a timer kept per connection (NGINX 1.22's client_body_timeout, re-armed by any
-/// frame on the HTTP/2 connection) cuts all quiet streams of a connection at once, each stream having
-/// been quiet at least that long. So for each cause, the ends'
-/// client-quiet, server-quiet and age values are anchored at their 10th percentile, and a timeout is
-/// claimed there when at least 3 ends of that cause exist, the anchor is at least 0.5 s, and 80% of
-/// the values lie in [anchor, anchor + max(1.5 s, 10%)]. The quiet times of ordinary traffic (spread
-/// from 0 to the message interval) never pass, and a quiet-time claim must be at least
-/// <c>minQuiet</c> (see <see cref="MinQuiet"/>: a shorter timeout cannot be told apart from the gaps
-/// of the traffic itself, which a loaded path stretches). No cluster, no claim. Ends
-/// that all happened at one moment while their ages spread are a mass event, not an age limit: no claim.
+/// Finds the timeouts and limits a path imposes from its unplanned stream ends (docs/outcomes.md,
+/// "Detected timeouts and limits"). For each cause with at least 3 ends, in this order:
+/// <list type="number">
+/// <item>Ends that follow a GOAWAY (goaway:*, connection-closed-after-goaway) ended with their
+/// <b>connection</b>: when the client had to open more connections than planned, that is a connection
+/// limit (requests per connection, connection age), never a stream timeout.</item>
+/// <item>A <b>quiet</b> timeout: the ends' client-quiet (or server-quiet) times cluster — 80% within
+/// [anchor, anchor + max(1.5 s, 10%)], the anchor the lowest such value, at least 0.5 s — <i>and</i> streams
+/// rarely lived through a quiet that long: of the quiet spells that reached the anchor, at least two thirds
+/// ended the stream (each stream's longest survived gap, recorded per side). A timer fires at its
+/// value or later, never earlier, so the ends pile up there while survivors' gaps stay below it; ordinary
+/// traffic — stretched by a loaded path or not — shows the same gaps in survivors and ends. No floor tied
+/// to the message interval: a 5 s timer is found with messages every 1 s, 10 s or 30 s. Outcome files
+/// written before the survived gaps were recorded fall back to <c>minQuiet</c>.</item>
+/// <item>A <b>message limit</b>: 90% of the ends at one sent count N, each end following its last send
+/// closely (median client quiet ≤ ¼ of the stream's mean gap between sends): the server counted.</item>
+/// <item>An <b>age</b> timeout: lifetimes cluster as above — unless the ends happened at one moment while
+/// their ages spread (a mass event: a restart, a drain).</item>
+/// </list>
 /// </summary>
 public static class TimeoutDetector
 {
     private const int MinEnds = 3;
     private const double Share = 0.8;
     private const double MinSeconds = 0.5;
+    private const double CountShare = 0.9;
 
-    public static IReadOnlyList<DetectedTimeout> Detect(IEnumerable<EndSample> ends, TimeSpan minQuiet = default)
+    /// <summary>Timeouts only (see <see cref="Analyse"/>).</summary>
+    public static IReadOnlyList<DetectedTimeout> Detect(IEnumerable<EndSample> ends, TimeSpan minQuiet = default) =>
+        Analyse(ends, minQuiet).Timeouts;
+
+    /// <param name="ends">Every opened stream's end, planned ones included: they are the survivors.</param>
+    /// <param name="minQuiet">Only for ends without survived gaps (older files): the shortest quiet a claim may have (<see cref="MinQuiet"/>).</param>
+    /// <param name="churn">Connections planned and opened, and streams opened: whether connections were replaced, and how many streams each carried.</param>
+    public static (IReadOnlyList<DetectedTimeout> Timeouts, IReadOnlyList<DetectedLimit> Limits) Analyse(
+        IEnumerable<EndSample> ends, TimeSpan minQuiet = default, ConnectionChurn? churn = null)
     {
         ArgumentNullException.ThrowIfNull(ends);
-        var found = new List<DetectedTimeout>();
-        foreach (var group in ends.Where(e => !e.Planned).GroupBy(e => e.Cause, StringComparer.Ordinal))
+        var all = ends.ToList();
+        var timeouts = new List<DetectedTimeout>();
+        var limits = new List<DetectedLimit>();
+        foreach (var group in all.Where(e => !e.Planned).GroupBy(e => e.Cause, StringComparer.Ordinal))
         {
             var list = group.ToList();
             if (list.Count < MinEnds)
@@ -31,48 +50,137 @@ public static class TimeoutDetector
                 continue;
             }
 
-            var client = Cluster(list.Select(e => e.ClientQuietS)) is { } cq && cq >= minQuiet.TotalSeconds ? cq : (double?)null;
-            var server = Cluster(list.Select(e => e.ServerQuietS)) is { } sq && sq >= minQuiet.TotalSeconds ? sq : (double?)null;
-            var age = Cluster(list.Select(e => e.LifetimeS));
-            (string Direction, double Seconds)? claim = null;
-            if (client is { } c && server is { } s)
+            if (IsConnectionEnd(group.Key))
             {
-                claim = Math.Abs(c - s) <= Tolerance(Math.Max(c, s))
-                    ? (QuietSides.BothQuiet, Math.Min(c, s))
-                    : c > s ? (QuietSides.ClientQuiet, c) : (QuietSides.ServerQuiet, s);
-            }
-            else if (client is { } c1)
-            {
-                claim = (QuietSides.ClientQuiet, c1);
-            }
-            else if (server is { } s1)
-            {
-                claim = (QuietSides.ServerQuiet, s1);
-            }
-            else if (age is { } a)
-            {
-                claim = (QuietSides.Age, a);
+                if (churn is { } c && c.Opened > c.Planned && ConnectionLimit(group.Key, list, c) is { } limit)
+                {
+                    limits.Add(limit);
+                }
+
+                continue;
             }
 
-            if (claim is { } x && !AtOneMoment(list, x.Direction))
+            if (QuietClaim(list, all, minQuiet) is { } quiet)
             {
-                found.Add(new DetectedTimeout(x.Direction, Math.Round(x.Seconds, 1), group.Key, list.Count));
+                timeouts.Add(new DetectedTimeout(quiet.Direction, Math.Round(quiet.Seconds, 1), group.Key, list.Count));
+            }
+            else if (MessageLimit(group.Key, list) is { } limit)
+            {
+                limits.Add(limit);
+            }
+            else if (Cluster(list.Select(e => e.LifetimeS)) is { } age && !AtOneMoment(list))
+            {
+                timeouts.Add(new DetectedTimeout(QuietSides.Age, Math.Round(age, 1), group.Key, list.Count));
             }
         }
 
-        return found;
+        return (timeouts, limits);
+    }
+
+    /// <summary>Causes that end every stream of a connection at once: the server's GOAWAY, and the close after it.</summary>
+    private static bool IsConnectionEnd(string cause) =>
+        cause.StartsWith("goaway:", StringComparison.Ordinal) || cause == EndCauses.ClosedAfterGoAway;
+
+    private static (string Direction, double Seconds)? QuietClaim(List<EndSample> list, List<EndSample> all, TimeSpan minQuiet)
+    {
+        var client = Supported(list.Select(e => e.ClientQuietS), all, e => e.SurvivedClientQuietS, minQuiet);
+        var server = Supported(list.Select(e => e.ServerQuietS), all, e => e.SurvivedServerQuietS, minQuiet);
+        if (client is { } c && server is { } s)
+        {
+            return Math.Abs(c - s) <= Tolerance(Math.Max(c, s))
+                ? (QuietSides.BothQuiet, Math.Min(c, s))
+                : c > s ? (QuietSides.ClientQuiet, c) : (QuietSides.ServerQuiet, s);
+        }
+
+        return client is { } c1 ? (QuietSides.ClientQuiet, c1)
+            : server is { } s1 ? (QuietSides.ServerQuiet, s1)
+            : null;
     }
 
     /// <summary>
-    /// True for an age claim whose ends happened at one moment while their ages spread: a mass event
-    /// (a proxy restarted, a gateway drained, a reload's old worker timed out) — the clock explains the
-    /// ends better than a per-stream age limit. Quiet-time claims are kept even then: a timer kept per
-    /// connection (NGINX 1.22's client_body_timeout is re-armed by any frame on the connection) cuts
-    /// every quiet stream of a connection at once, and the least quiet of them carries its value.
+    /// The quiet values' cluster anchor when streams did not routinely survive that much quiet on this side:
+    /// a timer at T ends the quiet spells that reach T, so of the spells that reached the anchor (the ends at
+    /// or past it, and the streams whose longest survived gap did), at least two thirds must have ended here.
+    /// A mass reset of streams whose gaps are a second long, its ends read late by a busy client, clusters
+    /// at 0.5 s — but every stream had lived through a second of quiet: no timer there.
     /// </summary>
-    private static bool AtOneMoment(List<EndSample> ends, string direction)
+    private static double? Supported(IEnumerable<double> quiet, List<EndSample> all, Func<EndSample, double> survived, TimeSpan minQuiet)
     {
-        if (direction != QuietSides.Age || ends.Any(e => double.IsNaN(e.EndedAtS)))
+        var values = quiet.ToList();
+        if (Cluster(values) is not { } anchor)
+        {
+            return null;
+        }
+
+        var known = all.Select(survived).Where(v => !double.IsNaN(v)).ToList();
+        if (known.Count == 0)
+        {
+            return anchor >= minQuiet.TotalSeconds ? anchor : null;
+        }
+
+        var died = values.Count(v => v >= anchor);
+        var lived = known.Count(v => v >= anchor);
+        return lived * 2 <= died ? anchor : null;
+    }
+
+    /// <summary>Ends at one sent count, each right after its last send: "ends after N messages".</summary>
+    private static DetectedLimit? MessageLimit(string cause, List<EndSample> list)
+    {
+        if (list.Any(e => e.Sent < 0))
+        {
+            return null;
+        }
+
+        var top = list.GroupBy(e => e.Sent).MaxBy(g => g.Count())!;
+        if (top.Key < 1 || top.Count() < CountShare * list.Count)
+        {
+            return null;
+        }
+
+        var n = top.Key;
+        var meanGap = Median(top.Select(e => e.LifetimeS)) / n;
+        if (Median(top.Select(e => e.ClientQuietS)) > meanGap / 4)
+        {
+            return null;
+        }
+
+        return new DetectedLimit(DetectedLimit.Messages, n, cause, list.Count,
+            $"ends after {n} message{(n == 1 ? "" : "s")} → {cause}");
+    }
+
+    /// <summary>
+    /// Connections the server ended (GOAWAY) while the client kept replacing them: how many streams each
+    /// carried (streams opened per connection opened) and, when the connections' ages cluster, at what age.
+    /// </summary>
+    private static DetectedLimit? ConnectionLimit(string cause, List<EndSample> list, ConnectionChurn churn)
+    {
+        var perConnection = churn.Opened == 0 ? 0 : churn.StreamsOpened / (double)churn.Opened;
+        // Each ended connection's age when it ended: the oldest its streams saw it.
+        var ages = list.Where(e => e.Connection > 0 && !double.IsNaN(e.ConnectionAgeS))
+            .GroupBy(e => e.Connection)
+            .Select(g => g.Max(e => e.ConnectionAgeS))
+            .ToList();
+        // Two connections that ended at one age are already a pattern: each carried many streams.
+        var age = ages.Count >= 2 ? Cluster(ages) : null;
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the server ends connections → {cause}: {churn.Opened} TCP connections for {churn.Planned} planned, about {perConnection:0.#} streams per connection");
+        if (age is { } a)
+        {
+            text += string.Create(System.Globalization.CultureInfo.InvariantCulture, $", each at about {a:0.#} s of age");
+        }
+
+        return new DetectedLimit(DetectedLimit.Connection, Math.Round(perConnection, 1), cause, list.Count, text) { ConnectionAgeS = age is { } x ? Math.Round(x, 1) : null };
+    }
+
+    /// <summary>
+    /// True when the ends happened at one moment while their ages spread: a mass event (a proxy restarted,
+    /// a gateway drained, a reload's old worker timed out) — the clock explains the ends better than a
+    /// per-stream age limit. Quiet-time claims are kept even then: a timer kept per connection cuts every
+    /// quiet stream of a connection at once, and the least quiet of them carries its value.
+    /// </summary>
+    private static bool AtOneMoment(List<EndSample> ends)
+    {
+        if (ends.Any(e => double.IsNaN(e.EndedAtS)))
         {
             return false;
         }
@@ -90,12 +198,16 @@ public static class TimeoutDetector
         return v[(int)Math.Ceiling(0.9 * (v.Count - 1))] - v[(int)Math.Floor(0.1 * (v.Count - 1))];
     }
 
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToList();
+        return v[v.Count / 2];
+    }
+
     /// <summary>
-    /// The shortest quiet time a claim may have: two message intervals, and more than one interval plus
-    /// the path's own tail (p99.9 of the round trip or of the client's send lag, whichever is larger).
-    /// A stream's ordinary gaps are an interval plus how late its replies (or its own sends) come; on a
-    /// loaded machine with a seconds-long latency tail, a seconds-long quiet before a mass reset is the
-    /// path's slowness, not a timer.
+    /// For outcome files without survived gaps only: the shortest quiet time a claim may have — two message
+    /// intervals, and more than one interval plus the path's own tail (p99.9 of the round trip or of the
+    /// client's send lag, whichever is larger).
     /// </summary>
     public static TimeSpan MinQuiet(TimeSpan interval, double? rttP999Ms, double? sendLagP999Ms)
     {
@@ -107,18 +219,45 @@ public static class TimeoutDetector
 
     private static double Tolerance(double anchor) => Math.Max(1.5, 0.1 * anchor);
 
-    /// <summary>The anchor (10th percentile) when the values cluster just above it; otherwise null.</summary>
+    /// <summary>
+    /// The cluster's anchor — the lowest value (at least 0.5 s) whose window [v, v + max(1.5 s, 10%)] holds
+    /// 80% of the values — or null when no window does. A timer fires at its value or later, so the anchor
+    /// is where the pile starts; up to a fifth of the values may lie outside it on either side (a stream that
+    /// sent just before a per-connection cut is not quiet, yet ends with the rest).
+    /// </summary>
     private static double? Cluster(IEnumerable<double> values)
     {
         var v = values.Order().ToList();
-        var anchor = v[(int)Math.Floor(0.1 * (v.Count - 1))];
-        if (anchor < MinSeconds)
+        var need = Share * v.Count;
+        var end = 0;
+        for (var i = 0; i < v.Count; i++)
         {
-            return null;
+            if (v.Count - i < need)
+            {
+                return null;
+            }
+
+            if (v[i] < MinSeconds)
+            {
+                continue;
+            }
+
+            var limit = v[i] + Tolerance(v[i]);
+            end = Math.Max(end, i);
+            while (end < v.Count && v[end] <= limit)
+            {
+                end++;
+            }
+
+            if (end - i >= need)
+            {
+                return v[i];
+            }
         }
 
-        var tol = Tolerance(anchor);
-        var near = v.Count(x => x >= anchor && x <= anchor + tol);
-        return near >= Share * v.Count ? anchor : null;
+        return null;
     }
 }
+
+/// <summary>What the connection pool did: connections planned and opened, streams opened — whether connections were replaced.</summary>
+public readonly record struct ConnectionChurn(long Planned, long Opened, long StreamsOpened);

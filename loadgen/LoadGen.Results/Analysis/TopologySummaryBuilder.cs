@@ -74,6 +74,9 @@ public static class TopologySummaryBuilder
             .ToList();
         var timerEnds = ends.Where(e => !windows.Any(w => e.EndedAtS >= w.From && e.EndedAtS <= w.To));
         var last = iv.Count > 0 ? iv[^1] : null;
+        var opened = iv.Sum(i => i.Opened);
+        var (timeouts, limits) = TimeoutDetector.Analyse(timerEnds, TimeoutDetector.MinQuiet(inputs.MessageInterval, latency.P999, sendLag.P999),
+            new ConnectionChurn(iv.GroupBy(i => i.Round).Sum(r => (long)r.Max(i => i.ConnectionsPlanned)), iv.Sum(i => i.ConnectionsOpened), opened));
         return new TopologySummary
         {
             Name = inputs.Name,
@@ -82,7 +85,7 @@ public static class TopologySummaryBuilder
             Connection = inputs.Connection,
             DurationS = Math.Round(iv.Sum(i => (i.End - i.Start).TotalSeconds), 3),
             Rounds = Math.Max(1, iv.Select(i => i.Round ?? 1).Distinct().Count()),
-            Streams = new StreamCounts(iv.Sum(i => i.Attempted), iv.Sum(i => i.Opened), iv.Sum(i => i.Ended),
+            Streams = new StreamCounts(iv.Sum(i => i.Attempted), opened, iv.Sum(i => i.Ended),
                 iv.Select(i => i.PeakActive ?? i.Active).DefaultIfEmpty(0).Max(), iv.Sum(i => i.WaitedForSlot)),
             Messages = new MessageCounts(iv.Sum(i => i.Sent), iv.Sum(i => i.Received)) { Unanswered = iv.Sum(i => i.UnansweredByCause?.Values.Sum() ?? 0) },
             LatencyMs = latency,
@@ -92,9 +95,10 @@ public static class TopologySummaryBuilder
             Outcomes = SumByCause(iv),
             UnansweredByCause = Sum(iv.Select(i => i.UnansweredByCause)),
             Connections = new ConnectionCounts(last?.ConnectionsPlanned ?? 0, last?.StreamsPerConnection ?? 0, iv.Sum(i => i.ConnectionsOpened)),
-            DetectedTimeouts = [.. TimeoutDetector.Detect(timerEnds, TimeoutDetector.MinQuiet(inputs.MessageInterval, latency.P999, sendLag.P999))
-                .Select(d => d with { Count = (long)Math.Round(d.Count * scale) })],
+            DetectedTimeouts = [.. timeouts.Select(d => d with { Count = (long)Math.Round(d.Count * scale) })],
+            DetectedLimits = [.. limits.Select(d => d with { Count = (long)Math.Round(d.Count * scale) })],
             StreamHours = Math.Round((iv.Sum(i => i.StreamSeconds) + inputs.LiveAgesS.Sum()) / 3600.0, 6),
+            Population = Held(iv),
             Reconnects = new ReconnectStats(iv.Sum(i => i.Reconnects), LatencyStats.From(H(Reconnect)), iv.Sum(i => i.LostForGood)),
             Method = inputs.Method,
             Matching = inputs.Matching,
@@ -103,6 +107,40 @@ public static class TopologySummaryBuilder
             // Streams still open are censored at their current age: alive that long, end unknown.
             Survival = SurvivalSummary.Compute(ends.Select(e => (e.LifetimeS, !e.Planned)).Concat(inputs.LiveAgesS.Select(a => (a, false)))),
         };
+    }
+
+    /// <summary>The population over every interval's hold-phase time (null when there was none, or in folders written before it was recorded).</summary>
+    private static PopulationHeld? Held(IReadOnlyList<IntervalRecord> intervals)
+    {
+        var holds = intervals.Select(i => i.Hold).OfType<HoldRecord>().ToList();
+        var seconds = holds.Sum(h => h.Seconds);
+        var wanted = holds.Sum(h => h.WantedStreamSeconds);
+        if (seconds <= 0 || wanted <= 0)
+        {
+            return null;
+        }
+
+        var share = holds.Sum(h => h.HeldStreamSeconds) / wanted;
+        var backoff = holds.Sum(h => h.ShortWhileBackoffS) / seconds;
+        // Backoff is the reason when it covers most of the time short of wanted (older folders: a quarter of the hold).
+        var shortS = holds.All(h => h.ShortS is not null) ? holds.Sum(h => h.ShortS!.Value) : (double?)null;
+        var backoffExplains = shortS is { } sh ? sh > 0 && holds.Sum(h => h.ShortWhileBackoffS) >= 0.5 * sh : backoff >= 0.25;
+        var waited = intervals.Sum(i => i.WaitedForSlot);
+        string? hint = share >= 0.99 ? null
+            : backoffExplains
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"short of wanted {backoff * 100:0}% of the hold while lost streams waited out their reconnect backoff: the path ends streams faster than they come back — see the unplanned ends; a shorter reconnect.initial brings them back sooner")
+            : waited > 0
+                ? "streams waited for a pool slot: the connections' stream limit is the bottleneck (connections.count, connections.maxStreamsPerConnection)"
+            : "streams opened slower than wanted: opens are capped by profile.maxOpensPerSecond and take the open latency";
+        return new PopulationHeld(
+            Math.Round(seconds, 3),
+            Math.Round(wanted / seconds, 1),
+            Math.Round(holds.Sum(h => h.HeldStreamSeconds) / seconds, 1),
+            Math.Round(share, 4),
+            holds.Min(h => h.MinShare),
+            Math.Round(backoff, 4),
+            hint);
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ public class CliTests
           - {threshold}
         """;
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Run_BrokenScenario_ExitsTwoNamingFileLineAndField()
     {
         var file = TempFile(Short("p99 < 1s").Replace("interval: 100ms", "interval: 100 msec", StringComparison.Ordinal));
@@ -45,7 +45,7 @@ public class CliTests
         Assert.Contains("messages.interval", err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Run_ThresholdMissed_ExitsOne_AndWritesTheFolder()
     {
         var outDir = TestTemp.Path("out");
@@ -64,7 +64,7 @@ public class CliTests
         Assert.Contains("lab://backend-h2c", File.ReadAllText(folder.RunJson), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Run_ThresholdMet_ExitsZero_QuietPrintsNoProgress()
     {
         var outDir = TestTemp.Path("out");
@@ -75,7 +75,7 @@ public class CliTests
         Assert.DoesNotContain("[backend-h2c] hold", err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Run_UnknownLabTopology_ExitsTwo()
     {
         var (code, _, err) = await Run("run", "--scenario", TempFile(Short("p99 < 1s").Replace("lab://backend-h2c", "lab://gatewy", StringComparison.Ordinal)));
@@ -85,7 +85,7 @@ public class CliTests
         Assert.Contains("known: lab://backend-h2c", err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Validate_GoodFile_DescribesIt()
     {
         var (code, stdout, _) = await Run("validate", "--scenario", TempFile(Short("p99 < 1s")));
@@ -95,7 +95,7 @@ public class CliTests
         Assert.Contains("peak 20 streams", stdout, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [Theory(Timeout = Integration.SerialLoad.TimeoutMs)]
     [InlineData("run")]
     [InlineData("run", "--scenario", "x.yaml", "--bogus")]
     [InlineData("frobnicate")]
@@ -114,7 +114,7 @@ public class CliTests
         Assert.Contains("error:", err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Compare_EmbeddedLab_InterleavesRounds_AndWritesBothTopologiesToOneSummary()
     {
         var outDir = TestTemp.Path("out");
@@ -165,7 +165,7 @@ public class CliTests
         Assert.Equal(summary.Rounds.Select(r => $"| {r.Round} | {r.Topology} | {r.Streams.Opened} |"), roundRows.Select(l => string.Join(" | ", l.Split(" | ").Take(3)) + " |"));
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Demo_BadDuration_ExitsTwoWithTheExpectedForm()
     {
         var (code, _, err) = await Run("demo", "--duration", "1 minute");
@@ -174,7 +174,7 @@ public class CliTests
         Assert.Contains("expected a number with a unit", err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task ProbeTimeouts_AgainstTheEmbeddedLab_FindsNoCutoff_AndWritesProbeJson()
     {
         var outDir = TestTemp.Path("out");
@@ -204,9 +204,13 @@ public class CliTests
         Assert.DoesNotContain("server-quiet", stdout, StringComparison.Ordinal);
         var probeJson = File.ReadAllText(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), "probe.json"));
         Assert.Contains("\"direction\": \"both-quiet\"", probeJson, StringComparison.Ordinal);
+        // Which parts stood behind the lab target, and the lab settings it ran with.
+        var report = System.Text.Json.Nodes.JsonNode.Parse(probeJson)!.AsArray().Single()!;
+        Assert.Contains("backend", (string)report["components"]!, StringComparison.Ordinal);
+        Assert.Equal("defaults", (string)report["lab"]!["esp"]!);
     }
 
-    [Theory]
+    [Theory(Timeout = Integration.SerialLoad.TimeoutMs)]
     [InlineData("my.gw=http://127.0.0.1:9", "'my.gw' is not a usable target name")]
     [InlineData("gw=ftp://127.0.0.1:9", "expected a lab topology")]
     public async Task Compare_TopologiesFlag_FollowsTheSameTargetRulesAsAScenarioFile(string topologies, string problem)
@@ -217,7 +221,7 @@ public class CliTests
         Assert.Contains(problem, err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Run_ServerNeverAnswers_ExitsThree_SaysSo_AndCountsTheLostMessages()
     {
         var s = await TempScenario.WriteAsync("silent", """
@@ -252,7 +256,7 @@ public class CliTests
         TestTemp.Remove(s.Dir);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task ExitCodes_TellBadInputFromLoadGensOwnFailure()
     {
         // --out naming a file: the run folder cannot be made, before any stream opens → 2 (it crashed with exit 1).
@@ -285,7 +289,7 @@ public class CliTests
         Assert.Contains("LoadGen could not write the reports", err, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [Theory(Timeout = Integration.SerialLoad.TimeoutMs)]
     [InlineData("run", "-H", "authorization: Bearer s3cr3t-PW123", "carries a credential")]
     [InlineData("run", "-H", "s3cr3t-PW123", "expected NAME=VALUE or 'NAME: VALUE'")]
     [InlineData("run", "--otlp-endpoint", "http://collector:s3cr3t-PW123@127.0.0.1:4317", "has a user name or password in the URL")]
@@ -301,7 +305,7 @@ public class CliTests
         Assert.DoesNotContain("s3cr3t", stdout + err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Secrets_UserInfoInATargetAddress_IsRefusedAtItsLine_NeverEchoed()
     {
         var file = TempFile(Short("p99 < 10s").Replace("address: lab://backend-h2c", "address: http://admin:s3cr3t-PW123@127.0.0.1:9", StringComparison.Ordinal));
@@ -313,11 +317,76 @@ public class CliTests
         Assert.DoesNotContain("s3cr3t", stdout + err, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Metadata_CurlsColonForm_IsAccepted()
     {
         var (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", TestTemp.Path("out"), "--quiet", "-H", "x-tenant: blue");
 
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+    }
+
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
+    public async Task Validate_Explain_PrintsEveryDefault_AsAScenarioThatLoadsBackToItself()
+    {
+        var file = TempFile(Short("p99 < 10s").Replace("  interval: 100ms", "  interval: 100ms\n  first:\n    stopReplyingAfter: 3", StringComparison.Ordinal) + "\nlab:\n  esp:\n    clientBodyTimeout: 7s\n");
+
+        var (code, stdout, err) = await Run("validate", "--scenario", file, "--explain");
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        // What the file did not say, filled in: the defaults a user could not find before.
+        foreach (var line in new[] { "maxStreamsPerConnection: 100", "openTimeout: 10s", "maxOpensPerSecond: 500", "initial: 1s", "multiplier: 1.6",
+            "stopReplyingAfter: 3", "clientBodyTimeout: 7s", "keepaliveRequests: 1000", "# clientQuietAfter: (unset) the client never goes quiet" })
+        {
+            Assert.Contains(line, stdout, StringComparison.Ordinal);
+        }
+
+        // The explanation is itself a scenario: loaded again, it explains to the same text.
+        var explained = stdout[stdout.IndexOf("name: ", StringComparison.Ordinal)..];
+        var again = TempFile(explained);
+        var (code2, stdout2, err2) = await Run("validate", "--scenario", again, "--explain");
+        Assert.True(code2 == 0, $"exit {code2}\n{err2}\n{explained}");
+        Assert.Equal(explained, stdout2[stdout2.IndexOf("name: ", StringComparison.Ordinal)..]);
+    }
+
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
+    public async Task Secrets_ALiteralValueUnderAHeaderNotKnownPublic_IsMaskedInEveryOutput()
+    {
+        // The credential-name check misses these names; their literal values are masked all the same.
+        const string yamlToken = "eyJhbGciOiJSUzI1NiJ9.yaml-planted-7Q2x";
+        const string flagToken = "eyJhbGciOiJSUzI1NiJ9.flag-planted-9K4w";
+        var outDir = TestTemp.Path("out");
+        var file = TempFile(Short("p99 < 10s").Replace("    address: lab://backend-h2c",
+            $"    address: lab://backend-h2c\n    metadata:\n      x-goog-iap-jwt-assertion: \"{yamlToken}\"\n      x-tenant: blue", StringComparison.Ordinal));
+
+        var (code, stdout, err) = await Run("run", "--scenario", file, "--out", outDir, "-H", $"x-forwarded-user: {flagToken}");
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        var outputs = Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Select(f => (Name: f, Text: File.ReadAllText(f)))
+            .Append((Name: "console", Text: stdout + err)).ToList();
+        Assert.Contains(outputs, o => o.Name.EndsWith("report.html", StringComparison.Ordinal));
+        foreach (var (name, text) in outputs)
+        {
+            Assert.False(text.Contains("planted", StringComparison.Ordinal), $"{name} carries a planted credential");
+        }
+
+        // A header on the short public list keeps its value where reports describe the connection.
+        var run = outputs.Single(o => o.Name.EndsWith("run.json", StringComparison.Ordinal)).Text;
+        Assert.Contains("x-tenant: blue", run, StringComparison.Ordinal);
+        Assert.Contains("x-goog-iap-jwt-assertion: [redacted]", run, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
+    public async Task Validate_ReportsEveryBrokenSection_AtOnce_EachWithItsLine()
+    {
+        var file = TempFile(Short("p99 < 1s").Replace("interval: 100ms", "interval: 100 msec", StringComparison.Ordinal)
+            + "\nconnections:\n  openTimeout: soon\nretries: 3\n");
+
+        var (code, _, err) = await Run("validate", "--scenario", file);
+
+        Assert.True(code == 2, $"exit {code}\n{err}");
+        Assert.Contains("has 3 problems", err, StringComparison.Ordinal);
+        Assert.Contains($"{file}:11:", err, StringComparison.Ordinal);   // messages.interval
+        Assert.Contains("connections.openTimeout", err, StringComparison.Ordinal);
+        Assert.Contains("retries", err, StringComparison.Ordinal);
     }
 }

@@ -27,7 +27,7 @@ public class RunLogTests
         interval: 1s
         """;
 
-    [Theory]
+    [Theory(Timeout = SerialLoad.TimeoutMs)]
     [InlineData("debug", true)]
     [InlineData("information", false)]
     public async Task Run_WritesLoadgenLog_InTheRunFolder_AtTheLevelAsked(string level, bool perStream)

@@ -82,7 +82,7 @@ public class SignalTests
         Assert.True(ProcessSignals.Send(p.Pid, ctrlC));
 
         Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(3)), "the second Ctrl-C exits at once");
-        Assert.NotEqual(0, p.Process.ExitCode);
+        Assert.Equal(130, p.Process.ExitCode);
         Assert.False(File.Exists(Path.Combine(dir, RunFolder.SummaryFile)));
 
         var (code, stdout, err) = await CliRunner.RunAsync("report", dir);

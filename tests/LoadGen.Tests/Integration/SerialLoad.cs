@@ -8,4 +8,11 @@ namespace LoadGen.Tests.Integration;
 public sealed class SerialLoad
 {
     public const string Name = "load";
+
+    /// <summary>
+    /// Every async test here fails by itself after 4 minutes (xunit's Timeout, honoured in a collection without
+    /// parallelization): the longest takes about one. Below the blame collector's 5-minute hang guard, so a
+    /// stuck test is named and the suite goes on.
+    /// </summary>
+    public const int TimeoutMs = 240_000;
 }

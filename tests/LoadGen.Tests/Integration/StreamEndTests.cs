@@ -27,7 +27,7 @@ public class StreamEndTests
         Assert.True(unplanned[cause] >= atLeast, $"{cause}: {unplanned[cause]} < {atLeast}");
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task MessageOverTheSendLimit_EndsItsStreamAtOnce_AsTheClientsOwnError_NotTheServers()
     {
         // The client's own size check refuses the message: the same ResourceExhausted status a server
@@ -51,7 +51,7 @@ public class StreamEndTests
         Assert.All(o, r => Assert.Contains("exceeds the maximum", r.Detail, StringComparison.Ordinal));
     }
 
-    [Theory]
+    [Theory(Timeout = SerialLoad.TimeoutMs)]
     [InlineData(8, "server-status:ResourceExhausted")]
     [InlineData(14, "server-status:Unavailable")]
     [InlineData(7, "server-status:PermissionDenied")]
@@ -65,7 +65,7 @@ public class StreamEndTests
         Assert.True(t.Reconnects!.Count >= 20, $"reconnects {t.Reconnects.Count}");
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ServerAbortsTheStream_IsRstInternalError()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -74,7 +74,7 @@ public class StreamEndTests
         OnlyCause(t, "rst:INTERNAL_ERROR", 20);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ConnectionDropped_EveryStreamOnItIsConnectionLost()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -83,7 +83,7 @@ public class StreamEndTests
         OnlyCause(t, "connection-lost", 20);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task GracefulGoaway_OpenStreamsSurvive_NewOnesGoToANewConnection()
     {
         // Kestrel's GOAWAY(NO_ERROR) lets open streams finish, as NGINX's keepalive_requests does:
@@ -95,7 +95,7 @@ public class StreamEndTests
         Assert.True(t.Connections.Opened > t.Connections.Planned, $"connections opened {t.Connections.Opened}");
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ServerQuietCutoff_IsDetectedWithItsValueAndDirection()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -108,7 +108,7 @@ public class StreamEndTests
         Assert.InRange(d.Seconds, 1, 3);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ClientQuietCutoff_IsDetectedWithItsValueAndDirection()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -121,7 +121,7 @@ public class StreamEndTests
         Assert.InRange(d.Seconds, 2, 4);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task BothQuietCutoff_IsDetectedAsBothQuiet()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -134,7 +134,7 @@ public class StreamEndTests
         Assert.InRange(d.Seconds, 1, 3);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task MaxStreamAge_IsDetectedAsAge_AndSurvivalDropsThere()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -146,9 +146,26 @@ public class StreamEndTests
         Assert.InRange(d.Seconds, 1.5, 3.5);
         Assert.InRange(t.Survival!.MedianS!.Value, 1.5, 3.5);
         Assert.True(t.Survival.Events >= 20);
+        // Every stream sent about the same number of messages, but the ends do not follow a send: no message limit.
+        Assert.Empty(t.DetectedLimits);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task EndsAfterFiveMessages_IsAMessageLimit_NotAnAgeTimeout()
+    {
+        // The backend ends each stream with ResourceExhausted once it has read 5 messages (the first, then 4 more);
+        // at 2 messages a second their ages cluster at ~2 s too — before, that was claimed as an age timeout.
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var first = new StreamDirectives { EndAfterMessages = 4, EndStatus = 8 };
+        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(5), m => m with { Interval = TimeSpan.FromMilliseconds(500) });
+
+        OnlyCause(t, "server-status:ResourceExhausted", 20);
+        Assert.Empty(t.DetectedTimeouts);
+        var l = Assert.Single(t.DetectedLimits);
+        Assert.Equal((DetectedLimit.Messages, "ends after 5 messages → server-status:ResourceExhausted"), (l.Kind, l.Text));
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task MassReset_PopulationRecovers_WithinTheOpensPerSecondCap()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -199,19 +216,30 @@ public class StreamEndTests
         Assert.Contains(intervals.SkipWhile(i => i != resetInterval), i => i.Active == streams);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ConnectionAgedOutWithGrace_EveryStreamOnItEndsAsOneCause_NeverAResetNobodySent()
     {
         // gRPC servers in Go, C++ and Java: MAX_CONNECTION_AGE sends GOAWAY, and MAX_CONNECTION_AGE_GRACE
         // later the connection is closed with its streams still open. The lab backend does the same.
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions { MaxConnectionAge = TimeSpan.FromSeconds(2), MaxConnectionAgeGrace = TimeSpan.FromSeconds(1) });
 
-        var t = await RunAsync(backend, new StreamDirectives(), TimeSpan.FromSeconds(5));
+        // 8 s: two connections age out (the second opens once the first's streams come back from their backoff).
+        var t = await RunAsync(backend, new StreamDirectives(), TimeSpan.FromSeconds(8));
 
         Assert.True(backend.Control.Aged.GoAways >= 1 && backend.Control.Aged.Closed >= 1, $"aged: {backend.Control.Aged}");
         // Every stream on an aged connection ended when the grace ran out, all as one cause, read on the wire:
         // the GOAWAY came, then the connection closed. No rst:* (no RST_STREAM was sent), no connection-lost.
         OnlyCause(t, EndCauses.ClosedAfterGoAway, atLeast: 20);
         Assert.DoesNotContain(t.Outcomes.Keys, k => k.StartsWith("rst:", StringComparison.Ordinal));
+        // A connection limit — the server ends connections at ~3 s of age (2 s + 1 s grace) — not a stream timeout.
+        Assert.Empty(t.DetectedTimeouts);
+        var l = Assert.Single(t.DetectedLimits);
+        Assert.Equal((DetectedLimit.Connection, EndCauses.ClosedAfterGoAway), (l.Kind, l.Cause));
+        Assert.InRange(l.ConnectionAgeS!.Value, 2.5, 4.5);
+        // Every drop leaves the population short while the streams wait out their backoff (~1 s of every 3 s):
+        // the summary says how much was held and why, where before only the live console column showed it.
+        var p = t.Population!;
+        Assert.True(p.HeldShare is > 0.5 and < 0.95 && p.MinShare < 0.5, $"{p}");
+        Assert.Contains("reconnect backoff", p.Hint, StringComparison.Ordinal);
     }
 }

@@ -9,7 +9,7 @@ namespace LoadGen.Tests.Integration;
 [Collection(SerialLoad.Name)]
 public class TimeoutProbeTests
 {
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task Probe_FindsTheClientQuietCutoff_AndNoServerQuietOne()
     {
         // The backend imposes a 3 s client-quiet cut-off on every stream, as NGINX's client_body_timeout would.
@@ -37,7 +37,7 @@ public class TimeoutProbeTests
         Assert.Equal(7, server.LongestSurvivedS);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task Probe_StopsWithinItsBudget_ReportingTheBracketSoFar()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions

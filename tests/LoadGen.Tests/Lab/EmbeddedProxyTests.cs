@@ -16,7 +16,7 @@ public class EmbeddedProxyTests
 {
     private static readonly LabOptions AllEmbedded = new() { Esp = LabPart.Embedded, Gateway = LabPart.Embedded };
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task EmbeddedLab_CarriesEveryStreamOnBothTopologies_AndSaysItIsEmbedded()
     {
         await using var lab = new LabTopologies(AllEmbedded);
@@ -60,7 +60,7 @@ public class EmbeddedProxyTests
         Assert.InRange(t.Outcomes.GetValueOrDefault("client-closed"), 0, streams);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task GatewayStreamIdleTimeout_EnvoyStyle_IsRstNoError_DetectedAtItsValue()
     {
         // Envoy's stream_idle_timeout resets with NO_ERROR (STREAM-FAULTS.md): the client records rst:NO_ERROR.
@@ -74,7 +74,7 @@ public class EmbeddedProxyTests
         Assert.InRange(d.Seconds, 1.8, 2.6);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task GatewayStreamIdleTimeout_DoesNotCutAStreamWhereOneSideStillSends()
     {
         // Idle means no DATA either way: a quiet client with a pushing server is not idle.
@@ -91,7 +91,7 @@ public class EmbeddedProxyTests
         Assert.Empty(t.DetectedTimeouts);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task GatewayIdleCut_YarpStyle_IsRstCancel()
     {
         var t = await QuietStreamsThroughGatewayAsync(
@@ -101,7 +101,7 @@ public class EmbeddedProxyTests
         AssertOnlyUnplannedCause(t, "rst:CANCEL", 20);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task GatewayMaxStreamDuration_CutsBusyStreams_DetectedAsAge()
     {
         var t = await QuietStreamsThroughGatewayAsync(
@@ -114,7 +114,7 @@ public class EmbeddedProxyTests
         Assert.InRange(d.Seconds, 1.8, 2.6);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task GatewayFaultAbort_AnswersTheGivenShareWithTheGivenStatus()
     {
         var t = await QuietStreamsThroughGatewayAsync(
@@ -129,7 +129,7 @@ public class EmbeddedProxyTests
         Assert.Equal(t.Outcomes.Count, t.Outcomes.Keys.Intersect(["server-status:Unavailable", "client-closed"]).Count());
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task GatewayDrain_SendsGoawayThenClosesAfterTheGrace_OpenStreamsAreLost_NewOnesComeBack()
     {
         await using var lab = new LabTopologies(AllEmbedded);

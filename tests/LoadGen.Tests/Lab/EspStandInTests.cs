@@ -155,4 +155,37 @@ public class EspStandInTests
         Assert.Equal(("both-quiet", "rst:PROTOCOL_ERROR"), (d.Direction, d.Cause));
         Assert.InRange(d.Seconds, 1, 3);
     }
+
+    [LabTheory("nginx")]
+    [InlineData(1)]
+    [InlineData(10)]
+    [InlineData(30)]
+    public async Task ClientBodyTimeout5s_IsDetectedAt5s_AtAnyMessageInterval(int intervalS)
+    {
+        // NGINX cuts a stream (RST_STREAM PROTOCOL_ERROR) once it and the client have been quiet for
+        // client_body_timeout. At 10 s and 30 s between messages every stream is quiet for longer after its
+        // first message; at 1 s the client goes quiet after 1.5 s. The old detector needed a quiet time above
+        // two message intervals (20 s, 60 s) and found nothing at 10 s and 30 s.
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var esp = await EspStandIn.StartAsync(new EspOptions
+        {
+            Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}"),
+            ClientBodyTimeout = TimeSpan.FromSeconds(5),
+        });
+        var scenario = EngineHarness.Scenario(esp.Http2Address, streams: 20, hold: TimeSpan.FromSeconds(9), m => m with
+        {
+            Interval = TimeSpan.FromSeconds(intervalS),
+            ClientQuietAfter = intervalS < 5 ? TimeSpan.FromSeconds(1.5) : null,
+        });
+
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+
+        // Streams opened last may outlive the run (observed: 1 of 20 at 10 s).
+        var t = Assert.Single(summary.Topologies);
+        Assert.True(t.Outcomes.GetValueOrDefault("rst:PROTOCOL_ERROR") >= 15, string.Join(", ", t.Outcomes));
+        var d = Assert.Single(t.DetectedTimeouts);
+        Assert.Equal(("both-quiet", "rst:PROTOCOL_ERROR"), (d.Direction, d.Cause));
+        Assert.InRange(d.Seconds, 4.0, 6.0);
+        Assert.Empty(t.DetectedLimits);
+    }
 }

@@ -51,7 +51,7 @@ public partial class LabChildrenTests
         TestTemp.Remove(scenario.Dir);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task Sweep_StopsADeadOwnersChildren_RemovesItsFolder_AndLeavesLiveOwnersAlone()
     {
         var temp = TestTemp.Folder("sweep");

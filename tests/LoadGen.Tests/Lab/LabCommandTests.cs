@@ -26,7 +26,7 @@ public class LabCommandTests
         Assert.Contains("lab://gateway is usable.", stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task LabCheck_Url_NothingListening_ExitsThreeAndSaysRefused()
     {
         var port = LabBackend.FreePort(System.Net.IPAddress.Loopback);
@@ -37,7 +37,7 @@ public class LabCommandTests
         Assert.Contains("connection refused", stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task LabCheck_Url_AgainstAnHttp1HealthPort_Passes()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -80,7 +80,7 @@ public class LabCommandTests
 
     private static Process StartLabUp(params string[] args) => StartLoadgen(null, ["lab", "up", .. args]);
 
-    [Theory]
+    [Theory(Timeout = SerialLoad.TimeoutMs)]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Demo_WithoutNginxAndHaproxy_FallsBackLoudly_OrFailsWhereBinariesAreRequired(bool required)
@@ -177,7 +177,7 @@ public class LabCommandTests
         Assert.DoesNotContain(all, Alive);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task LabUp_Embedded_ForADuration_StopsByItself()
     {
         using var p = StartLabUp("--topologies", "gateway", "--lab", "embedded", "--for", "1s");

@@ -96,16 +96,18 @@ public class LabTopologiesTests
         await using var lab = new LabTopologies(new LabOptions { Esp = LabPart.Real, ConfigureEsp = o => o with { GrpcReadTimeout = TimeSpan.FromSeconds(3) } });
         var direct = await lab.EnsureAsync("direct-tls");
 
-        async Task<bool> HeadersAfterFirstMessage(Uri address, string? ca)
+        async Task<bool> HeadersAfterFirstMessage(Uri address, string? ca, Directives? directives = null)
         {
             using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { SslOptions = TlsTrust.TrustOnly(ca) } });
             using var call = new LabService.LabServiceClient(channel).Chat();
-            await call.RequestStream.WriteAsync(new ClientFrame { Seq = 1, Directives = new Directives { StopReplying = true } });
+            await call.RequestStream.WriteAsync(new ClientFrame { Seq = 1, Directives = directives ?? new Directives { StopReplying = true } });
             var headers = call.ResponseHeadersAsync;
             return await Task.WhenAny(headers, Task.Delay(TimeSpan.FromSeconds(1.5))) == headers && headers.IsCompletedSuccessfully;
         }
 
         Assert.False(await HeadersAfterFirstMessage(direct.Address, direct.CaFile));
         Assert.True(await HeadersAfterFirstMessage(lab.Esp!.Http2Address, null));
+        // docs/lab.md's advice: reply once, then go quiet (first: {stopReplyingAfter: 1}) — the one reply carries the headers out.
+        Assert.True(await HeadersAfterFirstMessage(direct.Address, direct.CaFile, new Directives { StopReplyingAfter = 1 }));
     }
 }

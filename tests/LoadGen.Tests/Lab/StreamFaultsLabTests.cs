@@ -141,6 +141,15 @@ public class StreamFaultsLabTests
         causes.ExceptWith(["server-status:OK", "client-closed", "client-cancelled", "goaway:NO_ERROR", "not-processed"]);
         Assert.True(causes.Count == 0, string.Join(", ", t.Outcomes) + "\n" + Lines([.. causes]));
         Assert.True(t.Outcomes["server-status:OK"] >= 0.6 * t.Outcomes.Values.Sum(), string.Join(", ", t.Outcomes));
+        // The server's own ends (after the first message and 3 more) are a message limit, never an age timeout;
+        // the GOAWAY ends are the connection limit (about 20 streams per connection), never a stream timeout.
+        Assert.Empty(t.DetectedTimeouts);
+        Assert.Contains(t.DetectedLimits, l => l.Text == "ends after 4 messages → server-status:OK");
+        if (t.Outcomes.GetValueOrDefault("goaway:NO_ERROR") >= 3)
+        {
+            var c = Assert.Single(t.DetectedLimits, l => l.Kind == DetectedLimit.Connection);
+            Assert.InRange(c.Value, 10, 25);
+        }
     }
 
     [LabFact("nginx")]

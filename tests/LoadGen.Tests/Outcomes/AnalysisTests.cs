@@ -1,5 +1,6 @@
 using LoadGen.Core.Engine;
 using LoadGen.Core.Scenarios;
+using LoadGen.Reports;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
 
@@ -61,7 +62,7 @@ public class AnalysisTests
     [Fact]
     public void Detector_AgeClusterWhileBothSidesTalk_IsAge()
     {
-        var ends = Enumerable.Range(0, 10).Select(i => End("goaway:NO_ERROR", 120 + (i * 0.05), 0.2, 0.3)).ToList();
+        var ends = Enumerable.Range(0, 10).Select(i => End("rst:NO_ERROR", 120 + (i * 0.05), 0.2, 0.3)).ToList();
         var d = Assert.Single(TimeoutDetector.Detect(ends));
         Assert.Equal(("age", 120.0), (d.Direction, d.Seconds));
     }
@@ -106,6 +107,154 @@ public class AnalysisTests
         Assert.Empty(TimeoutDetector.Detect(ends, TimeoutDetector.MinQuiet(interval, rttP999Ms: 2200, sendLagP999Ms: 1380)));
         // The same ends on a fast path (p99.9 50 ms) are a 2.4 s timer: the claim stands.
         Assert.Equal("server-quiet", Assert.Single(TimeoutDetector.Detect(ends, TimeoutDetector.MinQuiet(interval, rttP999Ms: 50, sendLagP999Ms: 5))).Direction);
+    }
+
+    /// <summary>An end with what the stream survived before it: its longest gaps per side, and its sent count.</summary>
+    private static EndSample Lived(string cause, double life, double clientQuiet, double serverQuiet, double survivedClient, double survivedServer, long sent = 1, bool planned = false, long connection = 0, double endedAt = double.NaN, double connectionAge = double.NaN) =>
+        new(cause, life, clientQuiet, serverQuiet, planned, endedAt, survivedClient, survivedServer, sent, sent, connection, connectionAge);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(10)]
+    [InlineData(30)]
+    public void Detector_AFiveSecondCut_IsFound_AtAnyMessageInterval(double intervalS)
+    {
+        // A 5 s both-quiet cut (fired up to 0.8 s late). At a 1 s interval the streams went quiet after 3 s
+        // (gaps of 1 s survived); at 10 and 30 s every stream died at its first gap (nothing survived).
+        var random = new Random(3);
+        var survived = intervalS < 5 ? intervalS : 0;
+        var ends = Enumerable.Range(0, 40).Select(_ => 5 + (random.NextDouble() * 0.8))
+            .Select(q => Lived("rst:PROTOCOL_ERROR", q + Math.Min(3, intervalS), q, q, survived, survived * 0.99)).ToList();
+        var interval = TimeSpan.FromSeconds(intervalS);
+
+        var d = Assert.Single(TimeoutDetector.Detect(ends, TimeoutDetector.MinQuiet(interval, 5, 1)));
+
+        Assert.Equal(("both-quiet", "rst:PROTOCOL_ERROR"), (d.Direction, d.Cause));
+        Assert.InRange(d.Seconds, 5.0, 5.2);
+        // The old rule (a floor of two message intervals) missed it at 10 s and 30 s: only files without survived gaps use it now.
+        var withoutSurvivors = ends.Select(e => e with { SurvivedClientQuietS = double.NaN, SurvivedServerQuietS = double.NaN }).ToList();
+        Assert.Equal(intervalS < 5, TimeoutDetector.Detect(withoutSurvivors, TimeoutDetector.MinQuiet(interval, 5, 1)).Any(x => x.Direction == "both-quiet"));
+    }
+
+    [Fact]
+    public void Detector_MassResetOfStretchedTraffic_NoClaim_BecauseSurvivorsHadTheSameQuiet()
+    {
+        // 5,000 streams at 1 msg/s behind a seconds-long latency tail, all reset at once: the server had been
+        // quiet 2.2-3.8 s on each — and over their lives the streams had lived through server gaps that long.
+        var random = new Random(7);
+        var ends = Enumerable.Range(0, 5000).Select(i => Lived("rst:INTERNAL_ERROR", 10 + (i * 0.001), random.NextDouble() * 1.8, 2.2 + (random.NextDouble() * 1.6),
+            survivedClient: 1.2 + (random.NextDouble() * 0.6), survivedServer: 2.6 + (random.NextDouble() * 1.6))).ToList();
+
+        Assert.Empty(TimeoutDetector.Detect(ends));
+
+        // Seen in StreamEndTests: 5,000 streams at 1 msg/s reset at once, the resets read up to 1.5 s late by a busy
+        // client — server quiet 0.5-2.0 s clusters at 0.5 s, but every stream had lived through ~1 s gaps.
+        var readLate = Enumerable.Range(0, 5000).Select(i => Lived("rst:INTERNAL_ERROR", 10 + (i * 0.001), random.NextDouble(), 0.5 + (random.NextDouble() * 1.5),
+            survivedClient: 1.0, survivedServer: 1.0 + (random.NextDouble() * 0.3))).ToList();
+        Assert.Empty(TimeoutDetector.Detect(readLate));
+
+        // The same ends where no stream had lived through such a quiet: a server-quiet timer at 2.2 s.
+        var fast = ends.Select(e => e with { SurvivedServerQuietS = 1.1 }).ToList();
+        var d = Assert.Single(TimeoutDetector.Detect(fast));
+        Assert.Equal("server-quiet", d.Direction);
+        Assert.InRange(d.Seconds, 2.2, 2.5);
+    }
+
+    [Fact]
+    public void Detector_EndsAfterFiveMessages_IsAMessageLimit_NotAnAgeTimeout()
+    {
+        // The server ends each stream with ResourceExhausted right after its 5th message, at 1 msg/s: ages
+        // cluster at ~4 s too, but the count explains the ends and each end follows the 5th send.
+        var random = new Random(11);
+        var ends = Enumerable.Range(0, 30).Select(_ => Lived("server-status:ResourceExhausted", 4 + (random.NextDouble() * 0.05), 0.002, 0.001, 1.0, 1.0, sent: 5)).ToList();
+
+        var (timeouts, limits) = TimeoutDetector.Analyse(ends);
+
+        Assert.Empty(timeouts);
+        var l = Assert.Single(limits);
+        Assert.Equal((DetectedLimit.Messages, 5.0, "server-status:ResourceExhausted", 30L), (l.Kind, l.Value, l.Cause, l.Count));
+        Assert.Equal("ends after 5 messages → server-status:ResourceExhausted", l.Text);
+    }
+
+    [Fact]
+    public void Detector_AMaxStreamDuration_StaysAnAgeTimeout_EvenWhereTheCountsAgree()
+    {
+        // Cut at 2.5 s of age with a message every 200 ms: all 13 sends in, the last 0.1 s before the cut —
+        // the same count everywhere, but the end does not follow a send: an age limit.
+        var random = new Random(13);
+        var ends = Enumerable.Range(0, 30).Select(_ => Lived("rst:NO_ERROR", 2.5 + (random.NextDouble() * 0.02), 0.1, 0.099, 0.2, 0.2, sent: 13)).ToList();
+
+        var (timeouts, limits) = TimeoutDetector.Analyse(ends);
+
+        Assert.Empty(limits);
+        var d = Assert.Single(timeouts);
+        Assert.Equal(("age", 2.5), (d.Direction, d.Seconds));
+    }
+
+    [Fact]
+    public void Detector_ConnectionsTheServerEnds_AreAConnectionLimit_NeverAnAgeTimeout()
+    {
+        // keepalive_requests 20 under churn: GOAWAY(NO_ERROR) every 20 streams; the streams it cut had lived ~2.8 s.
+        var ends = Enumerable.Range(0, 12).Select(i => Lived("goaway:NO_ERROR", 2.8 + (i * 0.01), 0.05, 0.05, 0.1, 0.1, sent: 28, connection: 1 + (i / 4), endedAt: 100 + (i / 4 * 3.0), connectionAge: 3.0 + (i * 0.01))).ToList();
+
+        var churned = TimeoutDetector.Analyse(ends, churn: new ConnectionChurn(2, 30, 600));
+        var notChurned = TimeoutDetector.Analyse(ends, churn: new ConnectionChurn(2, 2, 600));
+
+        Assert.Empty(churned.Timeouts);
+        var l = Assert.Single(churned.Limits);
+        Assert.Equal((DetectedLimit.Connection, 20.0, "goaway:NO_ERROR"), (l.Kind, l.Value, l.Cause));
+        Assert.Contains("30 TCP connections for 2 planned, about 20 streams per connection, each at about 3 s of age", l.Text, StringComparison.Ordinal);
+        Assert.Equal(3.0, l.ConnectionAgeS);
+        // Connections that were never replaced limit nothing; the GOAWAY ends still claim no stream timeout.
+        Assert.Empty(notChurned.Timeouts);
+        Assert.Empty(notChurned.Limits);
+    }
+
+    private static IntervalRecord Interval(string phase, HoldRecord? hold, long waitedForSlot = 0) => new()
+    {
+        Topology = "t",
+        Start = DateTimeOffset.UnixEpoch,
+        End = DateTimeOffset.UnixEpoch.AddSeconds(10),
+        Phase = phase,
+        Hold = hold,
+        WaitedForSlot = waitedForSlot,
+    };
+
+    private static TopologySummary Summarise(params IntervalRecord[] intervals) => TopologySummaryBuilder.Build(new TopologyInputs
+    {
+        Name = "t",
+        Address = "http://127.0.0.1:1",
+        Intervals = intervals,
+        Histograms = new Dictionary<string, HdrHistogram.HistogramBase>(),
+        Ends = [],
+    });
+
+    [Fact]
+    public void Population_IsTheTimeWeightedShareOfWantedDuringHolds_WithTheBackoffHint()
+    {
+        // 100 wanted for 20 s of hold: 10 s fully held, 10 s at a mean of 56 open (lowest 40) while lost streams waited out their backoff.
+        var t = Summarise(
+            Interval("ramp 1/3", null),
+            Interval("hold 2/3", new HoldRecord(10, 1000, 1000, 1.0, 0)),
+            Interval("hold 2/3", new HoldRecord(10, 1000, 560, 0.4, 9.5) { ShortS = 10 }));
+
+        var p = t.Population!;
+        Assert.Equal((20.0, 100.0, 78.0, 0.78, 0.4), (p.HoldS, p.WantedMean, p.HeldMean, p.HeldShare, p.MinShare));
+        Assert.Contains("reconnect backoff", p.Hint, StringComparison.Ordinal);
+        Assert.Equal("held 78% of 100 wanted (lowest 40%)", p.Describe());
+        Assert.Contains("t: population held 78% of 100 wanted (lowest 40%) — short of wanted 48% of the hold", Assert.Single(SummaryTable.Notes(new RunSummary { RunId = "r", Scenario = "s", StartedAt = DateTimeOffset.UnixEpoch, EndedAt = DateTimeOffset.UnixEpoch, Verdict = "pass", Topologies = [t] })), StringComparison.Ordinal);
+
+        var r = ThresholdEvaluator.Evaluate([Thresholds.Parse("population > 95%")!, Thresholds.Parse("population > 75%")!], [t]);
+        Assert.Equal([(78.0, false), (78.0, true)], r.Select(x => (x.Actual!.Value, x.Passed)));
+        Assert.Equal("% of wanted", r[0].Unit);
+
+        // Held in full: no hint, no note. No hold phase at all: nothing measured, and the threshold fails.
+        Assert.Null(Summarise(Interval("hold 2/3", new HoldRecord(10, 1000, 1000, 1.0, 0))).Population!.Hint);
+        var none = Summarise(Interval("ramp 1/1", null));
+        Assert.Null(none.Population);
+        Assert.False(Assert.Single(ThresholdEvaluator.Evaluate([Thresholds.Parse("population > 95%")!], [none])).Passed);
+        // Short without backoff but with slot waits: the pool is named.
+        Assert.Contains("pool slot", Summarise(Interval("hold 2/3", new HoldRecord(10, 1000, 800, 0.7, 0), waitedForSlot: 40)).Population!.Hint, StringComparison.Ordinal);
     }
 
     [Fact]

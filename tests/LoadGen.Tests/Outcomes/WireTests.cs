@@ -81,7 +81,7 @@ public class WireTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task AnHttp11AnswerToThePreface_IsHttp2Unavailable()
     {
         var causes = await Causes("HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
@@ -89,7 +89,7 @@ public class WireTests
         Assert.True(causes.Count > 0 && causes.Keys.All(k => k == EndCauses.Http2Unavailable), string.Join(", ", causes));
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task InvalidHttp2FromThePeer_IsTheClientsProtocolError_NotAReset()
     {
         // SETTINGS (empty), then a DATA frame on stream 0, which RFC 9113 §6.1 makes a connection PROTOCOL_ERROR.
@@ -100,7 +100,7 @@ public class WireTests
         Assert.True(causes.Count > 0 && causes.Keys.All(k => k == "protocol-error:PROTOCOL_ERROR"), string.Join(", ", causes));
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ATlsAnswerToAPlaintextPreface_IsTlsRequired()
     {
         // A TLS alert record (handshake_failure), as a TLS server that gets plaintext may send.

@@ -17,7 +17,7 @@ namespace LoadGen.Tests.Results;
 [Collection(SerialLoad.Name)]
 public class SummaryBuilderTests
 {
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task RebuiltSummary_EqualsTheCompletedRunsSummary_FieldByField()
     {
         // Two topologies in interleaved rounds, streams cut by the backend at 1.5 s of age (unplanned,
@@ -63,7 +63,7 @@ public class SummaryBuilderTests
         Assert.Equal(EndCauses.VocabularyVersion, (int)written["vocabularyVersion"]!);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task MidRunSummary_CountsOpenStreamsAsAlive_SurvivalMatchesTheFinalOne()
     {
         // Nothing ends unplanned: the rolling summary's survival must say what the final one says (1.0),

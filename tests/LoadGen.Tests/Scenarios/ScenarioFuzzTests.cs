@@ -60,8 +60,12 @@ public class ScenarioFuzzTests
             if (task.Exception?.InnerException is { } e)
             {
                 var s = e as ScenarioException ?? throw new Xunit.Sdk.XunitException($"the loader crashed: {e}\n--- on:\n{yaml}");
-                Assert.True(s.Line > 0 && s.Column > 0, $"no location: {s.Message}\n{yaml}");
-                Assert.StartsWith("fuzz.yaml:", s.Message, StringComparison.Ordinal);
+                // Every problem found (a reading reports each broken section) has its own location.
+                Assert.All(s.All, p =>
+                {
+                    Assert.True(p.Line > 0 && p.Column > 0, $"no location: {p.Message}\n{yaml}");
+                    Assert.StartsWith("fuzz.yaml:", p.Message, StringComparison.Ordinal);
+                });
                 rejected++;
             }
         }

@@ -421,14 +421,26 @@ public class ScenarioLoaderTests
     [InlineData("1.5s", 1_500)]
     [InlineData("5m", 300_000)]
     [InlineData("1h", 3_600_000)]
+    [InlineData("1m15s", 75_000)]
+    [InlineData("1h30m", 5_400_000)]
     public void Durations_ParseTheUnitsPeopleWrite(string text, double ms) =>
         Assert.Equal(TimeSpan.FromMilliseconds(ms), Durations.Parse(text));
+
+    [Fact]
+    public void Durations_WhatFormatWrites_ReadsBack()
+    {
+        // validate --explain writes Format's text into a scenario; 75 s was "1m15s", which did not parse.
+        var values = new[] { 0.25, 1, 1.5, 59, 60, 75, 3599, 3600, 5400, 86400, 90061 }.Select(TimeSpan.FromSeconds);
+        Assert.All(values, v => Assert.Equal(v, Durations.Parse(Durations.Format(v))));
+    }
 
     [Theory]
     [InlineData("5 sec")]
     [InlineData("10")]
     [InlineData("-1s")]
     [InlineData("1d")]
+    [InlineData("30m1h")]
+    [InlineData("1m1m")]
     public void Durations_RejectWhatIsAmbiguous(string text) => Assert.False(Durations.TryParse(text, out _));
 }
 

@@ -8,7 +8,7 @@ namespace LoadGen.Tests.Workloads;
 [Collection(SerialLoad.Name)]
 public class CodeFirstTests
 {
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task Example_RunsAgainstTheLabService_WithTheEnginesCountsOutcomesAndReports()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -50,7 +50,7 @@ public class WorkloadErrorTests
     private static LoadGen.Core.Workloads.BidiWorkload<LoadGen.Protos.Lab.ClientFrame, LoadGen.Protos.Lab.ServerFrame> Lab(Func<ulong, LoadGen.Protos.Lab.ClientFrame> message) =>
         new("loadgen.lab.v1.LabService/Chat", (invoker, options) => new LoadGen.Protos.Lab.LabService.LabServiceClient(invoker).Chat(options), (_, seq) => message(seq));
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task MessageFunctionThrows_StreamEndsAsWorkloadError_AtOnce()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -67,7 +67,7 @@ public class WorkloadErrorTests
         });
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ReplyHookThrows_StreamEndsAsWorkloadError()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());

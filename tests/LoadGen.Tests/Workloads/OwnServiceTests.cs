@@ -35,7 +35,7 @@ public class OwnServiceTests
         {service}
         """;
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task PingPong_BenchmarkService_CountsMatchTheServer_AndLatencyIsTheServersDelay()
     {
         // Each reply leaves 25 ms after its request, messages 200 ms apart: a pairing off by one
@@ -84,7 +84,7 @@ public class OwnServiceTests
         Assert.True(settings.GetProperty("messages").TryGetProperty("interval", out _));
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task ByField_LabService_DataDriven_CountsAsTheBuiltInDriver()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
@@ -122,7 +122,7 @@ public class OwnServiceTests
         Assert.InRange(y.Messages.Sent, x.Messages.Sent * 0.93, x.Messages.Sent * 1.07);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task CountOnly_ServerPushes_CountsEveryReply_AndMeasuresGaps_NotLatency()
     {
         await using var server = await BenchmarkServer.StartAsync(TimeSpan.Zero);
@@ -164,7 +164,7 @@ public class OwnServiceTests
         Assert.Contains(server.Seen.Last, r => r.ResponseSize > 1);
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task Reflect_TakesTheDescriptorsFromTheServer()
     {
         await using var server = await BenchmarkServer.StartAsync(TimeSpan.Zero, reflection: true);
@@ -185,7 +185,7 @@ public class OwnServiceTests
         Assert.All(server.Seen.Last, r => Assert.Equal(8, r.ResponseSize));
     }
 
-    [Fact]
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task Reflect_OnAServerWithoutIt_SaysSo_AndRunsNothing()
     {
         await using var server = await BenchmarkServer.StartAsync(TimeSpan.Zero, reflection: false);

@@ -6,6 +6,9 @@ public sealed record StreamDirectives
     /// <summary>The server stops writing (it keeps reading).</summary>
     public bool StopReplying { get; init; }
 
+    /// <summary>The server replies to this many messages (the first included), then stops writing (null: no such limit).</summary>
+    public int? StopReplyingAfter { get; init; }
+
     /// <summary>The server pushes a frame this often (zero: no pushes)…</summary>
     public TimeSpan PushEvery { get; init; }
 
