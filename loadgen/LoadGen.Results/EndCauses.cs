@@ -7,7 +7,7 @@ namespace LoadGen.Results;
 public static class EndCauses
 {
     /// <summary>Bumped whenever a cause is added, renamed or re-derived; written into summary.json.</summary>
-    public const int VocabularyVersion = 7;
+    public const int VocabularyVersion = 8;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";
@@ -29,6 +29,9 @@ public static class EndCauses
 
     /// <summary>A message larger than the target's maxSendMessageSize: the client refused to send it.</summary>
     public const string MessageTooLarge = ClientErrorPrefix + "message-too-large";
+
+    /// <summary>A reply larger than the target's maxReceiveMessageSize: the client refused to read it (the server sent no status; new in vocabulary 8).</summary>
+    public const string ReplyTooLarge = ClientErrorPrefix + "reply-too-large";
 
     /// <summary>
     /// The server sent a GOAWAY, then closed (or reset) the connection with this stream still open on it — gRPC

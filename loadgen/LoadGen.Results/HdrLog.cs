@@ -98,7 +98,16 @@ public static class HdrLogReader
         return Read(reader, path);
     }
 
-    public static IReadOnlyList<LoggedInterval> Read(TextReader reader, string source = "log")
+    /// <summary>As <see cref="ReadFile(string)"/>, but a damaged line is left out and its number added to <paramref name="damagedLines"/> instead of failing the whole file.</summary>
+    public static IReadOnlyList<LoggedInterval> ReadFile(string path, List<int> damagedLines)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return Read(reader, path, damagedLines);
+    }
+
+    /// <param name="damagedLines">When given, damaged lines (other than a torn last line) are skipped and listed here; otherwise the first one throws.</param>
+    /// <exception cref="FormatException">A line other than the last is not an interval histogram (and <paramref name="damagedLines"/> is null).</exception>
+    public static IReadOnlyList<LoggedInterval> Read(TextReader reader, string source = "log", List<int>? damagedLines = null)
     {
         var result = new List<LoggedInterval>();
         double? startTime = null;
@@ -139,7 +148,12 @@ public static class HdrLogReader
             {
                 if (reader.Peek() >= 0)
                 {
-                    throw new FormatException($"{source}:{lineNo}: not an interval histogram line: {e.Message}", e);
+                    if (damagedLines is null)
+                    {
+                        throw new FormatException($"{source}:{lineNo}: not an interval histogram line: {e.Message}", e);
+                    }
+
+                    damagedLines.Add(lineNo);
                 }
             }
         }

@@ -30,7 +30,7 @@ public static class HtmlReport
         sb.Append(CultureInfo.InvariantCulture, $"<h1>{E(s.Scenario)} <span class=\"small\">{E(baseline?.Title(s) ?? s.RunId)}</span></h1>");
         var css = MarkdownReport.BannerClass(s, comparisons);
         sb.Append(CultureInfo.InvariantCulture, $"<div class=\"verdict {css}\" id=\"verdict\">{E(MarkdownReport.Verdict(s, comparisons))}</div>");
-        foreach (var w in MarkdownReport.Extra(warning, baseline, s))
+        foreach (var w in MarkdownReport.Extra(warning, baseline, run))
         {
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\">⚠ {E(w)}</p>");
         }

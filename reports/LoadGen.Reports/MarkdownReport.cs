@@ -18,7 +18,7 @@ public static class MarkdownReport
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"**Verdict: {Verdict(s, comparisons)}**");
         sb.AppendLine();
-        foreach (var w in Extra(warning, baseline, s))
+        foreach (var w in Extra(warning, baseline, run))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"> ⚠ {w}");
             sb.AppendLine();
@@ -176,7 +176,7 @@ public static class MarkdownReport
     /// Warnings beyond the candidate run's own (which every report shows anyway): the comparison's (a scenario
     /// mismatch) and, for compare-runs, the baseline run's, marked as the baseline's.
     /// </summary>
-    public static IReadOnlyList<string> Extra(string? warning, BaselineRun? baseline, RunSummary candidate)
+    public static IReadOnlyList<string> Extra(string? warning, BaselineRun? baseline, RunData candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         var extra = new List<string>();
@@ -188,8 +188,11 @@ public static class MarkdownReport
         if (baseline is not null)
         {
             extra.AddRange(baseline.Run.Summary.Warnings.Select(w => $"baseline run {baseline.Run.Summary.RunId}: {w}"));
+            extra.AddRange(baseline.Run.Damage.Select(d => $"baseline run {baseline.Run.Summary.RunId}: damaged {d}"));
         }
 
+        // Damaged files are said where reviewers look, never dropped in silence.
+        extra.AddRange(candidate.Damage.Select(d => $"{(baseline is null ? "" : $"run {candidate.Summary.RunId}: ")}damaged {d}"));
         return extra;
     }
 

@@ -47,10 +47,10 @@ public static class ReportWriter
         var junit = Path.Combine(folder, Junit);
         Atomic(md, MarkdownReport.Render(run, comparisons, warning, baseline));
         Atomic(html, HtmlReport.Render(run, comparisons, warning, baseline));
-        Atomic(junit, JunitReport.Render(run.Summary, comparisons, MarkdownReport.Extra(warning, baseline, run.Summary)));
+        Atomic(junit, JunitReport.Render(run.Summary, comparisons, MarkdownReport.Extra(warning, baseline, run)));
         if (comparisons.Count > 0)
         {
-            var warnings = MarkdownReport.Extra(warning, baseline, run.Summary).Concat(run.Summary.Warnings).ToList();
+            var warnings = MarkdownReport.Extra(warning, baseline, run).Concat(run.Summary.Warnings).ToList();
             Atomic(Path.Combine(folder, ComparisonJson), JsonSerializer.Serialize(ComparisonRecord.From(comparisons) with { Warnings = warnings }, RunSummary.JsonOptions));
         }
 

@@ -12,14 +12,14 @@ namespace LoadGen.Reports;
 /// </summary>
 public sealed class RunData
 {
-    private RunData(RunFiles files, RunSummary summary)
+    private RunData(RunFiles files, RunSummary summary, IReadOnlyList<string> damage)
     {
         Folder = files.Folder;
         Summary = summary;
         Intervals = files.Intervals;
         Latency = files.Latency;
         Outcomes = files.Outcomes;
-        Damage = files.Damage;
+        Damage = damage;
         Info = files.Info;
     }
 
@@ -69,10 +69,24 @@ public sealed class RunData
         }
 
         var files = RunFiles.Read(folder);
-        RunSummary summary;
+        RunSummary? summary = null;
+        var damage = files.Damage.ToList();
         if (File.Exists(folder.Summary))
         {
-            summary = folder.ReadSummary();
+            try
+            {
+                summary = folder.ReadSummary();
+            }
+            catch (Exception e) when (e is JsonException or InvalidDataException)
+            {
+                // A summary.json cut short (a full disk, a copy interrupted): the other files still tell the story.
+                damage.Add($"{RunFolder.SummaryFile}: not readable ({e.Message}); the figures are rebuilt from the run's other files");
+            }
+        }
+
+        if (summary is not null)
+        {
+            // As written at the end of the run.
         }
         else if (ReadPartial(folder, files.Intervals) is { } partial)
         {
@@ -87,7 +101,7 @@ public sealed class RunData
             throw new FileNotFoundException($"{folder.Path} is not a run folder: it has no {RunFolder.SummaryFile}, {RunFolder.RunFile}, {RunFolder.LatencyFile} or {RunFolder.IntervalsFile}");
         }
 
-        return new RunData(files, summary);
+        return new RunData(files, summary, damage);
     }
 
     /// <summary>outcomes.ndjson, one record per line; a line cut short by a kill is skipped.</summary>

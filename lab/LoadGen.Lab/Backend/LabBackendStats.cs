@@ -30,6 +30,24 @@ public sealed class LabBackendStats
 
     internal void MessageSent() => Interlocked.Increment(ref _messagesSent);
 
+    private const int MaxHolds = 200_000;
+    private readonly ConcurrentQueue<double> _holdsMs = new();
+
+    /// <summary>
+    /// How long replies were actually held by <c>directives.delay</c>, ms (the first 200,000): a timer never
+    /// fires early and often late, so this — not the delay asked for — is the known answer a latency figure
+    /// should recover.
+    /// </summary>
+    public IReadOnlyList<double> HoldsMs => [.. _holdsMs];
+
+    internal void Held(TimeSpan held)
+    {
+        if (_holdsMs.Count < MaxHolds)
+        {
+            _holdsMs.Enqueue(held.TotalMilliseconds);
+        }
+    }
+
     /// <summary>
     /// What clients presented, counted by value: "authority" (the :authority of each stream), "sni"
     /// (the TLS server name of each connection), "client-cert" (its subject), "grpc-encoding" (each

@@ -116,7 +116,9 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, LabB
 
                         if (d.DelayMs > 0)
                         {
+                            var holdStart = time.GetTimestamp();
                             await Task.Delay(TimeSpan.FromMilliseconds(d.DelayMs), time, _cutoff.Token);
+                            stats.Held(time.GetElapsedTime(holdStart));
                         }
 
                         if (d.EndStream)

@@ -64,6 +64,11 @@ internal static class ReportCommand
                 }
             }
 
+            foreach (var (run, d) in loaded.SelectMany(r => r.Damage.Select(d => (r, d))))
+            {
+                console.Error($"WARNING: {run.Folder.Path}: damaged {d}");
+            }
+
             var b = loaded[^1];
             var bases = loaded.Take(loaded.Count - 1).ToList();
             if (loaded.Select(r => r.Folder.RunId).Distinct(StringComparer.Ordinal).Count() != loaded.Count)
@@ -140,6 +145,11 @@ internal static class ReportCommand
             // The folder cannot be read as a run: bad input, not LoadGen's failure.
             console.Error($"error: {path}: not a usable run folder: {e.Message}");
             return ExitCodes.BadInput;
+        }
+
+        foreach (var d in run.Damage)
+        {
+            console.Error($"WARNING: {path}: damaged {d}");
         }
 
         ReportWriter.Written written;

@@ -191,7 +191,9 @@ internal static class RunCommand
             console.Error($"error: {TargetDiagnosis.NeverAnswered(t)}");
         }
 
-        return unreachable.Count > 0 || silent.Count > 0 ? ExitCodes.RunFailed
+        // Nothing came back only because the scenario's own client limits refused it: bad input, not the target's failure.
+        return unreachable.Count > 0 || silent.Any(t => !TargetDiagnosis.ClientRefusedEverything(t)) ? ExitCodes.RunFailed
+            : silent.Count > 0 ? ExitCodes.BadInput
             : summary.Verdict == "fail" || gateFailed ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
     }
 

@@ -9,6 +9,16 @@ public sealed class Http1AnswerException(string firstLine)
     public string FirstLine { get; } = firstLine;
 }
 
+/// <summary>
+/// The target's first bytes are no HTTP/2 frame at all (an HTTP/2 server starts with a SETTINGS frame): an
+/// HTTP/0.9-style page, a banner, another protocol. gRPC cannot run there.
+/// </summary>
+public sealed class NotHttp2AnswerException(string start)
+    : IOException($"the target's first bytes are not HTTP/2 (a server starts with a SETTINGS frame): \"{start}\" — not an HTTP/2 port")
+{
+    public string Start { get; } = start;
+}
+
 /// <summary>The target answered a plaintext (h2c) connection with TLS: the port wants https://.</summary>
 public sealed class TlsAnswerException(string what)
     : IOException($"the target answered with TLS ({what}): that port wants https://, the address says http://");
@@ -170,6 +180,13 @@ internal sealed class WireWatch(Stream inner) : Stream
     private ClosedAfterGoAwayException AfterGoAway(Exception? e) =>
         new(_goAwayCode, _goAwayLast, TimeSpan.FromTicks(DateTime.UtcNow.Ticks - Volatile.Read(ref _goAwayAt)), e);
 
+    /// <summary>The start of what came, as text a person can read (up to 60 characters, controls as '.').</summary>
+    private static string Printable(ReadOnlySpan<byte> data)
+    {
+        var text = Encoding.ASCII.GetString(data[..Math.Min(60, data.Length)]);
+        return new string([.. text.Select(c => c is >= ' ' and < (char)127 ? c : '.')]);
+    }
+
     /// <summary>Follows the frame boundaries of what the server sent (reads are in order, one at a time).</summary>
     private void Watch(ReadOnlySpan<byte> data)
     {
@@ -188,6 +205,13 @@ internal sealed class WireWatch(Stream inner) : Stream
             if (_seen == 0 && data.Length >= 2 && data[0] is 0x15 or 0x16 && data[1] == 0x03)
             {
                 throw new TlsAnswerException(data[0] == 0x15 ? "a TLS alert" : "a TLS handshake record");
+            }
+
+            // Anything else whose first frame header is not a SETTINGS frame (type 0x4 in byte 3) is no HTTP/2 answer:
+            // Python's http.server answers the preface with a bare HTML error page, for one.
+            if (_seen + take == 5 && _first[3] != 0x04 && !(_first[0] is 0x15 or 0x16 && _first[1] == 0x03))
+            {
+                throw new NotHttp2AnswerException(Printable(data));
             }
         }
 

@@ -310,7 +310,8 @@ internal sealed class LoadStream
 
         if (receiveError is not null)
         {
-            return _abortRequested ? Cancelled(receiveError) : OutcomeClassifier.Classify(receiveError);
+            // Decided from where the error arose: a status the client raised on a read, with no trailers from the server, is the client's.
+            return _abortRequested ? Cancelled(receiveError) : OutcomeClassifier.ClassifyReceiveFailure(receiveError, call.ServerSentTrailers());
         }
 
         if (sendError is not null && !_closeRequested)

@@ -48,6 +48,26 @@ public static partial class OutcomeClassifier
         return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail);
     }
 
+    /// <summary>
+    /// A read that failed: when the client raised the status itself (<see cref="IsClientRaised"/>) and the server
+    /// sent no trailers (<paramref name="serverSentTrailers"/> false), the server said nothing — e.g. Grpc.Net.Client
+    /// refusing a reply over maxReceiveMessageSize (ResourceExhausted): client-error:reply-too-large. A server's
+    /// own ResourceExhausted comes in its trailers and stays server-status:ResourceExhausted.
+    /// </summary>
+    public static Classification ClassifyReceiveFailure(Exception exception, bool serverSentTrailers)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (serverSentTrailers || !IsClientRaised(exception))
+        {
+            return Classify(exception);
+        }
+
+        var chain = Chain(exception).ToList();
+        var rpc = chain.OfType<RpcException>().First();
+        var cause = rpc.StatusCode == StatusCode.ResourceExhausted ? ReplyTooLarge : ClientError(rpc.StatusCode.ToString());
+        return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail);
+    }
+
     public static Classification Classify(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
@@ -71,6 +91,11 @@ public static partial class OutcomeClassifier
         if (chain.OfType<Connections.Http1AnswerException>().FirstOrDefault() is { } http1)
         {
             return new Classification(Http2Unavailable, status, null, kinds, http1.Message);
+        }
+
+        if (chain.OfType<Connections.NotHttp2AnswerException>().FirstOrDefault() is { } notHttp2)
+        {
+            return new Classification(Http2Unavailable, status, null, kinds, notHttp2.Message);
         }
 
         if (chain.OfType<Connections.TlsAnswerException>().FirstOrDefault() is { } tlsAnswer)
@@ -122,8 +147,16 @@ public static partial class OutcomeClassifier
         }
 
         // No HTTP/2 there: TLS ALPN chose HTTP/1.1, or the server never answered the HTTP/2 preface with SETTINGS.
-        if (chain.OfType<HttpRequestException>().Any(e => e.HttpRequestError == HttpRequestError.VersionNegotiationError
-            || e.Message.Contains("did not complete the HTTP/2 handshake", StringComparison.Ordinal)))
+        var handshakeIncomplete = chain.OfType<HttpRequestException>().Any(e => e.Message.Contains("did not complete the HTTP/2 handshake", StringComparison.Ordinal));
+        if (handshakeIncomplete && chain.OfType<SocketException>().Any(e => e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted))
+        {
+            // The peer reset the connection while the handshake was under way (a server dropping a connection
+            // right after it read the first stream, its SETTINGS lost with the reset): a dropped connection,
+            // which says nothing about whether it speaks HTTP/2.
+            return new Classification(ConnectionLost, status, null, kinds, detail);
+        }
+
+        if (handshakeIncomplete || chain.OfType<HttpRequestException>().Any(e => e.HttpRequestError == HttpRequestError.VersionNegotiationError))
         {
             return new Classification(Http2Unavailable, status, null, kinds, detail);
         }

@@ -16,6 +16,9 @@ public static partial class ScenarioLoader
 {
     private const int MaxStreams = 1_000_000;
 
+    /// <summary>What the lab service's ClientFrame adds to its payload (sequence number, field tags, lengths, first-message directives), rounded up.</summary>
+    private const int LabFrameOverhead = 64;
+
     public static Scenario LoadFile(string path)
     {
         if (Directory.Exists(path))
@@ -119,6 +122,15 @@ public static partial class ScenarioLoader
             var node = root.Get("faults")!;
             throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "faults",
                 $"faults on cue act on the lab's own parts, but target '{outside.Name}' ({outside.Address}) is not a lab:// topology");
+        }
+
+        if (scenario.Service is null && scenario.Workload is null
+            && scenario.Targets.FirstOrDefault(t => scenario.Messages.PayloadBytes + LabFrameOverhead > t.MaxSendMessageBytes) is { } small)
+        {
+            // The lab service's frame is the payload plus a few bytes of sequence number and directives.
+            var node = (root.Get("messages") is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode("payloadBytes"), out var p) ? p : null) ?? root.Get("messages") ?? root.Node;
+            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "messages.payloadBytes",
+                $"{scenario.Messages.PayloadBytes:#,0} bytes per message is over target '{small.Name}''s maxSendMessageSize ({small.MaxSendMessageBytes:#,0} bytes): the client would refuse every message (client-error:message-too-large)");
         }
 
         if (scenario.Profile.Duration <= TimeSpan.Zero)

@@ -238,6 +238,19 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
 
         public Status GetStatus() => call.GetStatus();
 
+        public bool ServerSentTrailers()
+        {
+            try
+            {
+                _ = call.GetTrailers();
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
+
         public void Dispose() => call.Dispose();
     }
 }

@@ -87,6 +87,9 @@ internal interface IStreamCall : IDisposable
     ulong Answer();
 
     Status GetStatus();
+
+    /// <summary>Whether the server ended the call with trailers (its own status); false when the client ended it itself.</summary>
+    bool ServerSentTrailers();
 }
 
 /// <summary>A workload's own code (message, open, reply or matching function) threw: the stream ends as <c>workload-error:TYPE</c>.</summary>

@@ -70,7 +70,12 @@ public sealed class RunFiles
             }
         }
 
-        var latency = File.Exists(folder.Latency) ? HdrLogReader.ReadFile(folder.Latency) : [];
+        var badHistograms = new List<int>();
+        var latency = File.Exists(folder.Latency) ? HdrLogReader.ReadFile(folder.Latency, badHistograms) : [];
+        if (badHistograms.Count > 0)
+        {
+            damage.Add($"{RunFolder.LatencyFile}: {badHistograms.Count} damaged interval histogram line(s) left out (line {string.Join(", ", badHistograms.Take(5))}{(badHistograms.Count > 5 ? ", …" : "")}): latency figures rebuilt from this file miss those intervals");
+        }
         return new RunFiles(folder, info, Lines<IntervalRecord>(folder.Intervals), latency, Lines<OutcomeRecord>(folder.OutcomesPath), Lines<FaultEvent>(folder.Events), damage);
     }
 

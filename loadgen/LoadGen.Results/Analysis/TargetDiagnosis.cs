@@ -44,9 +44,27 @@ public static class TargetDiagnosis
     /// One line for a target whose streams opened and carried messages, none of which was ever answered:
     /// the run measured nothing, which must never read as a pass.
     /// </summary>
+    /// <summary>
+    /// True when nothing came back because LoadGen's own client refused it (every stream ended client-error:*,
+    /// e.g. replies over maxReceiveMessageSize): the scenario's setting, not the target, measured nothing.
+    /// </summary>
+    public static bool ClientRefusedEverything(TopologySummary t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        var unplanned = t.Outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).ToList();
+        return unplanned.Count > 0 && unplanned.All(kv => kv.Key.StartsWith(EndCauses.ClientErrorPrefix, StringComparison.Ordinal));
+    }
+
     public static string NeverAnswered(TopologySummary t)
     {
         ArgumentNullException.ThrowIfNull(t);
+        if (ClientRefusedEverything(t))
+        {
+            var causes = string.Join(", ", t.Outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).Select(kv => $"{kv.Key} {kv.Value:#,0}"));
+            return $"target '{t.Name}' ({t.Address}): {t.Messages.Sent:#,0} messages sent and no reply read — LoadGen's own client refused them ({causes}): " +
+                (t.Outcomes.ContainsKey(EndCauses.ReplyTooLarge) ? "the replies are larger than the target's maxReceiveMessageSize; raise it in the scenario" : "see docs/outcomes.md for the cause");
+        }
+
         var byCause = t.UnansweredByCause.Count == 0 ? "" : $"; unanswered by how their streams ended: {string.Join(", ", t.UnansweredByCause.Select(kv => $"{kv.Key} {kv.Value:#,0}"))}";
         return $"target '{t.Name}' ({t.Address}): {t.Messages.Sent:#,0} messages sent on {t.Streams.Opened:#,0} streams and not one answered — " +
             $"the server (or a proxy on the path) accepts streams but never replies, so no latency was measured{byCause}";

@@ -266,7 +266,8 @@ public class CliTests
         Assert.True(code == 2, $"exit {code}\n{stdout}\n{err}");
         Assert.Contains("the run folder cannot be made there", err, StringComparison.Ordinal);
 
-        // A real run's folder, then damaged: an unreadable latency.hlog is an unusable run folder → 2 (it threw FormatException).
+        // A real run's folder, then damaged: a damaged histogram line in latency.hlog (it threw FormatException) is left
+        // out and named — on the console and in the reports — and the rest of the run is reported.
         var outDir = TestTemp.Path("out");
         (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", outDir, "--quiet");
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
@@ -276,9 +277,16 @@ public class CliTests
         // Not the last line: a line torn by a kill is expected there and skipped.
         await File.WriteAllLinesAsync(folder.Latency, [.. hlog.Take(hlog.Length - 3), "0.000,1.000,1.000,@@not-base64@@", .. hlog.Skip(hlog.Length - 2)]);
         (code, _, err) = await Run("report", folder.Path);
+        Assert.True(code == 0, $"exit {code}\n{err}");
+        Assert.Contains($"damaged {RunFolder.LatencyFile}: 1 damaged interval histogram line(s) left out (line {hlog.Length - 2})", err, StringComparison.Ordinal);
+        Assert.Contains($"damaged {RunFolder.LatencyFile}", await File.ReadAllTextAsync(Path.Combine(folder.Path, "report.html")), StringComparison.Ordinal);
+
+        // A folder with nothing of a run in it is still bad input → 2.
+        var empty = TestTemp.Path("empty");
+        Directory.CreateDirectory(empty);
+        (code, _, err) = await Run("report", empty);
         Assert.True(code == 2, $"exit {code}\n{err}");
         Assert.Contains("not a usable run folder", err, StringComparison.Ordinal);
-        Assert.Contains($"{RunFolder.LatencyFile}:{hlog.Length - 2}: not an interval histogram line", err, StringComparison.Ordinal);
 
         // Reports that cannot be written (report.html is a directory): LoadGen's own failure → 4, never 0 or 1.
         await File.WriteAllLinesAsync(folder.Latency, hlog);
@@ -388,5 +396,63 @@ public class CliTests
         Assert.Contains($"{file}:11:", err, StringComparison.Ordinal);   // messages.interval
         Assert.Contains("connections.openTimeout", err, StringComparison.Ordinal);
         Assert.Contains("retries", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_APayloadOverTheSendLimit_IsBadInput_AtItsLine()
+    {
+        var file = TempFile(Short("p99 < 1s").Replace("    address: lab://backend-h2c", "    address: lab://backend-h2c\n    maxSendMessageSize: 1KiB", StringComparison.Ordinal)
+            .Replace("  interval: 100ms", "  interval: 100ms\n  payloadBytes: 100000", StringComparison.Ordinal));
+
+        var (code, _, err) = await Run("validate", "--scenario", file);
+
+        Assert.True(code == 2, $"exit {code}\n{err}");
+        Assert.Contains($"{file}:13:", err, StringComparison.Ordinal);
+        Assert.Contains("messages.payloadBytes: 100,000 bytes per message is over target 'backend-h2c''s maxSendMessageSize (1,024 bytes)", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Report_DamagedFiles_AreNamed_AndASummaryCutShortIsRebuiltFromTheOtherFiles()
+    {
+        var outDir = TestTemp.Path("out");
+        var (ran, _, ranErr) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", outDir, "--quiet");
+        Assert.True(ran == 0, ranErr);
+        var dir = Assert.Single(Directory.GetDirectories(outDir));
+        var folder = RunFolder.Open(dir);
+        // summary.json cut short (a full disk); one damaged line inside latency.hlog and inside outcomes.ndjson.
+        File.WriteAllText(folder.Summary, File.ReadAllText(folder.Summary)[..200]);
+        var hlog = File.ReadAllLines(folder.Latency).ToList();
+        var firstInterval = hlog.FindIndex(l => l.StartsWith("Tag=", StringComparison.Ordinal));
+        hlog.Insert(firstInterval + 1, "Tag=backend-h2c.rtt,0.5,1.0,2.0,not-base64!");
+        File.WriteAllLines(folder.Latency, hlog);
+        var outcomes = File.ReadAllLines(folder.OutcomesPath).ToList();
+        outcomes.Insert(1, "{\"time\": broken");
+        File.WriteAllLines(folder.OutcomesPath, outcomes);
+
+        var (code, stdout, err) = await Run("report", dir);
+
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("damaged summary.json: not readable", err, StringComparison.Ordinal);
+        Assert.Contains($"damaged latency.hlog: 1 damaged interval histogram line(s) left out (line {firstInterval + 2})", err, StringComparison.Ordinal);
+        Assert.Contains("damaged outcomes.ndjson: 1 damaged line(s) left out (line 2)", err, StringComparison.Ordinal);
+        Assert.Contains("damaged summary.json", await File.ReadAllTextAsync(Path.Combine(dir, "summary.md")), StringComparison.Ordinal);
+        // Rebuilt from the other files: the run is all there.
+        var t = Assert.Single(LoadGen.Reports.RunData.Load(dir).Summary.Topologies);
+        Assert.Equal(20, t.Streams.PeakActive);
+        Assert.True(t.LatencyMs.Count > 0);
+    }
+
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
+    public async Task Run_RepliesOverTheReceiveLimit_IsBadInput_NotATargetThatNeverAnswered()
+    {
+        var file = TempFile(Short("p99 < 10s").Replace("    address: lab://backend-h2c", "    address: lab://backend-h2c\n    maxReceiveMessageSize: 1KiB", StringComparison.Ordinal)
+            .Replace("  interval: 100ms", "  interval: 100ms\n  directives:\n    replySize: 100000", StringComparison.Ordinal));
+
+        var (code, stdout, err) = await Run("run", "--scenario", file, "--out", TestTemp.Path("out"), "--quiet");
+
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("LoadGen's own client refused them (client-error:reply-too-large", err, StringComparison.Ordinal);
+        Assert.Contains("raise it in the scenario", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("never replies", err, StringComparison.Ordinal);
     }
 }

@@ -51,6 +51,26 @@ public class StreamEndTests
         Assert.All(o, r => Assert.Contains("exceeds the maximum", r.Detail, StringComparison.Ordinal));
     }
 
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task ReplyOverTheReceiveLimit_IsTheClientsOwnError_NotTheServers()
+    {
+        // The backend answers with 100 kB replies; the client accepts at most 1 KiB. Grpc.Net.Client refuses the
+        // reply with ResourceExhausted — the status a server could send too — but the server sent no trailers.
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 5, TimeSpan.FromSeconds(2),
+            m => m with { Directives = new LabDirectives { ReplySize = 100_000 } });
+        scenario = scenario with { Targets = [scenario.Targets[0] with { MaxReceiveMessageBytes = 1024 }] };
+
+        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal([EndCauses.ReplyTooLarge], t.Outcomes.Keys);
+        Assert.True(t.Outcomes[EndCauses.ReplyTooLarge] >= 5, string.Join(", ", t.Outcomes));
+        Assert.Equal(0, t.Messages.Received);
+        var o = Ndjson.Read<OutcomeRecord>(folder.OutcomesPath).Records;
+        Assert.All(o, r => Assert.Contains("exceeds the maximum", r.Detail, StringComparison.Ordinal));
+    }
+
     [Theory(Timeout = SerialLoad.TimeoutMs)]
     [InlineData(8, "server-status:ResourceExhausted")]
     [InlineData(14, "server-status:Unavailable")]
@@ -93,6 +113,29 @@ public class StreamEndTests
 
         Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 20 }, t.Outcomes);
         Assert.True(t.Connections.Opened > t.Connections.Planned, $"connections opened {t.Connections.Opened}");
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task StreamsThatDoNotCloseWithinTheCloseTimeout_AreCancelled_APlannedEnd()
+    {
+        // The backend stalls before the ramp-down (each stream's next message puts it to sleep for 10 s), so no
+        // stream gets its trailers after the client half-closes: after closeTimeout (1 s) LoadGen cancels them.
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, 10, TimeSpan.FromSeconds(3), m => m with { Interval = TimeSpan.FromMilliseconds(200) })
+            with
+        { CloseTimeout = TimeSpan.FromSeconds(1) };
+        var stall = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            backend.Control.Pause(TimeSpan.FromSeconds(10));
+        });
+
+        var (summary, _) = await EngineHarness.RunAsync(scenario);
+        await stall;
+
+        var t = Assert.Single(summary.Topologies);
+        Assert.Equal(new Dictionary<string, long> { ["client-cancelled"] = 10 }, t.Outcomes);
+        Assert.Equal(0, t.Reconnects!.Count);
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]

@@ -66,6 +66,13 @@ public class OutcomeClassifierTests
 
         Assert.Equal("http2-unavailable", OutcomeClassifier.Classify(Rpc(StatusCode.Unavailable, "Error starting gRPC call.", alpn)).Cause);
         Assert.Equal("http2-unavailable", OutcomeClassifier.Classify(Rpc(StatusCode.Internal, "Error starting gRPC call.", handshake)).Cause);
+
+        // The same words with a connection reset underneath (a clean CI clone, 1 of 59 streams: the lab backend
+        // dropped a new connection right after reading its first stream): a dropped connection, not a missing HTTP/2.
+        var reset = new HttpRequestException(HttpRequestError.HttpProtocolError,
+            "An HTTP/2 connection could not be established because the server did not complete the HTTP/2 handshake.",
+            new IOException("Unable to read data from the transport connection: Connection reset by peer.", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)));
+        Assert.Equal("connection-lost", OutcomeClassifier.Classify(Rpc(StatusCode.Internal, "Error starting gRPC call.", reset)).Cause);
     }
 
     [Fact]

@@ -90,6 +90,16 @@ public class WireTests
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task ABareHtmlPageForThePreface_IsHttp2Unavailable_NotAProtocolError()
+    {
+        // What Python's http.server sends for "PRI * HTTP/2.0" (measured): no status line, just an HTML error page.
+        // Before, its bytes were read as HTTP/2 frames and the end was protocol-error:PROTOCOL_ERROR.
+        var causes = await Causes("<!DOCTYPE HTML>\n<html lang=\"en\">\n<body><p>Error code: 505</p></body></html>\n"u8.ToArray());
+
+        Assert.True(causes.Count > 0 && causes.Keys.All(k => k == EndCauses.Http2Unavailable), string.Join(", ", causes));
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task InvalidHttp2FromThePeer_IsTheClientsProtocolError_NotAReset()
     {
         // SETTINGS (empty), then a DATA frame on stream 0, which RFC 9113 §6.1 makes a connection PROTOCOL_ERROR.

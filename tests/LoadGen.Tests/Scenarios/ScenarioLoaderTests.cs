@@ -115,7 +115,12 @@ public class ScenarioLoaderTests
         Assert.Equal("gzip", t.Compression);
         Assert.Equal(TimeSpan.FromMinutes(5), t.MetadataRefresh);
         Assert.Equal([new MetadataEntry("x-api-key", "${file:" + Path.Combine(dir, "key") + "}"), new MetadataEntry("x-tenant", "blue")], t.Metadata);
+        // The file is really read when a stream needs its headers — and its value goes nowhere but the wire:
+        // not into the connection's description, and masked wherever text passes Secrets.Redact.
+        var headers = LoadGen.Core.Connections.MetadataSource.Create(t, TimeProvider.System)!.Current();
+        Assert.Equal("secret-value", headers.GetValue("x-api-key"));
         Assert.DoesNotContain("secret-value", string.Join(" ", t.DescribeConnection()), StringComparison.Ordinal);
+        Assert.Equal($"key={Secrets.Mask}", Secrets.Redact("key=secret-value"));
     }
 
     [Theory]

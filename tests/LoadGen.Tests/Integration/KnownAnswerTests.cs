@@ -1,0 +1,57 @@
+using LoadGen.Lab.Backend;
+using LoadGen.Results;
+
+namespace LoadGen.Tests.Integration;
+
+/// <summary>
+/// The headline latency claim against a known answer: a reply delay injected at the backend is what the
+/// latency figures recover. LoadGen runs as its own process (as a user runs it); the backend runs here and
+/// measures how long it really held each reply — a timer fires at its value or later — which is the answer.
+/// </summary>
+[Collection(SerialLoad.Name)]
+public class KnownAnswerTests
+{
+    private static async Task<RunSummary> RunAsync(Uri backend, string? delay)
+    {
+        var outDir = TestTemp.Path("out");
+        var scenario = TestTemp.Path("scenario") + ".yaml";
+        await File.WriteAllTextAsync(scenario, $"""
+            name: known-answer-20ms
+            targets:
+              - name: backend
+                address: {backend}
+            profile:
+              maxOpensPerSecond: 1000
+              phases:
+                - ramp: 1000
+                  over: 2s
+                - hold: 10s
+            messages:
+              interval: 1s
+            {(delay is null ? "" : $"  directives:\n    delay: {delay}")}
+            reportingInterval: 1s
+            """);
+        using var run = LoadGen.Tests.Cli.CliProcess.Start("run", "--scenario", scenario, "--out", outDir, "--quiet");
+        Assert.True(await run.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"the run did not end\n{run.Out}\n{run.Err}");
+        Assert.True(run.Process.ExitCode == 0, $"exit {run.Process.ExitCode}\n{run.Out}\n{run.Err}");
+        return RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task A20msReplyDelay_At1000Streams_IsRecoveredAtP50_Within5Percent()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var plain = Assert.Single((await RunAsync(backend.GrpcAddress, null)).Topologies);
+        var delayed = Assert.Single((await RunAsync(backend.GrpcAddress, "20ms")).Topologies);
+
+        var holds = backend.Stats.HoldsMs.Order().ToList();
+        Assert.True(holds.Count > 5000, $"{holds.Count} replies held");
+        var held = holds[holds.Count / 2];
+        // What LoadGen adds on top of the path without the delay is the hold, within 5% of 20 ms.
+        var recovered = delayed.LatencyMs.P50!.Value - plain.LatencyMs.P50!.Value;
+        Assert.True(held >= 20, $"the backend held replies {held:0.00} ms at the median: a timer never fires early");
+        Assert.True(Math.Abs(recovered - held) <= 0.05 * 20,
+            $"p50 {delayed.LatencyMs.P50} ms with the delay, {plain.LatencyMs.P50} ms without: {recovered:0.00} ms recovered for a median hold of {held:0.00} ms");
+        Assert.Equal(1000, delayed.Streams.PeakActive);
+    }
+}
