@@ -86,6 +86,11 @@ public sealed class MetadataSource
                 throw new InvalidOperationException($"target '{_target.Name}', metadata '{entry.Name}': {Secrets.Redact(e.Message)}", e);
             }
 
+            if (MetadataTemplate.NotAscii(value) is { } at)
+            {
+                throw new InvalidOperationException($"target '{_target.Name}', metadata '{entry.Name}': the value read has a character that is not printable ASCII at position {at + 1}: gRPC metadata values are printable ASCII");
+            }
+
             metadata.Add(entry.Name, value);
         }
 

@@ -59,6 +59,12 @@ public static partial class MetadataTemplate
             throw new ArgumentException($"'{bad}' is not a placeholder: use ${{env:NAME}} or ${{file:PATH}}");
         }
 
+        if (NotAscii(template) is { } position)
+        {
+            // gRPC metadata values are printable ASCII (0x20-0x7E); sent anyway, every call failed as server-status:Internal.
+            throw new ArgumentException($"the value has a character that is not printable ASCII at position {position + 1}: gRPC metadata values are printable ASCII (0x20-0x7E)");
+        }
+
         var placeholders = Placeholders(template).ToList();
         if (IsSecretName(name) && placeholders.Count == 0)
         {
@@ -92,6 +98,14 @@ public static partial class MetadataTemplate
         }
 
         return new MetadataEntry(name, absolute);
+    }
+
+    /// <summary>The index of the first character outside printable ASCII (0x20-0x7E); null when there is none.</summary>
+    public static int? NotAscii(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var i = value.AsSpan().IndexOfAnyExceptInRange(' ', '~');
+        return i < 0 ? null : i;
     }
 
     /// <summary>The placeholders in a template, in order.</summary>

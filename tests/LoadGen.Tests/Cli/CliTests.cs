@@ -455,4 +455,22 @@ public class CliTests
         Assert.Contains("raise it in the scenario", err, StringComparison.Ordinal);
         Assert.DoesNotContain("never replies", err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metadata_ANonAsciiValue_IsBadInput_NotTheServersInternalError()
+    {
+        // It was sent and ended every stream as server-status:Internal; gRPC metadata values are printable ASCII.
+        var (code, stdout, err) = await Run("run", "--scenario", TempFile(Short("p99 < 10s")), "--out", TestTemp.Path("out"), "--quiet", "-H", "x-name: Grüße");
+
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("not printable ASCII at position 3", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("Grüße", err, StringComparison.Ordinal);
+
+        // The same in a scenario file, at its line.
+        var file = TempFile(Short("p99 < 10s").Replace("    address: lab://backend-h2c", "    address: lab://backend-h2c\n    metadata:\n      x-name: \"日本\"", StringComparison.Ordinal));
+        (code, _, err) = await Run("validate", "--scenario", file);
+        Assert.True(code == 2, $"exit {code}\n{err}");
+        Assert.Contains($"{file}:6:", err, StringComparison.Ordinal);
+        Assert.Contains("targets[0].metadata.x-name", err, StringComparison.Ordinal);
+    }
 }
