@@ -193,25 +193,32 @@ internal sealed class WireWatch(Stream inner) : Stream
         // The server's first bytes: an HTTP/2 server starts with a SETTINGS frame, an HTTP/1.1 one with "HTTP/".
         if (_seen < 5)
         {
+            // Judged on the first five bytes however the reads split them (a loaded machine can hand over one byte).
             var take = (int)Math.Min(5 - _seen, data.Length);
             data[..take].CopyTo(_first.AsSpan((int)_seen));
-            if (_seen + take == 5 && _first.AsSpan().SequenceEqual("HTTP/"u8))
+            var have = _seen + take;
+
+            // A TLS record (alert 0x15 or handshake 0x16, version 3.x) where HTTP/2 frames should start.
+            if (have >= 2 && _first[0] is 0x15 or 0x16 && _first[1] == 0x03)
+            {
+                throw new TlsAnswerException(_first[0] == 0x15 ? "a TLS alert" : "a TLS handshake record");
+            }
+
+            if (have == 5 && _first.AsSpan().SequenceEqual("HTTP/"u8))
             {
                 // Only when "HTTP/" came split over reads (ReadAsync handles the usual case with the whole answer).
                 throw new Http1AnswerException("HTTP/…");
             }
 
-            // A TLS record (alert 0x15 or handshake 0x16, version 3.x) where HTTP/2 frames should start.
-            if (_seen == 0 && data.Length >= 2 && data[0] is 0x15 or 0x16 && data[1] == 0x03)
-            {
-                throw new TlsAnswerException(data[0] == 0x15 ? "a TLS alert" : "a TLS handshake record");
-            }
-
             // Anything else whose first frame header is not a SETTINGS frame (type 0x4 in byte 3) is no HTTP/2 answer:
             // Python's http.server answers the preface with a bare HTML error page, for one.
-            if (_seen + take == 5 && _first[3] != 0x04 && !(_first[0] is 0x15 or 0x16 && _first[1] == 0x03))
+            if (have == 5 && _first[3] != 0x04)
             {
-                throw new NotHttp2AnswerException(Printable(data));
+                // What came so far (the earlier reads' bytes, then this one's) for the message.
+                var shown = new byte[(int)_seen + data.Length];
+                _first.AsSpan(0, (int)_seen).CopyTo(shown);
+                data.CopyTo(shown.AsSpan((int)_seen));
+                throw new NotHttp2AnswerException(Printable(shown));
             }
         }
 
