@@ -15,8 +15,8 @@ namespace LoadGen.Results.Analysis;
 /// traffic — stretched by a loaded path or not — shows the same gaps in survivors and ends. No floor tied
 /// to the message interval: a 5 s timer is found with messages every 1 s, 10 s or 30 s. Outcome files
 /// written before the survived gaps were recorded fall back to <c>minQuiet</c>.</item>
-/// <item>A <b>message limit</b>: 90% of the ends at one sent count N, each end following its last send
-/// closely (median client quiet ≤ ¼ of the stream's mean gap between sends): the server counted.</item>
+/// <item>A <b>message limit</b>: 90% of the ends at one sent count N, and the time from each stream's last send
+/// to its end is tighter than its lifetime (the 10th–90th percentile spread): the server counted.</item>
 /// <item>An <b>age</b> timeout: lifetimes cluster as above — unless the ends happened at one moment while
 /// their ages spread (a mass event: a restart, a drain).</item>
 /// </list>
@@ -137,9 +137,11 @@ public static class TimeoutDetector
             return null;
         }
 
+        // Which clock explains the ends: a server counting messages ends each stream a round trip after its last
+        // send (end − last send is tight; the lifetimes spread with each stream's phase), a timer ends it at one
+        // age (the lifetimes are tight; the time since the last send spreads over the interval).
         var n = top.Key;
-        var meanGap = Median(top.Select(e => e.LifetimeS)) / n;
-        if (Median(top.Select(e => e.ClientQuietS)) > meanGap / 4)
+        if (Spread(top.Select(e => e.ClientQuietS)) >= Spread(top.Select(e => e.LifetimeS)))
         {
             return null;
         }

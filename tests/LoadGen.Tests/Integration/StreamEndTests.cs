@@ -182,7 +182,8 @@ public class StreamEndTests
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
         var first = new StreamDirectives { Cutoff = new CutoffDirective(CutoffWhen.Age, TimeSpan.FromSeconds(2.5), Abort: true, Status: 0) };
-        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(5), m => m with { Interval = TimeSpan.FromMilliseconds(100) });
+        // 250 ms between messages: each stream's phase puts its last send anywhere in the 250 ms before the cut.
+        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(5), m => m with { Interval = TimeSpan.FromMilliseconds(250) });
 
         var d = Assert.Single(t.DetectedTimeouts);
         Assert.Equal(("age", "rst:INTERNAL_ERROR"), (d.Direction, d.Cause));

@@ -119,10 +119,12 @@ public class StreamFaultsLabTests
     [LabFact("nginx")]
     public async Task KeepaliveRequests_UnderChurn_ForcesNewConnections_AndCostsAFewStreams()
     {
-        // Streams that the server ends after 3 messages, re-opened at once: 50 of them churn through
-        // hundreds of streams, and NGINX sends GOAWAY after every 20 streams on a connection.
+        // Streams that the server ends after 4 messages, re-opened at once: 50 of them churn through
+        // hundreds of streams, and NGINX sends GOAWAY after every 20 streams on a connection. (300 ms between
+        // messages: each stream's phase spreads its lifetime over 240 ms, far more than the round trip that
+        // separates its last send from its end — what tells a message limit from an age limit.)
         var (t, _) = await RunAsync(Real(o => o with { KeepaliveRequests = 20 }), "direct-tls", 50, TimeSpan.FromSeconds(4),
-            m => m with { Interval = TimeSpan.FromMilliseconds(100), First = new StreamDirectives { EndAfterMessages = 3, EndStatus = 0 } },
+            m => m with { Interval = TimeSpan.FromMilliseconds(300), First = new StreamDirectives { EndAfterMessages = 3, EndStatus = 0 } },
             s => s with
             {
                 Reconnect = new ReconnectPolicy { Initial = TimeSpan.FromMilliseconds(50), Jitter = 0 },

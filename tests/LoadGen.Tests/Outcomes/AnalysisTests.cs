@@ -164,9 +164,10 @@ public class AnalysisTests
     public void Detector_EndsAfterFiveMessages_IsAMessageLimit_NotAnAgeTimeout()
     {
         // The server ends each stream with ResourceExhausted right after its 5th message, at 1 msg/s: ages
-        // cluster at ~4 s too, but the count explains the ends and each end follows the 5th send.
+        // cluster at 4-5 s too (an age claim before), but the count explains the ends and each end follows the 5th send.
         var random = new Random(11);
-        var ends = Enumerable.Range(0, 30).Select(_ => Lived("server-status:ResourceExhausted", 4 + (random.NextDouble() * 0.05), 0.002, 0.001, 1.0, 1.0, sent: 5)).ToList();
+        // Each stream's phase (its first gap, 0-1 s) spreads the lifetimes; the end comes a round trip after the 5th send.
+        var ends = Enumerable.Range(0, 30).Select(_ => Lived("server-status:ResourceExhausted", 4 + random.NextDouble(), 0.002 + (random.NextDouble() * 0.003), 0.001, 1.0, 1.0, sent: 5)).ToList();
 
         var (timeouts, limits) = TimeoutDetector.Analyse(ends);
 
@@ -179,10 +180,11 @@ public class AnalysisTests
     [Fact]
     public void Detector_AMaxStreamDuration_StaysAnAgeTimeout_EvenWhereTheCountsAgree()
     {
-        // Cut at 2.5 s of age with a message every 200 ms: all 13 sends in, the last 0.1 s before the cut —
-        // the same count everywhere, but the end does not follow a send: an age limit.
+        // Cut at 2.5 s of age with a message every 200 ms: all 13 sends in — the same count everywhere — but each
+        // stream's phase puts its last send anywhere in the 200 ms before the cut: the age is tight, the quiet is not.
         var random = new Random(13);
-        var ends = Enumerable.Range(0, 30).Select(_ => Lived("rst:NO_ERROR", 2.5 + (random.NextDouble() * 0.02), 0.1, 0.099, 0.2, 0.2, sent: 13)).ToList();
+        var ends = Enumerable.Range(0, 30).Select(_ => random.NextDouble() * 0.2)
+            .Select(q => Lived("rst:NO_ERROR", 2.5 + (random.NextDouble() * 0.02), q, q, 0.2, 0.2, sent: 13)).ToList();
 
         var (timeouts, limits) = TimeoutDetector.Analyse(ends);
 
