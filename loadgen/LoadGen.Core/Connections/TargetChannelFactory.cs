@@ -13,6 +13,23 @@ namespace LoadGen.Core.Connections;
 /// </summary>
 public static class TargetChannelFactory
 {
+    /// <summary>
+    /// The AppContext switch that turns off SocketsHttpHandler's dynamic HTTP/2 receive-window sizing. Its RTT PINGs
+    /// are frames no message shows: they re-arm a proxy's per-connection idle timer (NGINX 1.22's client_body_timeout)
+    /// at moments of their own, so a 5 s cut read 7.6 s of message quiet in 2 of 3 lab runs (0 of 3 with it off).
+    /// LoadGen's streams carry small messages, for which the window's auto-tuning buys nothing.
+    /// </summary>
+    public const string DynamicWindowSwitch = "System.Net.SocketsHttpHandler.Http2FlowControl.DisableDynamicWindowSizing";
+
+    static TargetChannelFactory() => QuietConnections();
+
+    /// <summary>
+    /// Turns the dynamic window's PINGs off for this process (<see cref="DynamicWindowSwitch"/>); call before any HTTP/2
+    /// connection is made — the runtime reads the switch once. The CLI and the tests call it first thing; otherwise
+    /// the first use of this class does.
+    /// </summary>
+    public static void QuietConnections() => AppContext.SetSwitch(DynamicWindowSwitch, true);
+
     /// <summary>The connect timeout where the caller has none of its own (reflection, the probe, lab check).</summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 

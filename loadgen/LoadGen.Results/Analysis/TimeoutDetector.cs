@@ -77,14 +77,51 @@ public static class TimeoutDetector
         return (timeouts, limits);
     }
 
+    /// <summary>
+    /// Each end's quiet time as its batch shows it: ends of one connection within 200 ms of each other are one
+    /// firing, and a timer kept per connection (NGINX 1.22's client_body_timeout) fires when the connection — the
+    /// least quiet of its streams — has been quiet that long, cutting every stream on it; so each end of a batch
+    /// counts the batch's smallest quiet time. A stream that sent 3 s into a 30 s interval re-arms the connection,
+    /// and the others are cut 5 s after it, 8 s quiet themselves: the batch says 5 s. Per-stream timers end streams
+    /// one by one, a batch of one: their own values.
+    /// </summary>
+    private static List<double> BatchQuiet(List<EndSample> list, Func<EndSample, double> quiet)
+    {
+        var result = new List<double>(list.Count);
+        foreach (var connection in list.GroupBy(e => e.Connection))
+        {
+            var batch = new List<EndSample>();
+            foreach (var e in connection.OrderBy(e => e.EndedAtS))
+            {
+                if (batch.Count > 0 && (double.IsNaN(e.EndedAtS) || e.EndedAtS - batch[^1].EndedAtS > 0.2))
+                {
+                    Flush();
+                }
+
+                batch.Add(e);
+            }
+
+            Flush();
+
+            void Flush()
+            {
+                var least = batch.Min(quiet);
+                result.AddRange(batch.Select(_ => least));
+                batch.Clear();
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Causes that end every stream of a connection at once: the server's GOAWAY, and the close after it.</summary>
     private static bool IsConnectionEnd(string cause) =>
         cause.StartsWith("goaway:", StringComparison.Ordinal) || cause == EndCauses.ClosedAfterGoAway;
 
     private static (string Direction, double Seconds)? QuietClaim(List<EndSample> list, List<EndSample> all, TimeSpan minQuiet)
     {
-        var client = Supported(list.Select(e => e.ClientQuietS), all, e => e.SurvivedClientQuietS, minQuiet);
-        var server = Supported(list.Select(e => e.ServerQuietS), all, e => e.SurvivedServerQuietS, minQuiet);
+        var client = Supported(BatchQuiet(list, e => e.ClientQuietS), all, e => e.SurvivedClientQuietS, minQuiet);
+        var server = Supported(BatchQuiet(list, e => e.ServerQuietS), all, e => e.SurvivedServerQuietS, minQuiet);
         if (client is { } c && server is { } s)
         {
             return Math.Abs(c - s) <= Tolerance(Math.Max(c, s))

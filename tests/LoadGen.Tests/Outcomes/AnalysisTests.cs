@@ -137,6 +137,22 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Detector_APerConnectionCut_CountsTheLeastQuietStreamOfItsBatch()
+    {
+        // Measured on NGINX 1.22 (client_body_timeout 5s, a message every 30 s, 19 streams on one connection): four
+        // streams sent their second message 0.5-3.5 s in, re-arming the connection; all 19 were cut at one moment,
+        // 5.6 s after the last frame — most of them 9 s quiet. The lowest 80% window said 7.8 s; the batch says 5.6 s.
+        double[] clientQuiet = [5.569, 7.808, 8.213, 8.643, .. Enumerable.Range(0, 15).Select(i => 9.0 + (i * 0.013))];
+        double[] survived = [3.457, 1.345, 0.98, 0.51, .. Enumerable.Repeat(0.0, 15)];
+        var ends = clientQuiet.Select((q, i) => Lived("rst:PROTOCOL_ERROR", 9.0 + (i * 0.01), q, q - 0.001, survived[i], survived[i], sent: survived[i] > 0 ? 2 : 1, connection: 1, endedAt: 1000.0 + (i * 0.001))).ToList();
+
+        var d = Assert.Single(TimeoutDetector.Detect(ends));
+
+        Assert.Equal(("both-quiet", "rst:PROTOCOL_ERROR"), (d.Direction, d.Cause));
+        Assert.InRange(d.Seconds, 5.5, 5.6);
+    }
+
+    [Fact]
     public void Detector_MassResetOfStretchedTraffic_NoClaim_BecauseSurvivorsHadTheSameQuiet()
     {
         // 5,000 streams at 1 msg/s behind a seconds-long latency tail, all reset at once: the server had been
