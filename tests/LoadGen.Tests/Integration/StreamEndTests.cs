@@ -198,10 +198,11 @@ public class StreamEndTests
     public async Task EndsAfterFiveMessages_IsAMessageLimit_NotAnAgeTimeout()
     {
         // The backend ends each stream with ResourceExhausted once it has read 5 messages (the first, then 4 more);
-        // at 2 messages a second their ages cluster at ~2 s too — before, that was claimed as an age timeout.
+        // at 1 message a second their ages cluster at 3-4 s too — before, that was claimed as an age timeout. (At 2 a
+        // second a loaded CI clone claimed age 1.5 s: a reply late by half an interval lets a 6th message out first.)
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
         var first = new StreamDirectives { EndAfterMessages = 4, EndStatus = 8 };
-        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(5), m => m with { Interval = TimeSpan.FromMilliseconds(500) });
+        var t = await RunAsync(backend, first, TimeSpan.FromSeconds(6), m => m with { Interval = TimeSpan.FromSeconds(1) });
 
         OnlyCause(t, "server-status:ResourceExhausted", 20);
         Assert.Empty(t.DetectedTimeouts);

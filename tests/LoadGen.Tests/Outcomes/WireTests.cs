@@ -116,7 +116,11 @@ public class WireTests
         // A TLS alert record (handshake_failure), as a TLS server that gets plaintext may send.
         var causes = await Causes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
 
-        Assert.True(causes.Count > 0 && causes.Keys.All(k => k == EndCauses.TlsRequired), string.Join(", ", causes));
+        // Under load (two clean CI clones with a CPU burner) 1 stream of 3-5 ended http2-unavailable: a request that
+        // waited on the failing connection gets SocketsHttpHandler's "did not complete the HTTP/2 handshake" without
+        // the TLS record the connection read. Never anything else, and tls-required for most.
+        Assert.True(causes.Keys.All(k => k is EndCauses.TlsRequired or EndCauses.Http2Unavailable), string.Join(", ", causes));
+        Assert.True(causes.GetValueOrDefault(EndCauses.TlsRequired) > causes.GetValueOrDefault(EndCauses.Http2Unavailable), string.Join(", ", causes));
     }
 
     /// <summary>Hands its bytes over one at a time, as a loaded machine may.</summary>
