@@ -237,12 +237,6 @@ public static class TimeoutDetector
         return v[(int)Math.Ceiling(0.9 * (v.Count - 1))] - v[(int)Math.Floor(0.1 * (v.Count - 1))];
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToList();
-        return v[v.Count / 2];
-    }
-
     /// <summary>
     /// For outcome files without survived gaps only: the shortest quiet time a claim may have — two message
     /// intervals, and more than one interval plus the path's own tail (p99.9 of the round trip or of the
