@@ -36,6 +36,25 @@ public class StreamFaultsLabTests
     private static string Lines(params string[] causes) => LastFolder is null ? "" : string.Join('\n',
         File.ReadLines(LastFolder.OutcomesPath).Where(l => causes.Any(c => l.Contains($"\"cause\":\"{c}\"", StringComparison.Ordinal))).Take(5));
 
+    /// <summary>For failure messages: the last run's ends of <paramref name="cause"/> — sent counts, and the 10th–90th percentiles of both clocks.</summary>
+    private static string Clocks(string cause)
+    {
+        if (LastFolder is null)
+        {
+            return "";
+        }
+
+        var ends = LoadGen.Results.Ndjson.Read<LoadGen.Results.OutcomeRecord>(LastFolder.OutcomesPath).Records.Where(o => o.Cause == cause && o.LifetimeS is not null).ToList();
+        static string Range(IEnumerable<double> v)
+        {
+            var o = v.Order().ToList();
+            return o.Count == 0 ? "-" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{o[(int)(0.1 * (o.Count - 1))]:0.000}–{o[(int)Math.Ceiling(0.9 * (o.Count - 1))]:0.000} s");
+        }
+
+        return $"{cause}: {ends.Count} ends, sent {string.Join(" ", ends.GroupBy(e => e.Sent).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))}; " +
+            $"last send → end {Range(ends.Select(e => e.SinceLastSendS ?? double.NaN).Where(double.IsFinite))}; lifetime {Range(ends.Select(e => e.LifetimeS!.Value))}";
+    }
+
     private static Dictionary<string, long> Unplanned(TopologySummary t) =>
         t.Outcomes.Where(kv => kv.Key != "client-closed").ToDictionary();
 
@@ -140,12 +159,14 @@ public class StreamFaultsLabTests
         // trailers) and not-processed (a stream sent as the GOAWAY came; SocketsHttpHandler would
         // re-send it without its first message and hang — LoadGen ends it and re-opens).
         var causes = t.Outcomes.Keys.ToHashSet();
-        causes.ExceptWith(["server-status:OK", "client-closed", "client-cancelled", "goaway:NO_ERROR", "not-processed"]);
+        // open-stalled: on a loaded machine the first TLS handshake can outlast the 1 s open timeout this test
+        // uses to re-open quickly the streams SocketsHttpHandler would otherwise leave hanging.
+        causes.ExceptWith(["server-status:OK", "client-closed", "client-cancelled", "goaway:NO_ERROR", "not-processed", "open-stalled"]);
         Assert.True(causes.Count == 0, string.Join(", ", t.Outcomes) + "\n" + Lines([.. causes]));
         Assert.True(t.Outcomes["server-status:OK"] >= 0.6 * t.Outcomes.Values.Sum(), string.Join(", ", t.Outcomes));
         // The server's own ends (after the first message and 3 more) are a message limit, never an age timeout;
         // the GOAWAY ends are the connection limit (about 20 streams per connection), never a stream timeout.
-        Assert.Empty(t.DetectedTimeouts);
+        Assert.True(t.DetectedTimeouts.Count == 0, $"{string.Join(", ", t.DetectedTimeouts)}\n{Clocks("server-status:OK")}");
         Assert.Contains(t.DetectedLimits, l => l.Text == "ends after 4 messages → server-status:OK");
         if (t.Outcomes.GetValueOrDefault("goaway:NO_ERROR") >= 3)
         {

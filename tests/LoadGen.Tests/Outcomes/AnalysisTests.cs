@@ -194,6 +194,39 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Detector_ALateClientsExtraSends_StillReadAsTheMessageLimit()
+    {
+        // Measured in the keepalive churn test on a loaded machine: a server ending streams after 4 messages (300 ms
+        // apart), the client late to read the ends — it sent on schedule meanwhile: 4×201, 5×24, 6×4; each end still
+        // follows the last send within milliseconds while the lifetimes spread over half a second.
+        var random = new Random(17);
+        var ends = new[] { (4, 201), (5, 24), (6, 4) }
+            .SelectMany(c => Enumerable.Range(0, c.Item2).Select(_ => Lived("server-status:OK", 0.63 + (random.NextDouble() * 0.5), random.NextDouble() * 0.007, 0.001, 0.3, 0.3, sent: c.Item1)))
+            .ToList();
+
+        var (timeouts, limits) = TimeoutDetector.Analyse(ends);
+
+        Assert.Empty(timeouts);
+        var l = Assert.Single(limits);
+        Assert.Equal("ends after 4 messages → server-status:OK", l.Text);
+    }
+
+    [Fact]
+    public void Detector_AnAgeLimitWithTwoCounts_IsNotAMessageLimit()
+    {
+        // Cut at 1.0 s with a message every 300 ms: each stream's phase decides whether it got 4 sends in or 3, and the
+        // time since its last send spreads over the interval while the ages stay tight: the clock, not a count.
+        var random = new Random(19);
+        var ends = Enumerable.Range(0, 60).Select(_ => random.NextDouble() * 0.3)
+            .Select(phase => Lived("rst:NO_ERROR", 1.0 + (random.NextDouble() * 0.01), (1.0 - phase) % 0.3, 0.001, 0.3, 0.3, sent: phase < 0.1 ? 4 : 3)).ToList();
+
+        var (timeouts, limits) = TimeoutDetector.Analyse(ends);
+
+        Assert.Empty(limits);
+        Assert.Equal(("age", 1.0), (Assert.Single(timeouts).Direction, Assert.Single(timeouts).Seconds));
+    }
+
+    [Fact]
     public void Detector_AMaxStreamDuration_StaysAnAgeTimeout_EvenWhereTheCountsAgree()
     {
         // Cut at 2.5 s of age with a message every 200 ms: all 13 sends in — the same count everywhere — but each
