@@ -47,11 +47,18 @@ public sealed class RunFolder
     /// <summary>Creates a new, uniquely named run folder inside <paramref name="outDir"/>.</summary>
     public static RunFolder Create(string outDir, string scenarioName, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(scenarioName);
         var safe = new string(scenarioName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
         var stamp = now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        return CreateNamed(outDir, $"{stamp}-{safe}");
+    }
+
+    /// <summary>Creates the run folder <paramref name="name"/> inside <paramref name="outDir"/>, or NAME-1, NAME-2 … when it is taken: nothing is overwritten.</summary>
+    public static RunFolder CreateNamed(string outDir, string name)
+    {
         for (var n = 0; ; n++)
         {
-            var id = n == 0 ? $"{stamp}-{safe}" : $"{stamp}-{safe}-{n}";
+            var id = n == 0 ? name : $"{name}-{n}";
             var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(outDir, id));
             if (!Directory.Exists(path))
             {

@@ -39,7 +39,11 @@ public sealed record RunInfo
     /// <summary>What a reader must not miss about how the run was made (summary.json repeats them).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
-    public string? Shard { get; init; }
+    /// <summary>Set when this folder holds one shard of a run split over processes (<c>loadgen run --shard i/N</c>); <c>loadgen merge</c> reads it.</summary>
+    public ShardInfo? Shard { get; init; }
+
+    /// <summary>Set on a folder made by <c>loadgen merge</c>: the shard folders it was made from.</summary>
+    public IReadOnlyList<MergedShard>? MergedFrom { get; init; }
 
     /// <summary>How topologies of this run are compared (primary figures, margins, gate); defaults when missing.</summary>
     public ComparisonSettings? Comparison { get; init; }
@@ -89,3 +93,17 @@ public sealed record WorkloadSettings(string? Method, string? Matching);
 /// <summary>A target as run, with what stood behind a lab:// address.</summary>
 /// <param name="Connection">How it was reached beyond its address (CA, SNI, metadata names); never a credential.</param>
 public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components, string? Connection = null);
+
+/// <summary>
+/// One shard of a run: which slice it ran, of which run and scenario, and when it started against
+/// the shared start time. Shards of one run share <see cref="RunId"/> and <see cref="ScenarioHash"/>.
+/// </summary>
+/// <param name="Index">0 … Count − 1.</param>
+/// <param name="RunId">The run the shards make together (each shard's folder is named after it).</param>
+/// <param name="ScenarioHash">SHA-256 (first 16 hex digits) of the scenario as run: its settings and targets.</param>
+/// <param name="StartAt">The shared wall-clock time every shard starts its phases at; null when none was given.</param>
+/// <param name="StartLateS">How late this shard started its phases after <paramref name="StartAt"/> (0 when on time).</param>
+public sealed record ShardInfo(int Index, int Count, string RunId, string ScenarioHash, DateTimeOffset? StartAt = null, double? StartLateS = null);
+
+/// <summary>A shard folder a merged run was made from.</summary>
+public sealed record MergedShard(int Index, string Folder, string Host, string? Completion, double? StartLateS);

@@ -17,6 +17,7 @@ internal static class RunCommand
     {
         var scenario = CommonOptions.Scenario();
         var run = new RunFlags();
+        var shards = new ShardFlags();
         var connection = new ConnectionFlags();
         var cmd = new Command("run", "Run a scenario file against its targets and write a run folder (run.json, latency.hlog, outcomes.ndjson, summary.json).\n" +
             "Streams call the lab service, or your own bidi method when the scenario has a service: section (.proto + message template; docs/own-service.md).\n" +
@@ -25,6 +26,7 @@ internal static class RunCommand
             scenario,
         };
         run.AddTo(cmd);
+        shards.AddTo(cmd);
         foreach (var o in connection.All)
         {
             cmd.Options.Add(o);
@@ -37,13 +39,21 @@ internal static class RunCommand
                 return ExitCodes.BadInput;
             }
 
-            return await ExecuteAsync(console, s, run.Read(pr), ct);
+            if (!shards.TryRead(pr, s, DateTimeOffset.UtcNow, out var shard, out var startAt, out var error))
+            {
+                console.Error($"error: {error}");
+                return ExitCodes.BadInput;
+            }
+
+            return await ExecuteAsync(console, s, run.Read(pr), ct, shard, startAt);
         });
         return cmd;
     }
 
     /// <summary>Runs a loaded scenario end to end: lab targets, engine, summary table, exit code.</summary>
-    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, RunSettings settings, CancellationToken ct)
+    /// <param name="shard">Run one shard of the run (its slice of the population, its own folder); null runs the whole.</param>
+    /// <param name="startAt">The wall-clock time the measured phases start at; null starts at once.</param>
+    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, RunSettings settings, CancellationToken ct, ShardPlan? shard = null, DateTimeOffset? startAt = null)
     {
         scenario = settings.WarmUp is { } warmUp ? scenario with { WarmUp = warmUp } : scenario;
         using var log = new RunLog(settings.LogLevel);
@@ -82,7 +92,9 @@ internal static class RunCommand
         try
         {
             // Before any stream opens: a run that cannot be recorded is not started.
-            folder = RunFolder.Create(settings.OutDir, scenario.Name, DateTimeOffset.UtcNow);
+            folder = shard is { } sh
+                ? RunFolder.CreateNamed(settings.OutDir, string.Create(CultureInfo.InvariantCulture, $"{sh.RunId}-shard-{sh.Slice.Index}-of-{sh.Slice.Count}"))
+                : RunFolder.Create(settings.OutDir, scenario.Name, DateTimeOffset.UtcNow);
             log.Attach(folder.Path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
@@ -100,12 +112,25 @@ internal static class RunCommand
             console.Error($"  {t.Name}: {t.Components}");
         }
 
+        if (shard is { } part)
+        {
+            console.Error($"shard {part.Slice} of run {part.RunId}: {scenario.Profile.For(part.Slice).Peak:#,0} of the {scenario.Profile.Peak:#,0} streams at peak; merge the shards' folders with: loadgen merge <folders> --out <dir>");
+        }
+
+        if (startAt is { } at)
+        {
+            var wait = at - DateTimeOffset.UtcNow;
+            console.Error(wait > TimeSpan.Zero
+                ? $"phases start at {at.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z, in {Durations.Format(TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds)))} (Ctrl-C stops the wait)"
+                : $"phases were to start at {at.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z: {Durations.Format(TimeSpan.FromSeconds(Math.Ceiling(-wait.TotalSeconds)))} late, starting now (run.json records it)");
+        }
+
         if (scenario.WarmUp > TimeSpan.Zero)
         {
             console.Error($"warm-up first: {LoadEngine.WarmUpStreamsFor(scenario):#,0} streams per target for {Durations.Format(scenario.WarmUp)}, recorded nowhere (--warmup 0s for none)");
         }
         using var telemetry = OtlpExport.Wanted(settings.OtlpEndpoint) ? new RunTelemetry() : null;
-        var export = telemetry is null ? null : OtlpExport.Start(telemetry, settings.OtlpEndpoint, settings.OtlpProtocol, resolved.ReportingInterval, Resource(folder, resolved), console);
+        var export = telemetry is null ? null : OtlpExport.Start(telemetry, settings.OtlpEndpoint, settings.OtlpProtocol, resolved.ReportingInterval, Resource(folder, resolved, shard), console);
         var live = LiveView.Start(console, settings.Quiet);
         var engine = new LoadEngine
         {
@@ -115,6 +140,8 @@ internal static class RunCommand
             Progress = live.Progress,
             Telemetry = telemetry,
             Logger = log.Factory.CreateLogger("LoadGen.Core.Engine"),
+            Shard = shard,
+            StartAt = startAt,
             RunWarnings = [.. lab.Fallbacks.Select(f => $"{f} — this run did not measure the real path"), .. lab.EmbeddedByChoice],
         };
         RunSummary summary;
@@ -198,14 +225,20 @@ internal static class RunCommand
     }
 
     /// <summary>OTLP resource attributes: which run, scenario and shard the metrics belong to (and the topology, when there is one).</summary>
-    private static Dictionary<string, object> Resource(RunFolder folder, Scenario scenario)
+    private static Dictionary<string, object> Resource(RunFolder folder, Scenario scenario, ShardPlan? shard)
     {
         var attributes = new Dictionary<string, object>(StringComparer.Ordinal)
         {
-            ["loadgen.run_id"] = folder.RunId,
+            // Shards of one run share the run id; a collector sums them by it.
+            ["loadgen.run_id"] = shard?.RunId ?? folder.RunId,
             ["loadgen.scenario"] = scenario.Name,
-            ["loadgen.shard"] = Environment.GetEnvironmentVariable("LOADGEN_SHARD") ?? "0",
+            ["loadgen.shard"] = shard is { } s ? s.Slice.Index.ToString(CultureInfo.InvariantCulture) : Environment.GetEnvironmentVariable("LOADGEN_SHARD") ?? "0",
         };
+        if (shard is { } p)
+        {
+            attributes["loadgen.shards"] = p.Slice.Count.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (scenario.Targets.Count == 1)
         {
             attributes["loadgen.topology"] = scenario.Targets[0].Name;
@@ -214,7 +247,7 @@ internal static class RunCommand
         return attributes;
     }
 
-    private static void PrintSummary(CliConsole console, RunSummary summary, RunFolder folder)
+    internal static void PrintSummary(CliConsole console, RunSummary summary, RunFolder folder)
     {
         var table = SummaryTable.Build(summary);
         var ansi = AnsiConsole.Create(new AnsiConsoleSettings

@@ -49,6 +49,15 @@ public sealed class LoadEngine
     /// <summary>What else the reports must say about how the run was made (e.g. an embedded stand-in where a real proxy was wanted), added to run.json and summary.json's warnings.</summary>
     public IReadOnlyList<string> RunWarnings { get; init; } = [];
 
+    /// <summary>This process runs one shard of a run split over processes: its slice of the population, marked in run.json.</summary>
+    public ShardPlan? Shard { get; init; }
+
+    /// <summary>
+    /// The wall-clock time the measured phases start (shards of one run share it): the warm-up, if any,
+    /// ends then. A process that gets here late starts at once and run.json says how late.
+    /// </summary>
+    public DateTimeOffset? StartAt { get; init; }
+
     /// <summary>Where the engine's events go (loadgen.log in the run folder, from the CLI); nowhere by default.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
@@ -74,6 +83,14 @@ public sealed class LoadEngine
         targets = [.. targets.Select(t => t with { Connection = Connection(scenario.Targets.FirstOrDefault(x => x.Name == t.Name)) })];
         var info = RunInfoFor(scenario, workload, folder, targets, _time.GetUtcNow());
         info = info with { Warnings = [.. info.Warnings, .. RunWarnings] };
+        ShardSlice? slice = null;
+        if (Shard is { } plan)
+        {
+            var hash = ScenarioHash(info);
+            slice = plan.Slice with { Seed = Population.HashCode32(int.Parse(hash[..8], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture), plan.Slice.Index, 3) };
+            info = info with { Shard = new ShardInfo(slice.Index, slice.Count, plan.RunId, hash, StartAt) };
+        }
+
         folder.WriteJson(RunFolder.RunFile, info);
         EngineLog.RunStarted(Logger, folder.RunId, scenario.Name, scenario.Targets.Count, scenario.Rounds, scenario.Profile.Peak);
 
@@ -109,6 +126,16 @@ public sealed class LoadEngine
         }
 
         var roundScenario = scenario.Rounds > 1 ? scenario with { Profile = scenario.Profile.SplitHold(scenario.Rounds) } : scenario;
+        if (slice is not null)
+        {
+            // This shard's slice of every level, of the opens per second and of a fixed connection count.
+            roundScenario = roundScenario with
+            {
+                Profile = roundScenario.Profile.For(slice),
+                Connections = roundScenario.Connections.Count > 0 ? roundScenario.Connections with { Count = Math.Max(1, slice.Of(roundScenario.Connections.Count)) } : roundScenario.Connections,
+            };
+        }
+
         IReadOnlyList<FaultEvent> faultEvents;
         await using (var outcomes = new OutcomeWriter(folder.OutcomesPath))
         {
@@ -130,9 +157,28 @@ public sealed class LoadEngine
                 }
             }
 
+            if (StartAt is { } at)
+            {
+                // The warm-up ends at the shared start: it begins that much before.
+                await DelayUntilAsync(at - scenario.WarmUp, stop.Token);
+            }
+
             if (scenario.WarmUp > TimeSpan.Zero)
             {
                 await WarmUpAsync(scenario, workload, stop.Token);
+            }
+
+            if (StartAt is { } start)
+            {
+                await DelayUntilAsync(start, stop.Token);
+                var late = Math.Round(Math.Max(0, (_time.GetUtcNow() - start).TotalSeconds), 2);
+                info = info with
+                {
+                    Shard = info.Shard is { } sh ? sh with { StartLateS = late } : null,
+                    Warnings = late < LateWarningS ? info.Warnings : [.. info.Warnings, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"{(info.Shard is { } s ? $"shard {s.Index}/{s.Count}" : "this run")} started its phases {late:0.0} s after the shared start time {start.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z: its streams ran that much later than the others'")],
+                };
+                folder.WriteJson(RunFolder.RunFile, info);
             }
 
             var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(Faults, events, FaultEvent, _time, Logger), Checkpoint);
@@ -163,6 +209,37 @@ public sealed class LoadEngine
         File.Delete(folder.PartialSummary);
         EngineLog.RunEnded(Logger, folder.RunId, completion, summary.Verdict);
         return summary;
+    }
+
+    /// <summary>A shard starting this much after the shared start time is named in the run's warnings.</summary>
+    public const double LateWarningS = 1.0;
+
+    /// <summary>
+    /// What shards of one run must agree on: SHA-256 of the scenario's settings and targets as run.json records
+    /// them (not the file's bytes: a comment does not change a run), first 16 hex digits.
+    /// </summary>
+    public static string ScenarioHash(RunInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var what = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+            new { info.Scenario, info.ScenarioSettings, Targets = info.Targets.Select(t => new { t.Name, t.Address, t.Connection }) }, RunSummary.JsonOptions);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(what))[..16];
+    }
+
+    private async Task DelayUntilAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var wait = at - _time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(wait, _time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Interrupted while waiting: the run ends at once and its folder says so.
+            }
+        }
     }
 
     /// <summary>run.json as written at the start: the scenario as run, its targets, and what the reports must say of how it was made.</summary>

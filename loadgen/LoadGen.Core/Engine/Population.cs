@@ -7,7 +7,7 @@ namespace LoadGen.Core.Engine;
 /// ones through one opens-per-second limiter (so a mass reset cannot become a reconnect storm),
 /// queues each unplanned loss for its backoff, and closes the youngest streams when the target shrinks.
 /// </summary>
-internal sealed class Population(StreamSettings settings, ReconnectPolicy policy, double maxOpensPerSecond, TimeProvider time)
+internal sealed class Population(StreamSettings settings, ReconnectPolicy policy, double maxOpensPerSecond, TimeProvider time, ShardSlice? shard = null, int round = 1)
 {
     /// <summary>At most this long's worth of opens is saved up while the population is full.</summary>
     private static readonly TimeSpan BurstWindow = TimeSpan.FromMilliseconds(100);
@@ -15,8 +15,9 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
     private readonly List<LoadStream> _live = [];
     private readonly List<LoadStream> _closing = [];
     private readonly SortedSet<PendingReopen> _waiting = [];
-    private readonly Random _random = new();
-    private long _nextId;
+    private readonly Random _random = shard is { } sh ? new Random(HashCode32(sh.Seed, round, 2)) : new Random();
+    private readonly long _idStep = shard?.StreamIds.Step ?? 1;
+    private long _nextId = (shard?.StreamIds.First ?? 1) - (shard?.StreamIds.Step ?? 1);
     private double _tokens = 1.0;
     private long _lastTick = time.GetTimestamp();
 
@@ -38,7 +39,7 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
         {
             var w = _waiting.Min;
             _waiting.Remove(w);
-            Open(new LoadStream(++_nextId, settings, w.Attempt, w.LostAt));
+            Open(new LoadStream(_nextId += _idStep, settings, w.Attempt, w.LostAt));
             _tokens--;
         }
 
@@ -49,7 +50,7 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
             _tokens -= n;
             for (var i = 0; i < n; i++)
             {
-                Open(new LoadStream(++_nextId, settings));
+                Open(new LoadStream(_nextId += _idStep, settings));
             }
         }
         else if (population > want)
@@ -106,6 +107,9 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
 
         return lostForGood;
     }
+
+    /// <summary>A seed from a shard's seed, the round and a use: stable across processes (unlike <see cref="HashCode"/>).</summary>
+    internal static int HashCode32(int seed, int round, int use) => unchecked((int)((uint)seed * 2654435761u ^ (uint)round * 40503u ^ (uint)use * 97u));
 
     private void Open(LoadStream s)
     {

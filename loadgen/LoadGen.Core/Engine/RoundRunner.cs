@@ -36,14 +36,14 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
             pool,
             writers.Outcomes,
             time,
-            new SendSchedule(scenario.Messages.Schedule, scenario.Messages.Interval, new Random()),
+            new SendSchedule(scenario.Messages.Schedule, scenario.Messages.Interval, profile.Shard is { } shard ? new Random(Population.HashCode32(shard.Seed, round, 1)) : new Random()),
             run.Workload,
             scenario.Messages.ClientQuietAfter,
             scenario.Messages.MaxInFlight,
             scenario.Connections.OpenTimeout,
             run.Headers,
             log);
-        var population = new Population(settings, scenario.Reconnect, profile.MaxOpensPerSecond, time);
+        var population = new Population(settings, scenario.Reconnect, profile.MaxOpensPerSecond, time, profile.Shard, round);
         var cutter = new IntervalCutter(run, writers.Hlog, writers.Intervals, roundTag, (pool.Planned, pool.PerConnection), time);
         var start = time.GetTimestamp();
         run.LiveAges = population.OpenAges;

@@ -2,12 +2,16 @@ using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Core.Engine;
 
-/// <summary>Gaps between one stream's sends: fixed, or exponential (Poisson arrivals) with the same mean.</summary>
+/// <summary>
+/// Gaps between one stream's sends: fixed, or exponential (Poisson arrivals) with the same mean. One
+/// schedule serves every stream of a round, from their own threads: its random source is locked.
+/// </summary>
 public sealed class SendSchedule
 {
     private readonly ScheduleKind _kind;
     private readonly TimeSpan _interval;
     private readonly Random _random;
+    private readonly Lock _lock = new();
 
     public SendSchedule(ScheduleKind kind, TimeSpan interval, Random random)
     {
@@ -20,11 +24,19 @@ public sealed class SendSchedule
     /// A stream's phase: uniform within one interval, so thousands of streams opened together do not
     /// send in lockstep.
     /// </summary>
-    public TimeSpan FirstOffset() => _interval * _random.NextDouble();
+    public TimeSpan FirstOffset() => _interval * Next();
 
     public TimeSpan NextGap() => _kind switch
     {
-        ScheduleKind.Poisson => _interval * -Math.Log(1.0 - _random.NextDouble()),
+        ScheduleKind.Poisson => _interval * -Math.Log(1.0 - Next()),
         _ => _interval,
     };
+
+    private double Next()
+    {
+        lock (_lock)
+        {
+            return _random.NextDouble();
+        }
+    }
 }

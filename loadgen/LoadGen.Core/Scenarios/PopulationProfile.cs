@@ -18,6 +18,19 @@ public sealed record PopulationProfile
 
     public TimeSpan Duration => Phases.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.During);
 
+    /// <summary>When set, every level (<see cref="TargetAt"/>, <see cref="Peak"/>) is this shard's slice of the phases' levels.</summary>
+    public ShardSlice? Shard { get; init; }
+
+    /// <summary>
+    /// The profile one shard runs: its slice of every level and of <see cref="MaxOpensPerSecond"/>; the
+    /// phases (and so the timing) are the whole's.
+    /// </summary>
+    public PopulationProfile For(ShardSlice shard)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        return this with { Shard = shard, MaxOpensPerSecond = MaxOpensPerSecond / shard.Count };
+    }
+
     /// <summary>The profile of one of <paramref name="rounds"/> interleaved rounds: ramps as they are, holds cut to 1/rounds.</summary>
     public PopulationProfile SplitHold(int rounds) => rounds <= 1 ? this : this with
     {
@@ -25,10 +38,14 @@ public sealed record PopulationProfile
     };
 
     /// <summary>The highest level any phase reaches.</summary>
-    public int Peak => Phases.Count == 0 ? 0 : Phases.Max(p => p.Streams);
+    public int Peak => Share(Phases.Count == 0 ? 0 : Phases.Max(p => p.Streams));
+
+    private int Share(int whole) => Shard is { } s ? s.Of(whole) : whole;
 
     /// <summary>Target population at <paramref name="elapsed"/> since the start; 0 after the last phase.</summary>
-    public int TargetAt(TimeSpan elapsed)
+    public int TargetAt(TimeSpan elapsed) => Share(WholeAt(elapsed));
+
+    private int WholeAt(TimeSpan elapsed)
     {
         var level = 0;
         var start = TimeSpan.Zero;

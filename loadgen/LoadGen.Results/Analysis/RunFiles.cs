@@ -82,9 +82,10 @@ public sealed class RunFiles
     /// <summary>
     /// The summary the run would have written, from its files: completion from run.json when the run
     /// finished, else <see cref="Completions.Partial"/>. Only LoadGen's own CPU and memory figures are
-    /// missing (known to the running process alone).
+    /// missing (known to the running process alone) unless given.
     /// </summary>
-    public RunSummary Rebuild()
+    /// <param name="loadGen">LoadGen's own footprint, when known from elsewhere (a merge takes its shards').</param>
+    public RunSummary Rebuild(ProcessStats? loadGen = null)
     {
         var startedAt = Info?.StartedAt ?? (Intervals.Count > 0 ? Intervals.Min(i => i.Start) : Latency.Count > 0 ? Latency.Min(l => l.Start) : DateTimeOffset.MinValue);
         var info = Info ?? new RunInfo
@@ -122,7 +123,7 @@ public sealed class RunFiles
         var thresholds = settings.Thresholds.Select(Thresholds.Parse).OfType<Threshold>().ToList();
         var endedAt = info.EndedAt ?? (Intervals.Count > 0 ? Intervals.Max(i => i.End) : Latency.Count > 0 ? Latency.Max(l => l.End) : startedAt);
         return RunSummaryBuilder.Build(info, info.Completion ?? Completions.Partial, endedAt, topologies, TopologySummaryBuilder.Rounds(Intervals, RoundHistograms()),
-            thresholds, Events, info.AbortedBy);
+            thresholds, Events, info.AbortedBy, loadGen);
     }
 
     /// <summary>A topology's whole-run histograms by kind: its interval histograms added up (exact).</summary>

@@ -17,7 +17,7 @@ public sealed class LabFactAttribute : FactAttribute
         var missing = binaries.Where(b => LabBinaries.Find($"LOADGEN_{b.ToUpperInvariant()}", b) is null).ToList();
         if (missing.Count > 0 && !LabBinaries.Required)
         {
-            Skip = $"{string.Join(", ", missing)} not installed (apt-get install nginx-light haproxy); set {LabBinaries.RequireVariable}=1 to make this a failure";
+            Skip = $"{string.Join(", ", missing)} not installed ({(missing.Contains("kubectl") ? "kubectl with Kustomize, from the Kubernetes release" : "apt-get install nginx-light haproxy")}); set {LabBinaries.RequireVariable}=1 to make this a failure";
         }
     }
 

@@ -1,0 +1,365 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HdrHistogram;
+
+namespace LoadGen.Results.Analysis;
+
+/// <summary>
+/// <c>loadgen merge</c>: one run folder from the folders of a run's shards. Interval histograms are added
+/// interval by interval (HdrHistogram addition is exact), interval counts summed, outcomes concatenated
+/// (TCP connection numbers made unique per shard), then the summary is rebuilt from the merged files with the
+/// builders every run uses: survival and timeout detection see every shard's streams at once.
+/// </summary>
+public static class ShardMerge
+{
+    /// <summary>The merged folder and what a reader must know about how it was made.</summary>
+    public sealed record Result(RunFolder Folder, RunSummary Summary, IReadOnlyList<string> Warnings);
+
+    /// <summary>
+    /// The shard folders behind <paramref name="paths"/>: a path holding run.json is a shard folder; one
+    /// without (the volume the shards wrote to) stands for its sub-folders that hold one.
+    /// </summary>
+    /// <param name="runId">When set, only the shard folders of this run (a volume holds many runs' shards).</param>
+    public static IReadOnlyList<string> Expand(IEnumerable<string> paths, string? runId = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var folders = new List<string>();
+        foreach (var p in paths)
+        {
+            var full = Path.GetFullPath(p);
+            if (!Directory.Exists(full))
+            {
+                throw new MergeRefusedException([$"{p}: no such folder"]);
+            }
+
+            if (File.Exists(Path.Combine(full, RunFolder.RunFile)))
+            {
+                folders.Add(full);
+                continue;
+            }
+
+            var inside = Directory.GetDirectories(full).Where(d => File.Exists(Path.Combine(d, RunFolder.RunFile))).Order(StringComparer.Ordinal).ToList();
+            if (inside.Count == 0)
+            {
+                throw new MergeRefusedException([$"{p}: neither a run folder (no {RunFolder.RunFile}) nor a folder of run folders"]);
+            }
+
+            folders.AddRange(inside);
+        }
+
+        if (runId is null)
+        {
+            return folders;
+        }
+
+        var runs = folders.Select(f => (Folder: f, Run: ShardRunId(f))).ToList();
+        var mine = runs.Where(r => r.Run == runId).Select(r => r.Folder).ToList();
+        return mine.Count > 0 ? mine : throw new MergeRefusedException([
+            $"no shard folder of run {runId} in {string.Join(", ", paths)}; the shards there belong to: {string.Join(", ", runs.Select(r => r.Run ?? "(not a shard)").Distinct(StringComparer.Ordinal).Take(10))}"]);
+    }
+
+    private static string? ShardRunId(string folder)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(Path.Combine(folder, RunFolder.RunFile)), RunSummary.JsonOptions)?.Shard?.RunId;
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="shardFolders"/> are every shard of one run, once each, then writes the
+    /// merged folder <c>&lt;outDir&gt;/&lt;run-id&gt;</c> (run.json, latency.hlog, intervals, outcomes, events, summary.json).
+    /// </summary>
+    /// <exception cref="MergeRefusedException">Every reason the folders do not make one run, each naming the folders concerned.</exception>
+    public static Result Merge(IReadOnlyList<string> shardFolders, string outDir)
+    {
+        ArgumentNullException.ThrowIfNull(shardFolders);
+        var shards = Check(shardFolders);
+        var first = shards[0].Info;
+        var count = shards.Count;
+        var warnings = new List<string>();
+        foreach (var s in shards)
+        {
+            warnings.AddRange(s.Files.Damage.Select(d => $"shard {s.Shard.Index}/{count} ({s.Name}): damaged {d}"));
+        }
+
+        var folder = RunFolder.CreateNamed(outDir, first.Shard!.RunId);
+        var startedAt = shards.Min(s => s.Info.StartedAt);
+        var completions = shards.Select(s => s.Info.Completion).ToList();
+        var info = first with
+        {
+            RunId = folder.RunId,
+            Shard = null,
+            MergedFrom = [.. shards.Select(s => new MergedShard(s.Shard.Index, s.Files.Folder.Path, s.Info.Host, s.Info.Completion, s.Shard.StartLateS))],
+            Host = string.Join(", ", shards.Select(s => s.Info.Host).Distinct(StringComparer.Ordinal).Take(5)) + (shards.Select(s => s.Info.Host).Distinct(StringComparer.Ordinal).Count() > 5 ? ", …" : ""),
+            Processors = shards.Sum(s => s.Info.Processors),
+            StartedAt = startedAt,
+            EndedAt = completions.Any(c => c is null) ? null : shards.Max(s => s.Info.EndedAt),
+            Completion = WorstCompletion(completions),
+            AbortedBy = shards.Select(s => s.Info.AbortedBy).FirstOrDefault(a => a is not null),
+            Warnings = [.. shards.SelectMany(s => s.Info.Warnings).Distinct(StringComparer.Ordinal), .. warnings,
+                .. shards.Where(s => s.Info.Completion is null).Select(s => $"shard {s.Shard.Index}/{count} ({s.Name}) did not finish (killed, or still running): its streams count only up to its last flushed interval")],
+        };
+        folder.WriteJson(RunFolder.RunFile, info);
+
+        var (intervals, latency) = MergeIntervals(shards);
+        using (var hlogStream = new FileStream(folder.Latency, FileMode.CreateNew, FileAccess.Write))
+        using (var hlog = new HdrLogWriter(hlogStream, startedAt, $"LoadGen {first.LoadGenVersion} run {folder.RunId}: {count} shards merged; values in microseconds"))
+        {
+            foreach (var l in latency)
+            {
+                hlog.Write(l.Histogram, l.Start, l.End);
+            }
+        }
+
+        WriteLines(folder.Intervals, intervals);
+        WriteLines(folder.OutcomesPath, shards
+            .SelectMany(s => s.Files.Outcomes.Select(o => o.TcpConnection is { } c ? o with { TcpConnection = ((c - 1) * count) + s.Shard.Index + 1 } : o))
+            .OrderBy(o => o.Time));
+        WriteLines(folder.Events, shards.SelectMany(s => s.Files.Events).OrderBy(e => e.Time));
+
+        var summary = RunFiles.Read(folder).Rebuild(Busiest(shards));
+        folder.WriteJson(RunFolder.SummaryFile, summary);
+        return new Result(folder, summary, warnings);
+    }
+
+    private sealed record ShardFolder(RunFiles Files, RunInfo Info, ShardInfo Shard, string Name);
+
+    /// <summary>The shards, in index order, or every reason they are not one run's shards.</summary>
+    private static List<ShardFolder> Check(IReadOnlyList<string> folders)
+    {
+        var problems = new List<string>();
+        var shards = new List<ShardFolder>();
+        foreach (var path in folders)
+        {
+            var files = RunFiles.Read(RunFolder.Open(path));
+            if (files.Info is not { } info)
+            {
+                problems.Add($"{path}: no readable {RunFolder.RunFile}: not a run folder{(files.Damage.Count > 0 ? $" ({files.Damage[0]})" : "")}");
+            }
+            else if (info.Shard is not { } shard)
+            {
+                problems.Add(info.MergedFrom is not null
+                    ? $"{path}: already a merged run (of {info.MergedFrom.Count} shards), not a shard"
+                    : $"{path}: not a shard (its run.json has no 'shard': it was not run with --shard)");
+            }
+            else
+            {
+                shards.Add(new ShardFolder(files, info, shard, files.Folder.RunId));
+            }
+        }
+
+        if (problems.Count > 0 || shards.Count == 0)
+        {
+            throw new MergeRefusedException(problems.Count > 0 ? problems : ["no shard folders given"]);
+        }
+
+        string Names(IEnumerable<ShardFolder> group) => string.Join(", ", group.Select(s => s.Files.Folder.Path));
+        void Agree<T>(Func<ShardFolder, T> key, string what)
+        {
+            var groups = shards.GroupBy(key).ToList();
+            if (groups.Count > 1)
+            {
+                problems.Add($"the folders are not one run's shards: different {what}: " +
+                    string.Join("; ", groups.Select(g => $"{g.Key} in {Names(g)}")));
+            }
+        }
+
+        Agree(s => s.Shard.RunId, "run ids");
+        Agree(s => s.Shard.ScenarioHash, "scenarios (scenario hash)");
+        Agree(s => s.Shard.Count, "shard counts");
+        if (problems.Count == 0)
+        {
+            var count = shards[0].Shard.Count;
+            foreach (var twice in shards.GroupBy(s => s.Shard.Index).Where(g => g.Count() > 1))
+            {
+                problems.Add($"shard {twice.Key}/{count} is given {twice.Count()} times: {Names(twice)} — keep one (a pod that ran twice leaves two folders)");
+            }
+
+            var missing = Enumerable.Range(0, count).Where(i => shards.All(s => s.Shard.Index != i)).ToList();
+            if (missing.Count > 0)
+            {
+                problems.Add($"shard{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Take(10).Select(i => $"{i}/{count}"))}{(missing.Count > 10 ? ", …" : "")} of run {shards[0].Shard.RunId} missing: " +
+                    $"{shards.Count} of {count} given; a merge of part of a run would report part of its streams as the whole");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new MergeRefusedException(problems);
+        }
+
+        return [.. shards.OrderBy(s => s.Shard.Index)];
+    }
+
+    /// <summary>
+    /// Intervals and their histograms, paired by position: a shard's k-th interval of a topology (and round) was
+    /// cut with its k-th histogram of each kind, and shards started together cut together.
+    /// </summary>
+    private static (List<IntervalRecord> Intervals, List<LoggedInterval> Latency) MergeIntervals(List<ShardFolder> shards)
+    {
+        var intervals = new List<IntervalRecord>();
+        var latency = new List<LoggedInterval>();
+        var topologies = shards.SelectMany(s => s.Files.Intervals.Select(i => i.Topology)).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var topology in topologies)
+        {
+            var perShard = shards.Select(s => s.Files.Intervals.Where(i => i.Topology == topology).ToList()).ToList();
+            var tags = shards.SelectMany(s => s.Files.Latency.Select(l => l.Tag)).OfType<string>()
+                .Where(t => t.StartsWith(topology + ".", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+            var histograms = tags.ToDictionary(t => t, t => shards.Select(s => s.Files.Latency.Where(l => l.Tag == t).ToList()).ToList(), StringComparer.Ordinal);
+            var n = Math.Max(perShard.Max(p => p.Count), histograms.Values.Select(h => h.Max(x => x.Count)).DefaultIfEmpty(0).Max());
+            for (var k = 0; k < n; k++)
+            {
+                var mergedHistograms = new Dictionary<string, HistogramBase>(StringComparer.Ordinal);
+                foreach (var (tag, lists) in histograms)
+                {
+                    var parts = lists.Where(l => k < l.Count).Select(l => l[k]).ToList();
+                    if (parts.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    var sum = Histograms.Create();
+                    sum.Tag = tag;
+                    foreach (var p in parts)
+                    {
+                        sum.Add(p.Histogram);
+                    }
+
+                    mergedHistograms[tag] = sum;
+                    latency.Add(new LoggedInterval(tag, parts.Min(p => p.Start), parts.Max(p => p.End), sum));
+                }
+
+                var records = perShard.Where(p => k < p.Count).Select(p => p[k]).ToList();
+                if (records.Count > 0)
+                {
+                    mergedHistograms.TryGetValue($"{topology}.{TopologySummaryBuilder.Rtt}", out var rtt);
+                    intervals.Add(Sum(records, rtt));
+                }
+            }
+        }
+
+        // Each topology's order is kept (a stable sort on starts that grow within a topology).
+        return ([.. intervals.OrderBy(i => i.Start)], [.. latency.OrderBy(l => l.Start)]);
+    }
+
+    /// <summary>
+    /// One interval of the whole from the shards' same interval: counts summed; peaks summed (an upper bound: the
+    /// shards need not peak at once); the hold's stream-seconds summed (exact), its lowest share and short time the
+    /// worst shard's (a lower bound for the whole); LoadGen's own memory the largest shard's.
+    /// </summary>
+    private static IntervalRecord Sum(List<IntervalRecord> r, HistogramBase? rtt)
+    {
+        var holds = r.Select(x => x.Hold).OfType<HoldRecord>().ToList();
+        return r[0] with
+        {
+            Start = r.Min(x => x.Start),
+            End = r.Max(x => x.End),
+            TargetStreams = r.Sum(x => x.TargetStreams),
+            Active = r.Sum(x => x.Active),
+            PeakActive = r.Sum(x => x.PeakActive ?? x.Active),
+            Hold = holds.Count == 0 ? null : new HoldRecord(holds.Max(h => h.Seconds), holds.Sum(h => h.WantedStreamSeconds), holds.Sum(h => h.HeldStreamSeconds),
+                holds.Min(h => h.MinShare), holds.Max(h => h.ShortWhileBackoffS))
+            { ShortS = holds.Any(h => h.ShortS is not null) ? holds.Max(h => h.ShortS ?? 0) : null },
+            WaitedForSlot = r.Sum(x => x.WaitedForSlot),
+            ConnectionsOpened = r.Sum(x => x.ConnectionsOpened),
+            ConnectionsPlanned = r.Sum(x => x.ConnectionsPlanned),
+            StreamsPerConnection = r.Max(x => x.StreamsPerConnection),
+            Reconnects = r.Sum(x => x.Reconnects),
+            LostForGood = r.Sum(x => x.LostForGood),
+            StreamSeconds = r.Sum(x => x.StreamSeconds),
+            Attempted = r.Sum(x => x.Attempted),
+            Opened = r.Sum(x => x.Opened),
+            Ended = r.Sum(x => x.Ended),
+            EndsByCause = Add(r.Select(x => x.EndsByCause)),
+            Sent = r.Sum(x => x.Sent),
+            Received = r.Sum(x => x.Received),
+            UnansweredByCause = r.All(x => x.UnansweredByCause is null) ? null : Add(r.Select(x => x.UnansweredByCause).OfType<IReadOnlyDictionary<string, long>>()),
+            P50Ms = rtt is null ? null : Histograms.PercentileMs(rtt, 50),
+            P99Ms = rtt is null ? null : Histograms.PercentileMs(rtt, 99),
+            LoadGenRssMb = r.Max(x => x.LoadGenRssMb),
+            LoadGenHeapMb = r.Max(x => x.LoadGenHeapMb),
+        };
+    }
+
+    private static Dictionary<string, long> Add(IEnumerable<IReadOnlyDictionary<string, long>> counts)
+    {
+        var sum = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (k, v) in counts.SelectMany(c => c))
+        {
+            sum[k] = sum.GetValueOrDefault(k) + v;
+        }
+
+        return sum;
+    }
+
+    /// <summary>The figures of the shard that worked its machine hardest (whether the generator kept up is decided by its worst process), with the largest peak RSS of any shard.</summary>
+    private static ProcessStats? Busiest(List<ShardFolder> shards)
+    {
+        var stats = shards.Select(s => ReadStats(s.Files.Folder)).OfType<ProcessStats>().ToList();
+        return stats.Count == 0 ? null : stats.MaxBy(p => p.AvgCpuPercentOfOneCore / Math.Max(1, p.Processors)) is { } worst
+            ? worst with { PeakRssMb = stats.Max(p => p.PeakRssMb) }
+            : null;
+    }
+
+    private static ProcessStats? ReadStats(RunFolder folder)
+    {
+        try
+        {
+            return File.Exists(folder.Summary) ? folder.ReadSummary().LoadGen : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    private static string? WorstCompletion(IReadOnlyList<string?> completions) =>
+        completions.Any(c => c is null) ? null
+        : completions.FirstOrDefault(c => c == Completions.Interrupted)
+          ?? completions.FirstOrDefault(c => c == Completions.Aborted)
+          ?? completions.FirstOrDefault(c => c != Completions.Completed)
+          ?? Completions.Completed;
+
+    private static void WriteLines<T>(string path, IEnumerable<T> records)
+    {
+        using var w = new StreamWriter(path, append: false, new UTF8Encoding(false)) { NewLine = "\n" };
+        foreach (var r in records)
+        {
+            w.WriteLine(JsonSerializer.Serialize(r, Ndjson.Options));
+        }
+    }
+}
+
+/// <summary>Why folders cannot be merged: every reason, each naming the folders concerned.</summary>
+public sealed class MergeRefusedException : Exception
+{
+    public MergeRefusedException(IReadOnlyList<string> reasons)
+        : base(string.Join("; ", reasons ?? []))
+    {
+        Reasons = reasons ?? [];
+    }
+
+    public MergeRefusedException()
+        : this([])
+    {
+    }
+
+    public MergeRefusedException(string message)
+        : this([message])
+    {
+    }
+
+    public MergeRefusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Reasons = [message];
+    }
+
+    public IReadOnlyList<string> Reasons { get; }
+}

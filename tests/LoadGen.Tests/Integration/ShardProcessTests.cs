@@ -1,0 +1,103 @@
+using System.Globalization;
+using LoadGen.Lab.Backend;
+using LoadGen.Results;
+using LoadGen.Tests.Cli;
+
+namespace LoadGen.Tests.Integration;
+
+/// <summary>
+/// The distributed path as a cluster runs it, with processes for pods: one scenario run whole twice, then as three
+/// shard processes (`run --shard i/3`, one shared start time) merged with `loadgen merge`.
+/// </summary>
+[Collection(SerialLoad.Name)]
+public class ShardProcessTests
+{
+    private const int Streams = 90;
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task ThreeShardProcesses_Merged_MatchAnUnshardedRun_WithinTheSpreadOfTwoUnshardedRuns()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = (await TempScenario.WriteAsync("shards", $"""
+            name: shards
+            targets:
+              - name: backend
+                address: {backend.GrpcAddress}
+            profile:
+              phases:
+                - ramp: {Streams}
+                  over: 2s
+                - hold: 6s
+                - ramp: 0
+                  over: 1s
+            messages:
+              interval: 100ms
+            reportingInterval: 1s
+            """)).File;
+
+        var whole1 = await RunAsync("run", "--scenario", scenario, "--quiet", "--out", TestTemp.Folder("whole"));
+        var whole2 = await RunAsync("run", "--scenario", scenario, "--quiet", "--out", TestTemp.Folder("whole"));
+        var shardsDir = TestTemp.Folder("shards");
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(6).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var shards = Enumerable.Range(0, 3)
+            .Select(i => CliProcess.Start("run", "--scenario", scenario, "--quiet", "--out", shardsDir, "--shard", $"{i}/3", "--start-at", startAt, "--run-id", "soak-1"))
+            .ToList();
+        try
+        {
+            foreach (var s in shards)
+            {
+                Assert.True(await s.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"a shard did not end\n{s.Out}\n{s.Err}");
+                Assert.True(s.Process.ExitCode == 0, $"shard exit {s.Process.ExitCode}\n{s.Out}\n{s.Err}");
+            }
+        }
+        finally
+        {
+            shards.ForEach(s => s.Dispose());
+        }
+
+        var merged = await RunAsync("merge", shardsDir, "--out", TestTemp.Folder("merged"));
+        var shardInfos = Directory.GetDirectories(shardsDir).Select(d => RunData(d).Info!).ToList();
+
+        // Every shard started its phases at the shared time, to the tick.
+        Assert.All(shardInfos, i => Assert.True(i.Shard!.StartLateS < 1, $"shard {i.Shard.Index} started {i.Shard.StartLateS} s late"));
+        Assert.Equal([0, 1, 2], shardInfos.Select(i => i.Shard!.Index).Order());
+        var (a, b, m) = (whole1.Summary.Topologies.Single(), whole2.Summary.Topologies.Single(), merged.Summary.Topologies.Single());
+        Assert.Equal("soak-1", merged.Folder.RunId);
+
+        // Streams: exact — the slices add up to the whole.
+        Assert.Equal((Streams, Streams), (a.Streams.Opened, b.Streams.Opened));
+        Assert.Equal(Streams, m.Streams.Opened);
+        Assert.Equal(Streams, m.Streams.Ended);
+        Assert.Equal(a.Outcomes, m.Outcomes);
+
+        // Messages and latency: within what two unsharded runs differ by. A spread of 0 between two runs
+        // is luck, not a tolerance: the floor is 1% of messages and 1 ms of latency.
+        var perShard = string.Join(", ", Directory.GetDirectories(shardsDir).Order(StringComparer.Ordinal).Select(d => RunData(d).Summary.Topologies.Single()).Select(t => $"{t.Messages.Sent} sent, p50 {t.LatencyMs.P50} ms"));
+        Within("messages sent", a.Messages.Sent, b.Messages.Sent, m.Messages.Sent, 0.01 * a.Messages.Sent, perShard);
+        Within("messages received", a.Messages.Received, b.Messages.Received, m.Messages.Received, 0.01 * a.Messages.Received);
+        Assert.Equal(0, m.Messages.Unanswered);
+        Within("p50 ms", a.LatencyMs.P50!.Value, b.LatencyMs.P50!.Value, m.LatencyMs.P50!.Value, 1.0);
+        Within("p99 ms", a.LatencyMs.P99!.Value, b.LatencyMs.P99!.Value, m.LatencyMs.P99!.Value, 1.0);
+    }
+
+    /// <summary><paramref name="merged"/> is within the two runs' spread (at least <paramref name="floor"/>) of their mean.</summary>
+    private static void Within(string what, double run1, double run2, double merged, double floor, string? detail = null)
+    {
+        var spread = Math.Max(Math.Abs(run1 - run2), floor);
+        var mean = (run1 + run2) / 2;
+        Assert.True(Math.Abs(merged - mean) <= spread,
+            string.Create(CultureInfo.InvariantCulture, $"{what}: merged {merged:0.###}, unsharded {run1:0.###} and {run2:0.###} (allowed ±{spread:0.###} around {mean:0.###}){(detail is null ? "" : "; shards: " + detail)}"));
+    }
+
+    private static LoadGen.Reports.RunData RunData(string folder) => LoadGen.Reports.RunData.Load(folder);
+
+    /// <summary>Runs `loadgen ARGS` as a process; the run folder it wrote (the only one in its --out).</summary>
+    private static async Task<LoadGen.Reports.RunData> RunAsync(params string[] args)
+    {
+        using var p = CliProcess.Start(args);
+        Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"loadgen {args[0]} did not end\n{p.Out}\n{p.Err}");
+        Assert.True(p.Process.ExitCode == 0, $"loadgen {args[0]}: exit {p.Process.ExitCode}\n{p.Out}\n{p.Err}");
+        var outDir = args[Array.IndexOf(args, "--out") + 1];
+        return RunData(Assert.Single(Directory.GetDirectories(outDir)));
+    }
+}
