@@ -144,7 +144,7 @@ public static class HdrLogReader
             {
                 result.Add(ParseLine(line, startTime, ref baseTime));
             }
-            catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentException or InvalidOperationException)
+            catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentException or InvalidOperationException && e.InnerException is not OutOfMemoryException)
             {
                 if (reader.Peek() >= 0)
                 {

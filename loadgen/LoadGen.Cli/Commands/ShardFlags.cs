@@ -58,7 +58,7 @@ internal sealed class ShardFlags
         if (!string.IsNullOrWhiteSpace(startText))
         {
             if (!DateTimeOffset.TryParse(startText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
-                || !(startText.EndsWith('Z') || startText.EndsWith('z') || startText.LastIndexOfAny(['+', '-']) > startText.IndexOf('T', StringComparison.Ordinal)))
+                || !System.Text.RegularExpressions.Regex.IsMatch(startText, @"[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|z|[+-]\d\d:?\d\d)$"))
             {
                 error = $"{startFrom} '{startText}': expected an ISO 8601 time with its zone, e.g. 2026-12-01T09:00:00Z";
                 return false;

@@ -72,31 +72,71 @@ public static class ShardMerge
     }
 
     /// <summary>
-    /// Checks that <paramref name="shardFolders"/> are every shard of one run, once each, then writes the
-    /// merged folder <c>&lt;outDir&gt;/&lt;run-id&gt;</c> (run.json, latency.hlog, intervals, outcomes, events, summary.json).
+    /// Checks that <paramref name="shardFolders"/> are every shard of one run, once each (from their run.json), then
+    /// writes the merged folder <c>&lt;outDir&gt;/&lt;run-id&gt;</c> (run.json, latency.hlog, intervals, outcomes, events,
+    /// summary.json), reading one shard at a time: what is held is one shard's files and one set of summed histograms.
     /// </summary>
     /// <exception cref="MergeRefusedException">Every reason the folders do not make one run, each naming the folders concerned.</exception>
     public static Result Merge(IReadOnlyList<string> shardFolders, string outDir)
     {
         ArgumentNullException.ThrowIfNull(shardFolders);
         var shards = Check(shardFolders);
+        var folder = RunFolder.CreateNamed(outDir, shards[0].Shard.RunId);
+        try
+        {
+            return Write(shards, folder);
+        }
+        catch
+        {
+            // Half a merge is not a run folder: nothing is left to be mistaken for one.
+            Directory.Delete(folder.Path, recursive: true);
+            throw;
+        }
+    }
+
+    private static Result Write(List<ShardFolder> shards, RunFolder folder)
+    {
         var first = shards[0].Info;
         var count = shards.Count;
+        var startedAt = shards.Min(s => s.Info.StartedAt);
         var warnings = new List<string>();
-        foreach (var s in shards)
+        var sums = new IntervalSums();
+        var stats = new List<ProcessStats>();
+        using (var outcomes = new StreamWriter(folder.OutcomesPath, append: false, new UTF8Encoding(false)) { NewLine = "\n" })
+        using (var events = new StreamWriter(folder.Events, append: false, new UTF8Encoding(false)) { NewLine = "\n" })
         {
-            warnings.AddRange(s.Files.Damage.Select(d => $"shard {s.Shard.Index}/{count} ({s.Name}): damaged {d}"));
+            foreach (var s in shards)
+            {
+                var files = RunFiles.Read(RunFolder.Open(s.Path));
+                warnings.AddRange(files.Damage.Select(d => $"shard {s.Shard.Index}/{count} ({s.Name}): damaged {d}"));
+                sums.Add(files);
+                foreach (var o in files.Outcomes)
+                {
+                    // TCP connections are numbered per process: made unique per shard, so each counts once.
+                    var unique = o.TcpConnection is { } c ? o with { TcpConnection = ((c - 1) * count) + s.Shard.Index + 1 } : o;
+                    outcomes.WriteLine(JsonSerializer.Serialize(unique, Ndjson.Options));
+                }
+
+                foreach (var e in files.Events)
+                {
+                    events.WriteLine(JsonSerializer.Serialize(e, Ndjson.Options));
+                }
+
+                if (ReadStats(files.Folder) is { } p)
+                {
+                    stats.Add(p);
+                }
+            }
         }
 
-        var folder = RunFolder.CreateNamed(outDir, first.Shard!.RunId);
-        var startedAt = shards.Min(s => s.Info.StartedAt);
         var completions = shards.Select(s => s.Info.Completion).ToList();
+        var hosts = shards.Select(s => s.Info.Host).Distinct(StringComparer.Ordinal).ToList();
         var info = first with
         {
             RunId = folder.RunId,
             Shard = null,
-            MergedFrom = [.. shards.Select(s => new MergedShard(s.Shard.Index, s.Files.Folder.Path, s.Info.Host, s.Info.Completion, s.Shard.StartLateS))],
-            Host = string.Join(", ", shards.Select(s => s.Info.Host).Distinct(StringComparer.Ordinal).Take(5)) + (shards.Select(s => s.Info.Host).Distinct(StringComparer.Ordinal).Count() > 5 ? ", …" : ""),
+            MergedFrom = [.. shards.Select(s => new MergedShard(s.Shard.Index, s.Path, s.Info.Host, s.Info.Completion, s.Shard.StartLateS))],
+            Host = string.Join(", ", hosts.Take(5)) + (hosts.Count > 5 ? $", … ({hosts.Count} hosts)" : ""),
             Processors = shards.Sum(s => s.Info.Processors),
             StartedAt = startedAt,
             EndedAt = completions.Any(c => c is null) ? null : shards.Max(s => s.Info.EndedAt),
@@ -106,8 +146,7 @@ public static class ShardMerge
                 .. shards.Where(s => s.Info.Completion is null).Select(s => $"shard {s.Shard.Index}/{count} ({s.Name}) did not finish (killed, or still running): its streams count only up to its last flushed interval")],
         };
         folder.WriteJson(RunFolder.RunFile, info);
-
-        var (intervals, latency) = MergeIntervals(shards);
+        var (intervals, latency) = sums.Result();
         using (var hlogStream = new FileStream(folder.Latency, FileMode.CreateNew, FileAccess.Write))
         using (var hlog = new HdrLogWriter(hlogStream, startedAt, $"LoadGen {first.LoadGenVersion} run {folder.RunId}: {count} shards merged; values in microseconds"))
         {
@@ -117,30 +156,43 @@ public static class ShardMerge
             }
         }
 
-        WriteLines(folder.Intervals, intervals);
-        WriteLines(folder.OutcomesPath, shards
-            .SelectMany(s => s.Files.Outcomes.Select(o => o.TcpConnection is { } c ? o with { TcpConnection = ((c - 1) * count) + s.Shard.Index + 1 } : o))
-            .OrderBy(o => o.Time));
-        WriteLines(folder.Events, shards.SelectMany(s => s.Files.Events).OrderBy(e => e.Time));
+        using (var w = new StreamWriter(folder.Intervals, append: false, new UTF8Encoding(false)) { NewLine = "\n" })
+        {
+            foreach (var r in intervals)
+            {
+                w.WriteLine(JsonSerializer.Serialize(r, Ndjson.Options));
+            }
+        }
 
-        var summary = RunFiles.Read(folder).Rebuild(Busiest(shards));
+        var summary = RunFiles.Read(folder).Rebuild(Busiest(stats));
         folder.WriteJson(RunFolder.SummaryFile, summary);
         return new Result(folder, summary, warnings);
     }
 
-    private sealed record ShardFolder(RunFiles Files, RunInfo Info, ShardInfo Shard, string Name);
+    private sealed record ShardFolder(string Path, RunInfo Info, ShardInfo Shard, string Name);
 
-    /// <summary>The shards, in index order, or every reason they are not one run's shards.</summary>
+    /// <summary>The shards, in index order, from their run.json alone, or every reason they are not one run's shards.</summary>
     private static List<ShardFolder> Check(IReadOnlyList<string> folders)
     {
         var problems = new List<string>();
         var shards = new List<ShardFolder>();
         foreach (var path in folders)
         {
-            var files = RunFiles.Read(RunFolder.Open(path));
-            if (files.Info is not { } info)
+            var folder = RunFolder.Open(path);
+            RunInfo? info = null;
+            string? why = null;
+            try
             {
-                problems.Add($"{path}: no readable {RunFolder.RunFile}: not a run folder{(files.Damage.Count > 0 ? $" ({files.Damage[0]})" : "")}");
+                info = File.Exists(folder.RunJson) ? JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(folder.RunJson), RunSummary.JsonOptions) : null;
+            }
+            catch (JsonException e)
+            {
+                why = e.Message;
+            }
+
+            if (info is null)
+            {
+                problems.Add($"{path}: no readable {RunFolder.RunFile}: not a run folder{(why is null ? "" : $" ({why})")}");
             }
             else if (info.Shard is not { } shard)
             {
@@ -150,7 +202,7 @@ public static class ShardMerge
             }
             else
             {
-                shards.Add(new ShardFolder(files, info, shard, files.Folder.RunId));
+                shards.Add(new ShardFolder(folder.Path, info, shard, folder.RunId));
             }
         }
 
@@ -159,7 +211,7 @@ public static class ShardMerge
             throw new MergeRefusedException(problems.Count > 0 ? problems : ["no shard folders given"]);
         }
 
-        string Names(IEnumerable<ShardFolder> group) => string.Join(", ", group.Select(s => s.Files.Folder.Path));
+        string Names(IEnumerable<ShardFolder> group) => string.Join(", ", group.Select(s => s.Path));
         void Agree<T>(Func<ShardFolder, T> key, string what)
         {
             var groups = shards.GroupBy(key).ToList();
@@ -198,54 +250,73 @@ public static class ShardMerge
     }
 
     /// <summary>
-    /// Intervals and their histograms, paired by position: a shard's k-th interval of a topology (and round) was
-    /// cut with its k-th histogram of each kind, and shards started together cut together.
+    /// Intervals and their histograms, summed shard by shard and paired by position: a shard's k-th interval of a
+    /// topology (and round) was cut with its k-th histogram of each kind, and shards started together cut together.
     /// </summary>
-    private static (List<IntervalRecord> Intervals, List<LoggedInterval> Latency) MergeIntervals(List<ShardFolder> shards)
+    private sealed class IntervalSums
     {
-        var intervals = new List<IntervalRecord>();
-        var latency = new List<LoggedInterval>();
-        var topologies = shards.SelectMany(s => s.Files.Intervals.Select(i => i.Topology)).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var topology in topologies)
+        private readonly Dictionary<string, List<List<IntervalRecord>>> _records = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<LoggedInterval>> _histograms = new(StringComparer.Ordinal);
+
+        public void Add(RunFiles files)
         {
-            var perShard = shards.Select(s => s.Files.Intervals.Where(i => i.Topology == topology).ToList()).ToList();
-            var tags = shards.SelectMany(s => s.Files.Latency.Select(l => l.Tag)).OfType<string>()
-                .Where(t => t.StartsWith(topology + ".", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
-            var histograms = tags.ToDictionary(t => t, t => shards.Select(s => s.Files.Latency.Where(l => l.Tag == t).ToList()).ToList(), StringComparer.Ordinal);
-            var n = Math.Max(perShard.Max(p => p.Count), histograms.Values.Select(h => h.Max(x => x.Count)).DefaultIfEmpty(0).Max());
-            for (var k = 0; k < n; k++)
+            foreach (var topology in files.Intervals.GroupBy(i => i.Topology))
             {
-                var mergedHistograms = new Dictionary<string, HistogramBase>(StringComparer.Ordinal);
-                foreach (var (tag, lists) in histograms)
+                var lists = Get(_records, topology.Key);
+                var k = 0;
+                foreach (var r in topology)
                 {
-                    var parts = lists.Where(l => k < l.Count).Select(l => l[k]).ToList();
-                    if (parts.Count == 0)
+                    if (lists.Count <= k)
                     {
-                        continue;
+                        lists.Add([]);
                     }
 
-                    var sum = Histograms.Create();
-                    sum.Tag = tag;
-                    foreach (var p in parts)
-                    {
-                        sum.Add(p.Histogram);
-                    }
-
-                    mergedHistograms[tag] = sum;
-                    latency.Add(new LoggedInterval(tag, parts.Min(p => p.Start), parts.Max(p => p.End), sum));
+                    lists[k++].Add(r);
                 }
+            }
 
-                var records = perShard.Where(p => k < p.Count).Select(p => p[k]).ToList();
-                if (records.Count > 0)
+            foreach (var tag in files.Latency.Where(l => l.Tag is not null).GroupBy(l => l.Tag!))
+            {
+                var sums = Get(_histograms, tag.Key);
+                var k = 0;
+                foreach (var l in tag)
                 {
-                    mergedHistograms.TryGetValue($"{topology}.{TopologySummaryBuilder.Rtt}", out var rtt);
-                    intervals.Add(Sum(records, rtt));
+                    if (sums.Count <= k)
+                    {
+                        var sum = Histograms.Create();
+                        sum.Tag = tag.Key;
+                        sums.Add(new LoggedInterval(tag.Key, l.Start, l.End, sum));
+                    }
+
+                    var s = sums[k];
+                    s.Histogram.Add(l.Histogram);
+                    sums[k++] = s with { Start = l.Start < s.Start ? l.Start : s.Start, End = l.End > s.End ? l.End : s.End };
                 }
             }
         }
 
-        // Each topology's order is kept (a stable sort on starts that grow within a topology).
-        return ([.. intervals.OrderBy(i => i.Start)], [.. latency.OrderBy(l => l.Start)]);
+        public (List<IntervalRecord> Intervals, List<LoggedInterval> Latency) Result()
+        {
+            var intervals = new List<IntervalRecord>();
+            foreach (var (topology, lists) in _records)
+            {
+                _histograms.TryGetValue($"{topology}.{TopologySummaryBuilder.Rtt}", out var rtt);
+                intervals.AddRange(lists.Select((records, k) => Sum(records, rtt is not null && k < rtt.Count ? rtt[k].Histogram : null)));
+            }
+
+            // Each topology's order is kept (a stable sort on starts that grow within a topology).
+            return ([.. intervals.OrderBy(i => i.Start)], [.. _histograms.Values.SelectMany(h => h).OrderBy(l => l.Start)]);
+        }
+
+        private static List<T> Get<T>(Dictionary<string, List<T>> d, string key)
+        {
+            if (!d.TryGetValue(key, out var list))
+            {
+                d[key] = list = [];
+            }
+
+            return list;
+        }
     }
 
     /// <summary>
@@ -299,13 +370,8 @@ public static class ShardMerge
     }
 
     /// <summary>The figures of the shard that worked its machine hardest (whether the generator kept up is decided by its worst process), with the largest peak RSS of any shard.</summary>
-    private static ProcessStats? Busiest(List<ShardFolder> shards)
-    {
-        var stats = shards.Select(s => ReadStats(s.Files.Folder)).OfType<ProcessStats>().ToList();
-        return stats.Count == 0 ? null : stats.MaxBy(p => p.AvgCpuPercentOfOneCore / Math.Max(1, p.Processors)) is { } worst
-            ? worst with { PeakRssMb = stats.Max(p => p.PeakRssMb) }
-            : null;
-    }
+    private static ProcessStats? Busiest(List<ProcessStats> stats) =>
+        stats.Count == 0 ? null : stats.MaxBy(p => p.AvgCpuPercentOfOneCore / Math.Max(1, p.Processors))! with { PeakRssMb = stats.Max(p => p.PeakRssMb) };
 
     private static ProcessStats? ReadStats(RunFolder folder)
     {
@@ -325,15 +391,6 @@ public static class ShardMerge
           ?? completions.FirstOrDefault(c => c == Completions.Aborted)
           ?? completions.FirstOrDefault(c => c != Completions.Completed)
           ?? Completions.Completed;
-
-    private static void WriteLines<T>(string path, IEnumerable<T> records)
-    {
-        using var w = new StreamWriter(path, append: false, new UTF8Encoding(false)) { NewLine = "\n" };
-        foreach (var r in records)
-        {
-            w.WriteLine(JsonSerializer.Serialize(r, Ndjson.Options));
-        }
-    }
 }
 
 /// <summary>Why folders cannot be merged: every reason, each naming the folders concerned.</summary>

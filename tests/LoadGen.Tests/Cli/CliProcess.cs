@@ -41,9 +41,17 @@ internal sealed class CliProcess : IDisposable
         }
     }
 
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => Start(null, args);
+
+    /// <param name="env">Variables set (a null value removes one) in the process's environment only.</param>
+    public static CliProcess Start(IReadOnlyDictionary<string, string?>? env, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (k, v) in env ?? new Dictionary<string, string?>())
+        {
+            psi.Environment[k] = v;
+        }
+
         psi.ArgumentList.Add(typeof(LoadGen.Cli.Cli).Assembly.Location);
         foreach (var a in args)
         {

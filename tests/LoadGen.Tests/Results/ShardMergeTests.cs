@@ -137,6 +137,28 @@ public class ShardMergeTests
         Assert.Empty(Directory.GetFileSystemEntries(out1));
     }
 
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task AShardThatStartsLate_SaysByHowMuch_InRunJson_AndInTheMergedReportsWarnings()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 4, hold: TimeSpan.FromMilliseconds(500));
+        var dir = TestTemp.Folder("shards");
+        var shared = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        var late = RunFolder.CreateNamed(dir, "late-shard-1-of-2");
+        var onTime = RunFolder.CreateNamed(dir, "late-shard-0-of-2");
+        await Task.WhenAll(
+            new LoadEngine { Shard = new ShardPlan(new ShardSlice(0, 2), "late"), StartAt = shared }.RunAsync(scenario, onTime),
+            new LoadEngine { Shard = new ShardPlan(new ShardSlice(1, 2), "late"), StartAt = shared.AddSeconds(-3) }.RunAsync(scenario, late));
+        var merged = ShardMerge.Merge([onTime.Path, late.Path], TestTemp.Folder("merged"));
+
+        var lateInfo = RunData.Load(late.Path).Info!.Shard!;
+        // Its start time was 2 s past when it started: it ran at once, 2 s late (the engine checks after its setup).
+        Assert.InRange(lateInfo.StartLateS!.Value, 2.0, 5.0);
+        Assert.True(RunData.Load(onTime.Path).Info!.Shard!.StartLateS < 1);
+        Assert.Contains(merged.Summary.Warnings, w => w.StartsWith("shard 1/2 started its phases", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Merge_RefusesAFolderThatIsNotAShard()
     {
