@@ -70,6 +70,15 @@ public sealed record IntervalRecord
 
     public double? P99Ms { get; init; }
 
+    /// <summary>LoadGen's own CPU during the interval as a share of the machine's cores (0–1): near 1, the generator, not the path, sets the pace.</summary>
+    public double? LoadGenCpuShare { get; init; }
+
+    /// <summary>Share of the interval's wall time the GC paused LoadGen (0–1).</summary>
+    public double? LoadGenGcPauseShare { get; init; }
+
+    /// <summary>The client's send lag (how late messages left against their schedule), p99 over the interval, ms.</summary>
+    public double? SendLagP99Ms { get; init; }
+
     /// <summary>LoadGen's own resident memory at the end of the interval (MB): a soak shows whether the tool itself grows.</summary>
     public double? LoadGenRssMb { get; init; }
 

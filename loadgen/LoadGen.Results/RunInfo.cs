@@ -82,6 +82,14 @@ public sealed record ScenarioSettings
             ? parsed
             : TimeSpan.Zero;
 
+    /// <summary>messages.schedule as run ("fixed", "poisson", "closed"); null when not recorded.</summary>
+    public string? MessageSchedule() =>
+        Messages is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty("schedule", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+
+    /// <summary>An integer of the message plan as recorded (e.g. "maxInFlight"); null when missing.</summary>
+    public int? MessageInt(string name) =>
+        Messages is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : null;
+
     /// <summary>A record of the scenario's sections as JSON (what run.json keeps of them).</summary>
     public static JsonElement Section<T>(T value) => JsonSerializer.SerializeToElement(value, RunSummary.JsonOptions);
 }

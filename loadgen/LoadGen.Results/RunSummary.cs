@@ -52,6 +52,15 @@ public sealed record RunSummary
     /// <summary>Whether LoadGen itself kept up (null in summaries written before this field).</summary>
     public GeneratorStats? Generator { get; init; }
 
+    /// <summary>
+    /// How messages were sent: "fixed" or "poisson" (an open loop on a schedule: latency from each message's scheduled
+    /// time), or "closed" (the next message when a reply frees a slot: latency from the send). Null when not recorded.
+    /// </summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>In a closed loop, the messages each stream kept in flight.</summary>
+    public int? InFlight { get; init; }
+
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,

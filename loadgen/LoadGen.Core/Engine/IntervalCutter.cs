@@ -34,7 +34,14 @@ internal sealed class IntervalCutter
         _recorders = [m.Rtt, m.RttUncorrected, m.Open, m.SendLag, m.Reconnect, .. run.Workload.Matching.MeasuresLatency ? [] : (ShardedRecorder[])[m.ReplyGap]];
         _last = Counters.Of(m);
         _start = time.GetUtcNow();
+        _lastCpu = Environment.CpuUsage.TotalTime;
+        _lastPause = GC.GetTotalPauseDuration();
+        _lastWall = System.Diagnostics.Stopwatch.GetTimestamp();
     }
+
+    private TimeSpan _lastCpu;
+    private TimeSpan _lastPause;
+    private long _lastWall;
 
     /// <summary>The interval just cut and its round-trip (or, count-only, reply-gap) histogram, for the progress line.</summary>
     public sealed record Cut(IntervalRecord Record, HistogramBase Latency, bool ReplyGaps);
@@ -56,6 +63,9 @@ internal sealed class IntervalCutter
         _hlog.Flush();
         var snap = Counters.Of(m);
         var rtt = taken[0];
+        // The generator's own health this interval, beside what it measured: CPU, GC pauses, send lag.
+        var (cpu, pause, wall) = (Environment.CpuUsage.TotalTime, GC.GetTotalPauseDuration(), System.Diagnostics.Stopwatch.GetTimestamp());
+        var wallS = System.Diagnostics.Stopwatch.GetElapsedTime(_lastWall, wall).TotalSeconds;
         var record = new IntervalRecord
         {
             Topology = _run.Target.Name,
@@ -83,6 +93,9 @@ internal sealed class IntervalCutter
             StreamSeconds = Math.Round(snap.LifetimeS - _last.LifetimeS, 3),
             P50Ms = Histograms.PercentileMs(rtt, 50),
             P99Ms = Histograms.PercentileMs(rtt, 99),
+            LoadGenCpuShare = wallS <= 0 ? null : Math.Round((cpu - _lastCpu).TotalSeconds / wallS / Environment.ProcessorCount, 3),
+            LoadGenGcPauseShare = wallS <= 0 ? null : Math.Round((pause - _lastPause).TotalSeconds / wallS, 4),
+            SendLagP99Ms = Histograms.PercentileMs(taken[3], 99),
             LoadGenRssMb = Math.Round(Environment.WorkingSet / 1048576.0, 1),
             LoadGenHeapMb = LiveHeapMb(),
         };
@@ -90,6 +103,7 @@ internal sealed class IntervalCutter
         _run.Add(record, taken);
         _last = snap;
         _start = now;
+        (_lastCpu, _lastPause, _lastWall) = (cpu, pause, wall);
         var gap = _recorders[^1] == m.ReplyGap ? taken[^1] : null;
         return new Cut(record, gap ?? rtt, gap is not null);
     }

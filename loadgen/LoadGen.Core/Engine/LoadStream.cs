@@ -239,7 +239,7 @@ internal sealed class LoadStream
         var clientRefused = false;
         // Message 1 opens the stream (some proxies answer only after it); the schedule of the rest
         // starts once the stream is open, so open time never counts as message latency.
-        var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight);
+        var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight) { ClosedLoop = _s.Schedule.IsClosed };
         try
         {
             if (inFlight is not null)

@@ -23,14 +23,31 @@ public sealed class OpenLoopSender
     }
 
     /// <summary>
+    /// A closed loop: no schedule — each message goes as soon as an in-flight slot is free, and its "scheduled" time is
+    /// its send time (there is no schedule to fall behind, so nothing to correct for).
+    /// </summary>
+    public bool ClosedLoop { get; init; }
+
+    /// <summary>
     /// Sends until <paramref name="cancellationToken"/> fires (then throws <see cref="OperationCanceledException"/>)
     /// or a send throws. <paramref name="send"/> gets the sequence number (from 1) and the scheduled timestamp.
     /// </summary>
     /// <param name="firstSeq">Sequence number of the first message this sender sends.</param>
     public async Task RunAsync(Func<ulong, long, ValueTask> send, CancellationToken cancellationToken, ulong firstSeq = 1)
     {
-        var next = _time.GetTimestamp() + ToTicks(_firstOffset);
         var seq = firstSeq - 1;
+        if (ClosedLoop)
+        {
+            ArgumentNullException.ThrowIfNull(_inFlight, "a closed loop needs an in-flight cap");
+            while (true)
+            {
+                await _inFlight.WaitAsync(cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+                await send(++seq, _time.GetTimestamp());
+            }
+        }
+
+        var next = _time.GetTimestamp() + ToTicks(_firstOffset);
         while (true)
         {
             var wait = _time.GetElapsedTime(_time.GetTimestamp(), next);

@@ -39,7 +39,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
             new SendSchedule(scenario.Messages.Schedule, scenario.Messages.Interval, profile.Shard is { } shard ? new Random(Population.HashCode32(shard.Seed, round, 1)) : new Random()),
             run.Workload,
             scenario.Messages.ClientQuietAfter,
-            scenario.Messages.MaxInFlight,
+            scenario.Messages.InFlightCap,
             scenario.Connections.OpenTimeout,
             run.Headers,
             log);

@@ -24,11 +24,15 @@ public sealed class SendSchedule
     /// A stream's phase: uniform within one interval, so thousands of streams opened together do not
     /// send in lockstep.
     /// </summary>
-    public TimeSpan FirstOffset() => _interval * Next();
+    public TimeSpan FirstOffset() => _kind == ScheduleKind.Closed ? TimeSpan.Zero : _interval * Next();
+
+    /// <summary>No schedule: the next message goes when a reply frees a slot.</summary>
+    public bool IsClosed => _kind == ScheduleKind.Closed;
 
     public TimeSpan NextGap() => _kind switch
     {
         ScheduleKind.Poisson => _interval * -Math.Log(1.0 - Next()),
+        ScheduleKind.Closed => TimeSpan.Zero,
         _ => _interval,
     };
 

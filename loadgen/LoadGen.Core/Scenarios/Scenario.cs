@@ -192,7 +192,7 @@ public sealed record MetadataEntry(string Name, string Template);
 /// <summary>Per-stream send plan.</summary>
 public sealed record MessagePlan
 {
-    /// <summary>fixed: one message every <see cref="Interval"/>; poisson: exponential gaps with that mean.</summary>
+    /// <summary>fixed: one message every <see cref="Interval"/>; poisson: exponential gaps with that mean; closed: the next message as a reply frees a slot (no interval).</summary>
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Fixed;
 
     /// <summary>Mean time between two messages of one stream. Default 1 s.</summary>
@@ -206,6 +206,9 @@ public sealed record MessagePlan
     /// latency from the scheduled time). 0 = no cap: a purely open loop. Default 0.
     /// </summary>
     public int MaxInFlight { get; init; }
+
+    /// <summary>Messages a stream keeps unanswered: <see cref="MaxInFlight"/>, and 1 in a closed loop left unset.</summary>
+    public int InFlightCap => Schedule == ScheduleKind.Closed ? Math.Max(1, MaxInFlight) : MaxInFlight;
 
     /// <summary>Directives attached to every message, for the lab backend (delay, fan-out…).</summary>
     public LabDirectives? Directives { get; init; }
@@ -247,6 +250,12 @@ public enum ScheduleKind
 {
     Fixed,
     Poisson,
+
+    /// <summary>
+    /// No schedule: each stream keeps <see cref="MessagePlan.MaxInFlight"/> messages (1 when unset) unanswered and sends
+    /// the next as soon as a reply frees a slot — as fast as the path allows. Latency is from each send.
+    /// </summary>
+    Closed,
 }
 
 /// <summary>The client's connection pool for one target.</summary>

@@ -166,9 +166,13 @@ public static class ScenarioExplainer
     {
         y.Key(0, "messages");
         y.Line(1, "schedule", m.Schedule.ToString().ToLowerInvariant());
-        y.Line(1, "interval", D(m.Interval), "per stream; each stream starts at a random phase within one interval");
+        if (m.Schedule != ScheduleKind.Closed)
+        {
+            y.Line(1, "interval", D(m.Interval), "per stream; each stream starts at a random phase within one interval");
+        }
+
         y.Line(1, "payloadBytes", m.PayloadBytes);
-        y.Line(1, "maxInFlight", m.MaxInFlight, m.MaxInFlight == 0 ? "no cap: the open-loop schedule never waits for replies" : null);
+        y.Line(1, "maxInFlight", m.InFlightCap, m.Schedule == ScheduleKind.Closed ? "closed loop: the next message goes when a reply frees one of these slots" : m.MaxInFlight == 0 ? "no cap: the open-loop schedule never waits for replies" : null);
         if (m.ClientQuietAfter is { } q)
         {
             y.Line(1, "clientQuietAfter", D(q));

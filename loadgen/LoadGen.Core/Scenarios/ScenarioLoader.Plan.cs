@@ -109,6 +109,11 @@ public static partial class ScenarioLoader
             MaxInFlight = f.Int("maxInFlight", d.MaxInFlight, 0, 1_000_000),
             Directives = directives,
         };
+        if (plan.Schedule == ScheduleKind.Closed && f.Get("interval") is { } iv)
+        {
+            throw f.Error(iv, "messages.interval", "has no meaning with schedule: closed (the next message goes when a reply frees a slot): remove it, or use schedule: fixed");
+        }
+
         f.RejectUnknown();
         return plan;
     }

@@ -120,6 +120,11 @@ public static partial class ScenarioLoader
             }
         }
 
+        if (spec.Match == ReplyMatchKind.CountOnly && scenario.Messages.Schedule == ScheduleKind.Closed)
+        {
+            throw root.Error(root.Get("messages")!, "messages.schedule", "closed needs to know when a message is answered, which count-only matching cannot tell: match replies (ping-pong, by-field) or use schedule: fixed");
+        }
+
         if (spec.Match == ReplyMatchKind.CountOnly && scenario.Messages.MaxInFlight > 0)
         {
             throw root.Error(root.Get("messages")!, "messages.maxInFlight", "count-only matching cannot tell when a message is answered: remove maxInFlight or match replies (ping-pong, by-field)");

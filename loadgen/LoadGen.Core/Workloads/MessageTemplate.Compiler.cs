@@ -36,7 +36,8 @@ internal sealed partial class MessageTemplate
                 foreach (var kv in map.Fields)
                 {
                     var pair = new TMessage([new TField("key", new TScalar(kv.Name, ScalarKind.String, kv.Line), kv.Line), new TField("value", kv.Value, kv.Line)], true, kv.Line);
-                    fields.Add(new Field(fd, null, Compile(pair, entry, where)));
+                    var compiled = Compile(pair, entry, where);
+                    fields.Add(new Field(fd, null, compiled, compiled.IsDynamic));
                 }
 
                 continue;
@@ -57,8 +58,8 @@ internal sealed partial class MessageTemplate
         {
             return value switch
             {
-                TMessage m => new Field(fd, null, Compile(m, fd.MessageType, where)),
-                TScalar s => new Field(fd, null, WellKnown(fd.MessageType, s, where)),
+                TMessage m => Nested(fd, Compile(m, fd.MessageType, where)),
+                TScalar s => Nested(fd, WellKnown(fd.MessageType, s, where)),
                 _ => throw new TemplateSyntaxException(value.Line, $"'{where}' is a {fd.MessageType.FullName} message: give it {{ fields }}"),
             };
         }
@@ -68,7 +69,7 @@ internal sealed partial class MessageTemplate
             throw new TemplateSyntaxException(value.Line, $"'{where}' is a {Kind(fd)}, not a message or a list");
         }
 
-        return new Field(fd, Scalar(fd, scalar, where), null);
+        return new Field(fd, Scalar(fd, scalar, where), null, HasPlaceholder(scalar));
     }
 
     /// <summary>Well-known message types written as one scalar: Timestamp, Duration and the wrappers.</summary>
@@ -80,8 +81,8 @@ internal sealed partial class MessageTemplate
                 if (Parts(s.Text, s.Line) is [Placeholder { Name: "timestamp" }])
                 {
                     return new MessageTemplate(type, [
-                        new Field(type.FindFieldByNumber(1), slot => slot.Now.ToUnixTimeSeconds(), null),
-                        new Field(type.FindFieldByNumber(2), slot => (long)(slot.Now.UtcTicks % TimeSpan.TicksPerSecond * 100), null)]);
+                        new Field(type.FindFieldByNumber(1), slot => slot.Now.ToUnixTimeSeconds(), null, Dynamic: true),
+                        new Field(type.FindFieldByNumber(2), slot => (long)(slot.Now.UtcTicks % TimeSpan.TicksPerSecond * 100), null, Dynamic: true)]);
                 }
 
                 if (!DateTimeOffset.TryParse(s.Text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
@@ -100,11 +101,16 @@ internal sealed partial class MessageTemplate
             case "google.protobuf.DoubleValue" or "google.protobuf.FloatValue" or "google.protobuf.Int64Value" or "google.protobuf.UInt64Value"
                 or "google.protobuf.Int32Value" or "google.protobuf.UInt32Value" or "google.protobuf.BoolValue" or "google.protobuf.StringValue" or "google.protobuf.BytesValue":
                 var inner = type.FindFieldByNumber(1);
-                return new MessageTemplate(type, [new Field(inner, Scalar(inner, s, where), null)]);
+                return new MessageTemplate(type, [new Field(inner, Scalar(inner, s, where), null, HasPlaceholder(s))]);
             default:
                 throw new TemplateSyntaxException(s.Line, $"'{where}' is a {type.FullName} message: give it {{ fields }} ({Names(type)})");
         }
     }
+
+    private static Field Nested(FieldDescriptor fd, MessageTemplate child) => new(fd, null, child, child.IsDynamic);
+
+    /// <summary>Whether a scalar's value changes per message: placeholders live in string-kind scalars only (as <see cref="Scalar"/> reads them).</summary>
+    private static bool HasPlaceholder(TScalar s) => s.Kind == ScalarKind.String && Parts(s.Text, s.Line).Any(p => p is Placeholder);
 
     private static MessageTemplate Constant(MessageDescriptor type, long seconds, long nanos) =>
         new(type, [new Field(type.FindFieldByNumber(1), _ => seconds, null), new Field(type.FindFieldByNumber(2), _ => nanos, null)]);

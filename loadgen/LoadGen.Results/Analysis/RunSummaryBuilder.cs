@@ -46,6 +46,8 @@ public static class RunSummaryBuilder
             Warnings = [.. info.Warnings, .. GeneratorHealth.Warnings(topologies)],
             LoadGen = loadGen,
             Generator = GeneratorHealth.Stats(topologies, loadGen),
+            Schedule = info.ScenarioSettings.MessageSchedule(),
+            InFlight = info.ScenarioSettings.MessageSchedule() == "closed" ? Math.Max(1, info.ScenarioSettings.MessageInt("maxInFlight") ?? 1) : null,
         };
     }
 }

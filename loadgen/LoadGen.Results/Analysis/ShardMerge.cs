@@ -322,7 +322,7 @@ public static class ShardMerge
     /// <summary>
     /// One interval of the whole from the shards' same interval: counts summed; peaks summed (an upper bound: the
     /// shards need not peak at once); the hold's stream-seconds summed (exact), its lowest share and short time the
-    /// worst shard's (a lower bound for the whole); LoadGen's own memory the largest shard's.
+    /// worst shard's (a lower bound for the whole); LoadGen's own memory, CPU share, GC pauses and send lag the worst shard's.
     /// </summary>
     private static IntervalRecord Sum(List<IntervalRecord> r, HistogramBase? rtt)
     {
@@ -353,6 +353,9 @@ public static class ShardMerge
             UnansweredByCause = r.All(x => x.UnansweredByCause is null) ? null : Add(r.Select(x => x.UnansweredByCause).OfType<IReadOnlyDictionary<string, long>>()),
             P50Ms = rtt is null ? null : Histograms.PercentileMs(rtt, 50),
             P99Ms = rtt is null ? null : Histograms.PercentileMs(rtt, 99),
+            LoadGenCpuShare = r.Max(x => x.LoadGenCpuShare),
+            LoadGenGcPauseShare = r.Max(x => x.LoadGenGcPauseShare),
+            SendLagP99Ms = r.Max(x => x.SendLagP99Ms),
             LoadGenRssMb = r.Max(x => x.LoadGenRssMb),
             LoadGenHeapMb = r.Max(x => x.LoadGenHeapMb),
         };

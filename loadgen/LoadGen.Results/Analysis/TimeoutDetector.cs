@@ -16,7 +16,7 @@ namespace LoadGen.Results.Analysis;
 /// to the message interval: a 5 s timer is found with messages every 1 s, 10 s or 30 s. Outcome files
 /// written before the survived gaps were recorded fall back to <c>minQuiet</c>.</item>
 /// <item>A <b>message limit</b>: 90% of the ends at one sent count N (or up to 2 past it: a late client sends on
-/// before it reads the end), and the time from each stream's last send
+/// before it reads the end), the time since the last send tighter than half a send interval, and the time from each stream's last send
 /// to its end is tighter than its lifetime (the 10th–90th percentile spread): the server counted.</item>
 /// <item>An <b>age</b> timeout: lifetimes cluster as above — unless the ends happened at one moment while
 /// their ages spread (a mass event: a restart, a drain).</item>
@@ -184,7 +184,18 @@ public static class TimeoutDetector
         // Which clock explains the ends: a server counting messages ends each stream a round trip after its last
         // send (end − last send is tight; the lifetimes spread with each stream's phase), a timer ends it at one
         // age (the lifetimes are tight; the time since the last send spreads over the interval).
-        if (Spread(counted.Select(e => e.ClientQuietS)) >= Spread(counted.Select(e => e.LifetimeS)))
+        var quietSpread = Spread(counted.Select(e => e.ClientQuietS));
+        if (quietSpread >= Spread(counted.Select(e => e.LifetimeS)))
+        {
+            return null;
+        }
+
+        // And the time since the last send must not spread over the send interval (each stream's longest survived gap
+        // is one interval, or more): that is a clock cutting streams at every phase, whatever the lifetimes do. Under
+        // load the lifetimes of a 2 s max stream duration spread past the 80 ms the time since the last send spread at a
+        // 100 ms interval, and its 21 sends read as a message limit.
+        var gaps = counted.Select(e => e.SurvivedClientQuietS).Where(g => double.IsFinite(g) && g > 0).Order().ToList();
+        if (gaps.Count > 0 && quietSpread >= 0.5 * gaps[gaps.Count / 2])
         {
             return null;
         }

@@ -17,6 +17,13 @@ namespace LoadGen.Tests.Lab;
 [Collection(SerialLoad.Name)]
 public class StreamFaultsLabTests
 {
+    /// <summary>
+    /// The engine refills its opens-per-second bucket at each tick (20 ms) and cuts intervals at ticks too, so a refill can
+    /// straddle a cut by one late tick: up to 0.2 s on a loaded machine (a clean CI clone with a CPU burner saw 1,002 starts
+    /// in a 0.88 s interval at a cap of 1,000/s).
+    /// </summary>
+    private const double TickSlackS = 0.2;
+
     private static async Task<(TopologySummary Topology, RunSummary Summary)> RunAsync(
         LabOptions options, string topology, int streams, TimeSpan hold, Func<MessagePlan, MessagePlan> messages,
         Func<Scenario, Scenario>? scenario = null)
@@ -248,7 +255,7 @@ public class StreamFaultsLabTests
         // Re-opens ran into the cap, never past it.
         var intervals = Ndjson.Read<IntervalRecord>(LastFolder!.Intervals).Records;
         Assert.All(intervals, i => Assert.True(
-            i.Attempted <= (cap * (i.End - i.Start).TotalSeconds) + (cap * 0.1) + 1,
+            i.Attempted <= (cap * ((i.End - i.Start).TotalSeconds + TickSlackS)) + (cap * 0.1) + 1,
             $"{i.Attempted} streams started in {(i.End - i.Start).TotalSeconds:0.00} s against a cap of {cap}/s"));
         Assert.True(intervals.Where(i => i.EndsByCause.ContainsKey("http-status:502")).Sum(i => i.Attempted) > 20 * cap, "the cap was reached while the backend was down");
         // Back: the whole population again once the backend returned, and nothing lost for good.

@@ -227,6 +227,22 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Detector_AMaxStreamDuration_UnderLoad_WhereLifetimesSpreadMoreThanTheLastSend_StaysAnAge()
+    {
+        // A 2 s max stream duration, a message every 100 ms, on a loaded machine: the client saw the lifetimes spread over
+        // ~150 ms (header and reset delivery late), more than the ~80 ms the time since the last send spread over — but that
+        // spread covers most of the interval: a clock cut the streams at every phase. (Seen as "ends after 21 messages".)
+        var random = new Random(23);
+        var ends = Enumerable.Range(0, 20).Select(_ => random.NextDouble() * 0.1)
+            .Select(q => Lived("rst:NO_ERROR", 1.9 + (random.NextDouble() * 0.2), q, q, 0.1, 0.1, sent: 21)).ToList();
+
+        var (timeouts, limits) = TimeoutDetector.Analyse(ends);
+
+        Assert.Empty(limits);
+        Assert.Equal("age", Assert.Single(timeouts).Direction);
+    }
+
+    [Fact]
     public void Detector_AMaxStreamDuration_StaysAnAgeTimeout_EvenWhereTheCountsAgree()
     {
         // Cut at 2.5 s of age with a message every 200 ms: all 13 sends in — the same count everywhere — but each

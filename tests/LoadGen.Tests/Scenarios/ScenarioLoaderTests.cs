@@ -70,6 +70,17 @@ public class ScenarioLoaderTests
         Assert.Equal(1500, s.Thresholds[1].Limit);
     }
 
+    [Fact]
+    public void ClosedSchedule_TakesNoInterval_AndKeepsOneInFlightByDefault()
+    {
+        var s = ScenarioLoader.Load("name: c\ntargets:\n  - name: a\n    address: http://127.0.0.1:1\nmessages:\n  schedule: closed\n", "c.yaml");
+        var e = Fails("name: c\ntargets:\n  - name: a\n    address: http://127.0.0.1:1\nmessages:\n  schedule: closed\n  interval: 10ms\n");
+
+        Assert.Equal((ScheduleKind.Closed, 0, 1), (s.Messages.Schedule, s.Messages.MaxInFlight, s.Messages.InFlightCap));
+        Assert.Contains("bad.yaml:7", e.Message, StringComparison.Ordinal);
+        Assert.Contains("messages.interval: has no meaning with schedule: closed", e.Message, StringComparison.Ordinal);
+    }
+
     private const string Profile = """
         profile:
           phases:

@@ -56,6 +56,53 @@ public class MessageTemplateTests
     }
 
     [Fact]
+    public void AConstantTemplate_IsEncodedOnce_AndReadsBackAsProtobufWritesIt()
+    {
+        var template = MessageTemplate.Compile("response_size: 12 payload { body: \"hello\" } response_status { code: 3 }", SimpleRequest.Descriptor);
+        var expected = new SimpleRequest { ResponseSize = 12, Payload = new Payload { Body = Google.Protobuf.ByteString.CopyFromUtf8("hello") }, ResponseStatus = new EchoStatus { Code = 3 } };
+
+        var first = template.Encode(new MessageSlot(Stream7, 1, DateTimeOffset.UtcNow));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var second = template.Encode(new MessageSlot(Stream7, 2, DateTimeOffset.UtcNow));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(template.IsDynamic);
+        Assert.Equal(Google.Protobuf.MessageExtensions.ToByteArray(expected), first);
+        Assert.Same(first, second);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void APlaceholderInANestedMessage_ChangesPerMessage_AndCostsAboutTheMessagesBytes()
+    {
+        var template = MessageTemplate.Compile("response_size: 1 payload { body: \"id-${seq}\" } response_status { code: 3 }", SimpleRequest.Descriptor);
+        _ = template.Encode(new MessageSlot(Stream7, 1, DateTimeOffset.UtcNow));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var bytes = template.Encode(new MessageSlot(Stream7, 42, DateTimeOffset.UtcNow));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(template.IsDynamic);
+        var r = SimpleRequest.Parser.ParseFrom(bytes);
+        Assert.Equal("id-42", r.Payload.Body.ToStringUtf8());
+        Assert.Equal(3, r.ResponseStatus.Code);
+        // The message and its nested part at their sizes, the writers, the placeholder's string: hundreds of bytes
+        // where a MemoryStream and a 4 KB buffer per level cost ~9 KB.
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated for a {bytes.Length}-byte message");
+    }
+
+    [Fact]
+    public void AMessageLargerThanTheScratchBuffer_IsWrittenWhole()
+    {
+        var template = MessageTemplate.Compile("payload { body: \"${random:5000}\" } response_size: ${seq}", SimpleRequest.Descriptor);
+
+        var r = SimpleRequest.Parser.ParseFrom(template.Encode(new MessageSlot(Stream7, 9, DateTimeOffset.UtcNow)));
+
+        Assert.Equal(5000, r.Payload.Body.Length);
+        Assert.Equal(9, r.ResponseSize);
+    }
+
+    [Fact]
     public void Timestamp_InAStringAndAnInteger()
     {
         var r = Encode("response_status { code: ${timestamp:s} message: \"${timestamp}\" }");
