@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # LoadGen against the raw Grpc.Net.Client loops (bench/raw), side by side, alternating, REPS times each, on the lab
 # backend run as its own process: what LoadGen's own work costs on top of the library it drives.
-#   ping-pong   STREAMS streams, each sending its next message when the reply came (LoadGen: maxInFlight 1, a 1 ms
-#               schedule — its fastest), for SECONDS
+#   ping-pong   STREAMS streams, each sending its next message when the reply came (LoadGen: schedule: closed), for SECONDS
 #   open loop   STREAMS streams × one message every INTERVAL (LoadGen: the same schedule), for SECONDS
 # Prints a table (medians, [min–max]) and writes bench/results/perf-<date>.json. Numbers, not pass/fail.
 # Rates are whole-process (messages answered / process CPU seconds) for both sides, start-up included; the raw
@@ -25,7 +24,7 @@ dotnet build bench/raw -c Release -nologo -v q >/dev/null
 raw=(dotnet bench/raw/bin/Release/net10.0/RawLoops.dll)
 interval_ms=$(python3 -c "import sys; v='$interval'; print(float(v[:-2]) if v.endswith('ms') else float(v[:-1])*1000)")
 
-loadgen_yaml() { # NAME INTERVAL MAXINFLIGHT
+loadgen_yaml() { # NAME SCHEDULE-LINES
   cat <<YAML
 name: $1
 targets:
@@ -40,15 +39,14 @@ profile:
     - ramp: 0
       over: 0s
 messages:
-  interval: $2
+$2
   payloadBytes: 64
-  ${3:+maxInFlight: $3}
 reportingInterval: 5s
 closeTimeout: 5s
 YAML
 }
-loadgen_yaml perf-pingpong 1ms 1 >"$out/pingpong.yaml"
-loadgen_yaml perf-openloop "$interval" "" >"$out/openloop.yaml"
+loadgen_yaml perf-pingpong "  schedule: closed" >"$out/pingpong.yaml"
+loadgen_yaml perf-openloop "  interval: $interval" >"$out/openloop.yaml"
 
 run_loadgen() { # KIND
   local dir="$out/lg-$1-$2"
