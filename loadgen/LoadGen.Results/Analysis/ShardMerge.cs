@@ -250,72 +250,71 @@ public static class ShardMerge
     }
 
     /// <summary>
-    /// Intervals and their histograms, summed shard by shard and paired by position: a shard's k-th interval of a
-    /// topology (and round) was cut with its k-th histogram of each kind, and shards started together cut together.
+    /// Intervals and their histograms, summed shard by shard and paired by place: a topology's round and the interval's
+    /// number within that round (shards started together cut together; with interleaved rounds a shard whose round cut one
+    /// interval more still pairs its next round's intervals with the others'). Within a shard, the j-th histogram of a
+    /// tag was cut with the j-th interval of its topology.
     /// </summary>
     private sealed class IntervalSums
     {
-        private readonly Dictionary<string, List<List<IntervalRecord>>> _records = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, List<LoggedInterval>> _histograms = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string Topology, int Round, int K), List<IntervalRecord>> _records = [];
+        private readonly Dictionary<(string Tag, int Round, int K), LoggedInterval> _histograms = [];
 
         public void Add(RunFiles files)
         {
             foreach (var topology in files.Intervals.GroupBy(i => i.Topology))
             {
-                var lists = Get(_records, topology.Key);
-                var k = 0;
+                var places = new List<(int Round, int K)>();
+                var perRound = new Dictionary<int, int>();
                 foreach (var r in topology)
                 {
-                    if (lists.Count <= k)
+                    var round = r.Round ?? 1;
+                    var k = perRound.GetValueOrDefault(round);
+                    perRound[round] = k + 1;
+                    places.Add((round, k));
+                    if (!_records.TryGetValue((topology.Key, round, k), out var list))
                     {
-                        lists.Add([]);
+                        _records[(topology.Key, round, k)] = list = [];
                     }
 
-                    lists[k++].Add(r);
+                    list.Add(r);
                 }
-            }
 
-            foreach (var tag in files.Latency.Where(l => l.Tag is not null).GroupBy(l => l.Tag!))
-            {
-                var sums = Get(_histograms, tag.Key);
-                var k = 0;
-                foreach (var l in tag)
+                var tags = files.Latency.Where(l => l.Tag is { } t && t.StartsWith(topology.Key + ".", StringComparison.Ordinal) && !t[(topology.Key.Length + 1)..].Contains('.', StringComparison.Ordinal))
+                    .GroupBy(l => l.Tag!);
+                foreach (var tag in tags)
                 {
-                    if (sums.Count <= k)
+                    var j = 0;
+                    foreach (var l in tag)
                     {
-                        var sum = Histograms.Create();
-                        sum.Tag = tag.Key;
-                        sums.Add(new LoggedInterval(tag.Key, l.Start, l.End, sum));
+                        // A histogram cut after the last interval line (a kill between the two writes) keeps a place of its own.
+                        var (round, k) = j < places.Count ? places[j] : (int.MaxValue, j);
+                        j++;
+                        var s = _histograms.TryGetValue((tag.Key, round, k), out var found) ? found : new LoggedInterval(tag.Key, l.Start, l.End, Empty(tag.Key));
+                        s.Histogram.Add(l.Histogram);
+                        _histograms[(tag.Key, round, k)] = s with { Start = l.Start < s.Start ? l.Start : s.Start, End = l.End > s.End ? l.End : s.End };
                     }
-
-                    var s = sums[k];
-                    s.Histogram.Add(l.Histogram);
-                    sums[k++] = s with { Start = l.Start < s.Start ? l.Start : s.Start, End = l.End > s.End ? l.End : s.End };
                 }
             }
         }
 
         public (List<IntervalRecord> Intervals, List<LoggedInterval> Latency) Result()
         {
-            var intervals = new List<IntervalRecord>();
-            foreach (var (topology, lists) in _records)
-            {
-                _histograms.TryGetValue($"{topology}.{TopologySummaryBuilder.Rtt}", out var rtt);
-                intervals.AddRange(lists.Select((records, k) => Sum(records, rtt is not null && k < rtt.Count ? rtt[k].Histogram : null)));
-            }
-
-            // Each topology's order is kept (a stable sort on starts that grow within a topology).
-            return ([.. intervals.OrderBy(i => i.Start)], [.. _histograms.Values.SelectMany(h => h).OrderBy(l => l.Start)]);
+            var intervals = _records
+                .Select(kv => (kv.Key, Record: Sum(kv.Value, _histograms.TryGetValue(($"{kv.Key.Topology}.{TopologySummaryBuilder.Rtt}", kv.Key.Round, kv.Key.K), out var rtt) ? rtt.Histogram : null)))
+                .OrderBy(x => x.Record.Start).ThenBy(x => x.Key.Round).ThenBy(x => x.Key.K)
+                .Select(x => x.Record)
+                .ToList();
+            // The same order for the histograms: a rebuild pairs a topology's k-th histogram of a kind with its k-th interval.
+            var latency = _histograms.OrderBy(kv => kv.Value.Start).ThenBy(kv => kv.Key.Round).ThenBy(kv => kv.Key.K).Select(kv => kv.Value).ToList();
+            return (intervals, latency);
         }
 
-        private static List<T> Get<T>(Dictionary<string, List<T>> d, string key)
+        private static HistogramBase Empty(string tag)
         {
-            if (!d.TryGetValue(key, out var list))
-            {
-                d[key] = list = [];
-            }
-
-            return list;
+            var h = Histograms.Create();
+            h.Tag = tag;
+            return h;
         }
     }
 

@@ -111,6 +111,43 @@ public class ShardMergeTests
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task Merge_OfShardsRunningInterleavedRounds_PairsEachRoundsIntervals()
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 8, hold: TimeSpan.FromSeconds(2)) with
+        {
+            Targets =
+            [
+                new TargetOptions { Name = "a", Address = backend.GrpcAddress },
+                new TargetOptions { Name = "b", Address = backend.GrpcAddress },
+            ],
+            Rounds = 2,
+        };
+
+        var shards = await RunShardsAsync(scenario, TestTemp.Folder("shards"), "rounds", 2);
+        var merged = ShardMerge.Merge([.. shards.Select(s => s.Folder.Path)], TestTemp.Folder("merged"));
+
+        Assert.Equal(4, merged.Summary.Rounds.Count);
+        foreach (var name in new[] { "a", "b" })
+        {
+            var all = merged.Summary.Topologies.Single(t => t.Name == name);
+            var parts = shards.Select(s => s.Summary.Topologies.Single(t => t.Name == name)).ToList();
+            Assert.Equal(parts.Sum(p => p.Streams.Opened), all.Streams.Opened);
+            Assert.Equal(parts.Sum(p => p.Messages.Received), all.Messages.Received);
+            Assert.Equal(parts.Sum(p => p.LatencyMs.Count), all.LatencyMs.Count);
+        }
+
+        // Each merged round carries both shards' share of that round.
+        var intervals = Ndjson.Read<IntervalRecord>(merged.Folder.Intervals).Records;
+        foreach (var round in new[] { 1, 2 })
+        {
+            Assert.Equal(
+                shards.Sum(s => Ndjson.Read<IntervalRecord>(s.Folder.Intervals).Records.Where(i => i.Topology == "a" && i.Round == round).Sum(i => i.Received)),
+                intervals.Where(i => i.Topology == "a" && i.Round == round).Sum(i => i.Received));
+        }
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task Merge_RefusesAnotherRunsShard_AMissingShard_AShardTwice_AndAnotherScenario_NamingTheFolder()
     {
         await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
