@@ -73,8 +73,8 @@ public class ScenarioLoaderTests
     [Fact]
     public void ClosedSchedule_TakesNoInterval_AndKeepsOneInFlightByDefault()
     {
-        var s = ScenarioLoader.Load("name: c\ntargets:\n  - name: a\n    address: http://127.0.0.1:1\nmessages:\n  schedule: closed\n", "c.yaml");
-        var e = Fails("name: c\ntargets:\n  - name: a\n    address: http://127.0.0.1:1\nmessages:\n  schedule: closed\n  interval: 10ms\n");
+        var s = ScenarioLoader.Load("name: c\ntargets:\n  - name: a\n    address: http://127.0.0.1:1\nmessages:\n  schedule: closed\n" + Profile, "c.yaml");
+        var e = Fails("name: c\ntargets:\n  - name: a\n    address: http://127.0.0.1:1\nmessages:\n  schedule: closed\n  interval: 10ms\n" + Profile);
 
         Assert.Equal((ScheduleKind.Closed, 0, 1), (s.Messages.Schedule, s.Messages.MaxInFlight, s.Messages.InFlightCap));
         Assert.Contains("bad.yaml:7", e.Message, StringComparison.Ordinal);
