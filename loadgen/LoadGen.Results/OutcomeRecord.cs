@@ -50,6 +50,13 @@ public sealed record OutcomeRecord
     /// <summary>Seconds from that TCP connection's connect to the stream's end: the connection's age when it carried this end.</summary>
     public double? TcpConnectionAgeS { get; init; }
 
+    /// <summary>
+    /// Seconds from the response headers to the stream's first scheduled send: its random phase within one interval.
+    /// A server counting messages ends a stream a fixed count of intervals after it; a timer ends it regardless.
+    /// Null when the stream never opened, in a closed loop, and in files written before it was recorded.
+    /// </summary>
+    public double? PhaseS { get; init; }
+
     public long Sent { get; init; }
 
     public long Received { get; init; }

@@ -36,6 +36,7 @@ internal sealed class LoadStream
     private readonly CancellationTokenSource _abort = new();
     private readonly PendingSends _pending = new();
     private long _sent;
+    private double? _phaseS;
     private long _received;
     private long _lastSend;
     private long _lastReceive;
@@ -208,6 +209,7 @@ internal sealed class LoadStream
                 LongestReceiveGapS = opened ? Seconds(Volatile.Read(ref _longestReceiveGap)) : null,
                 TcpConnection = tcpConnection == 0 ? null : tcpConnection,
                 TcpConnectionAgeS = tcpConnectedAt == 0 ? null : S(tcpConnectedAt),
+                PhaseS = opened ? _phaseS : null,
                 Sent = Interlocked.Read(ref _sent),
                 Received = Interlocked.Read(ref _received),
                 Unanswered = _pending.Count + _pending.Abandoned,
@@ -239,7 +241,9 @@ internal sealed class LoadStream
         var clientRefused = false;
         // Message 1 opens the stream (some proxies answer only after it); the schedule of the rest
         // starts once the stream is open, so open time never counts as message latency.
-        var sender = new OpenLoopSender(_s.Time, _s.Schedule.FirstOffset(), _s.Schedule.NextGap, inFlight) { ClosedLoop = _s.Schedule.IsClosed };
+        var phase = _s.Schedule.FirstOffset();
+        _phaseS = _s.Schedule.IsClosed ? null : Math.Round(phase.TotalSeconds, 3);
+        var sender = new OpenLoopSender(_s.Time, phase, _s.Schedule.NextGap, inFlight) { ClosedLoop = _s.Schedule.IsClosed };
         try
         {
             if (inFlight is not null)

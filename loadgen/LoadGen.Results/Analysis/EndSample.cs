@@ -12,6 +12,7 @@ namespace LoadGen.Results.Analysis;
 /// <param name="Received">Messages it received (-1 when unknown).</param>
 /// <param name="Connection">The TCP connection it ran on (<see cref="OutcomeRecord.TcpConnection"/>; 0 when unknown).</param>
 /// <param name="ConnectionAgeS">That connection's age at the stream's end (NaN when unknown).</param>
+/// <param name="PhaseS">Seconds from the response headers to the stream's first scheduled send (NaN when unknown, or no schedule).</param>
 public readonly record struct EndSample(
     string Cause,
     double LifetimeS,
@@ -24,7 +25,8 @@ public readonly record struct EndSample(
     long Sent = -1,
     long Received = -1,
     long Connection = 0,
-    double ConnectionAgeS = double.NaN);
+    double ConnectionAgeS = double.NaN,
+    double PhaseS = double.NaN);
 
 /// <summary>End samples from outcome records: the one conversion the engine (live) and a rebuild (from outcomes.ndjson) share.</summary>
 public static class EndSamples
@@ -59,7 +61,8 @@ public static class EndSamples
             outcome.Sent,
             outcome.Received,
             outcome.TcpConnection ?? 0,
-            outcome.TcpConnectionAgeS ?? double.NaN);
+            outcome.TcpConnectionAgeS ?? double.NaN,
+            outcome.PhaseS ?? double.NaN);
     }
 
     /// <summary>Wall-clock seconds at millisecond precision, the unit of <see cref="EndSample.EndedAtS"/> and of fault windows.</summary>

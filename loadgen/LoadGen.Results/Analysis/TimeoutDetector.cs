@@ -16,8 +16,10 @@ namespace LoadGen.Results.Analysis;
 /// to the message interval: a 5 s timer is found with messages every 1 s, 10 s or 30 s. Outcome files
 /// written before the survived gaps were recorded fall back to <c>minQuiet</c>.</item>
 /// <item>A <b>message limit</b>: 90% of the ends at one sent count N (or up to 2 past it: a late client sends on
-/// before it reads the end), the time since the last send tighter than half a send interval, and the time from each stream's last send
-/// to its end is tighter than its lifetime (the 10th–90th percentile spread): the server counted.</item>
+/// before it reads the end), and the count's clock explains the ends better than the age's: lifetime minus the stream's
+/// recorded phase (its first scheduled send) spreads less than the lifetime (10th–90th percentile spreads); in files
+/// without phases, the time from each stream's last send to its end spreads less than its lifetime and than half a send
+/// interval: the server counted.</item>
 /// <item>An <b>age</b> timeout: lifetimes cluster as above — unless the ends happened at one moment while
 /// their ages spread (a mass event: a restart, a drain).</item>
 /// </list>
@@ -181,7 +183,19 @@ public static class TimeoutDetector
             return null;
         }
 
-        // Which clock explains the ends: a server counting messages ends each stream a round trip after its last
+        // Which clock explains the ends. With each stream's phase recorded, directly: a server counting messages ends a
+        // stream a fixed number of intervals after its first scheduled send (lifetime − phase is tight), a timer at one
+        // age (the lifetime is tight). A loaded client blurs both clocks alike, so the comparison holds under load, where
+        // the time since the last send does not (late sends bunch up just before the end is read).
+        var phased = counted.Where(e => double.IsFinite(e.PhaseS)).ToList();
+        if (phased.Count >= CountShare * counted.Count && phased.Count >= MinEnds)
+        {
+            return Spread(phased.Select(e => e.LifetimeS - e.PhaseS)) < Spread(phased.Select(e => e.LifetimeS))
+                ? new DetectedLimit(DetectedLimit.Messages, n, cause, list.Count, $"ends after {n} message{(n == 1 ? "" : "s")} → {cause}")
+                : null;
+        }
+
+        // Without phases (older files): a server counting messages ends each stream a round trip after its last
         // send (end − last send is tight; the lifetimes spread with each stream's phase), a timer ends it at one
         // age (the lifetimes are tight; the time since the last send spreads over the interval).
         var quietSpread = Spread(counted.Select(e => e.ClientQuietS));

@@ -243,6 +243,27 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Detector_WithPhasesRecorded_TellsACountFromAnAge_EvenWhenALoadedClientBlursBothClocks()
+    {
+        // A loaded client: the ends are read 0–150 ms late and the last sends bunch up just before (0–5 ms quiet) in both
+        // cases. A 2 s max stream duration at 100 ms: 21 sends each, the lifetime is 2 s plus the lateness whatever the
+        // phase. A server ending after 4 messages at 300 ms: the lifetime is the phase + 0.9 s plus the lateness.
+        var random = new Random(29);
+        EndSample Late(string cause, double phase, double life, long sent) =>
+            Lived(cause, life + (random.NextDouble() * 0.15), random.NextDouble() * 0.005, 0.001, 0.1, 0.1, sent: sent) with { PhaseS = phase };
+        var age = Enumerable.Range(0, 30).Select(_ => random.NextDouble() * 0.1).Select(p => Late("rst:NO_ERROR", p, 2.0, 21)).ToList();
+        var count = Enumerable.Range(0, 60).Select(_ => random.NextDouble() * 0.3).Select(p => Late("server-status:OK", p, p + 0.9, p < 0.05 ? 5 : 4)).ToList();
+
+        var (ageTimeouts, ageLimits) = TimeoutDetector.Analyse(age);
+        var (countTimeouts, countLimits) = TimeoutDetector.Analyse(count);
+
+        Assert.Empty(ageLimits);
+        Assert.Equal("age", Assert.Single(ageTimeouts).Direction);
+        Assert.Empty(countTimeouts);
+        Assert.Equal("ends after 4 messages → server-status:OK", Assert.Single(countLimits).Text);
+    }
+
+    [Fact]
     public void Detector_AMaxStreamDuration_StaysAnAgeTimeout_EvenWhereTheCountsAgree()
     {
         // Cut at 2.5 s of age with a message every 200 ms: all 13 sends in — the same count everywhere — but each
