@@ -81,7 +81,14 @@ public class ShardProcessTests
         Within("messages received", a.Messages.Received, b.Messages.Received, m.Messages.Received, 0.01 * a.Messages.Received);
         Assert.Equal(0, m.Messages.Unanswered);
         Within("p50 ms", a.LatencyMs.P50!.Value, b.LatencyMs.P50!.Value, m.LatencyMs.P50!.Value, 1.0, perShard);
-        Within("p99 ms", a.LatencyMs.P99!.Value, b.LatencyMs.P99!.Value, m.LatencyMs.P99!.Value, Math.Max(2.0, (a.LatencyMs.P99!.Value + b.LatencyMs.P99!.Value) / 2), perShard);
+        // p99 over a few seconds is a stall's figure on a loaded machine: when the two identical unsharded runs disagree
+        // by more than 3× (a loaded CI run read 8 and 203 ms, and a stall that hit all three shards at once 656 ms), p99
+        // says nothing about sharding and is not compared; the merged p99 being exactly the shards' is pinned elsewhere.
+        var (pa, pb) = (a.LatencyMs.P99!.Value, b.LatencyMs.P99!.Value);
+        if (Math.Max(pa, pb) <= 3 * Math.Min(pa, pb))
+        {
+            Within("p99 ms", pa, pb, m.LatencyMs.P99!.Value, Math.Max(2.0, (pa + pb) / 2), perShard);
+        }
     }
 
     /// <summary><paramref name="merged"/> is within the two runs' spread (at least <paramref name="floor"/>) of their mean.</summary>
