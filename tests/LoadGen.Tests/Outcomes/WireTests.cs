@@ -107,7 +107,12 @@ public class WireTests
 
         var causes = await Causes(frames);
 
-        Assert.True(causes.Count > 0 && causes.Keys.All(k => k == "protocol-error:PROTOCOL_ERROR"), string.Join(", ", causes));
+        // Never rst:* (no RST_STREAM was sent). Under load (a loaded CI clone: 1 stream of 5; 2 runs of 25 beside a CPU
+        // burner here) a request that waited on the failing connection gets SocketsHttpHandler's "did not complete the
+        // HTTP/2 handshake" with no inner exception — the client sent no GOAWAY, so nothing on the wire ties it to the
+        // PROTOCOL_ERROR; it is recorded http2-unavailable, a known limit (docs/outcomes.md), and stays a minority.
+        Assert.True(causes.Keys.All(k => k is "protocol-error:PROTOCOL_ERROR" or EndCauses.Http2Unavailable), string.Join(", ", causes));
+        Assert.True(causes.GetValueOrDefault("protocol-error:PROTOCOL_ERROR") > causes.GetValueOrDefault(EndCauses.Http2Unavailable), string.Join(", ", causes));
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]
