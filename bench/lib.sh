@@ -4,7 +4,8 @@
 start_backend() {
   local out=$1
   dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
-  loadgen=(dotnet loadgen/LoadGen.Cli/bin/Release/net10.0/loadgen.dll)
+  # LOADGEN_DLL: another build of LoadGen to measure (e.g. a worktree of an older commit, for a before/after).
+  loadgen=(dotnet "${LOADGEN_DLL:-loadgen/LoadGen.Cli/bin/Release/net10.0/loadgen.dll}")
   port=$(( 20000 + RANDOM % 20000 ))
   "${loadgen[@]}" lab backend --grpc-port "$port" --health-port $((port + 1)) >"$out/backend.log" 2>&1 &
   backend=$!
@@ -14,7 +15,8 @@ start_backend() {
 
 # A load scenario against the backend start_backend started, on stdout:
 #   load_yaml NAME STREAMS RAMP HOLD INTERVAL [MORE-YAML]   (RAMP, HOLD, INTERVAL as durations: 5s, 60s, 100ms;
-#   RAMP_DOWN=5s to close over longer than 2 s)
+#   RAMP_DOWN=5s to close over longer than 2 s). INTERVAL may instead be the messages: block's own lines, indented
+#   two spaces (e.g. "  schedule: closed"), for what one interval does not say.
 load_yaml() {
   cat <<YAML
 name: $1
@@ -30,7 +32,7 @@ profile:
     - ramp: 0
       over: ${RAMP_DOWN:-2s}
 messages:
-  interval: $5
+$(case $5 in *:*) printf '%s' "$5" ;; *) printf '  interval: %s' "$5" ;; esac)
 reportingInterval: 5s
 ${6:-}
 YAML

@@ -1,8 +1,10 @@
 // The raw loops bench/perf.sh measures LoadGen against: the lab service's Chat over Grpc.Net.Client with nothing of
 // LoadGen's — one channel, N bidi streams, 64-byte payloads. Prints one JSON line of figures.
 //   RawLoops pingpong URL STREAMS SECONDS            each stream: send, await the reply, send …
-//   RawLoops openloop URL STREAMS INTERVAL_MS SECONDS each stream: send every INTERVAL_MS on a fixed schedule
-//                                                    (Task.Delay to the next due time), latency from the due time
+//   RawLoops openloop URL STREAMS INTERVAL_MS SECONDS [DELAY_MS]
+//                                                    each stream: send every INTERVAL_MS on a fixed schedule
+//                                                    (Task.Delay to the next due time), latency from the due time;
+//                                                    DELAY_MS asks the lab backend to hold each reply that long
 //   RawLoops idle URL STREAMS SECONDS                each stream: one message every 30 s; RSS at the end
 using System.Diagnostics;
 using System.Globalization;
@@ -18,6 +20,10 @@ var url = new Uri(args[1]);
 var streams = int.Parse(args[2], CultureInfo.InvariantCulture);
 var intervalMs = mode == "openloop" ? double.Parse(args[3], CultureInfo.InvariantCulture) : mode == "idle" ? 30_000 : 0;
 var seconds = double.Parse(args[mode == "openloop" ? 4 : 3], CultureInfo.InvariantCulture);
+var delayMs = mode == "openloop" && args.Length > 5 ? uint.Parse(args[5], CultureInfo.InvariantCulture) : 0;
+var directives = delayMs > 0 ? new Directives { DelayMs = delayMs } : null;
+// How late each send left against its due time (the open loop's own timer lateness).
+var lag = new LongConcurrentHistogram(1, 3_600_000_000, 3);
 
 using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
 {
@@ -87,7 +93,8 @@ async Task OpenLoop(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call, dou
             due[++seq] = next;
         }
 
-        await call.RequestStream.WriteAsync(new ClientFrame { Seq = seq, Payload = payload });
+        lag.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(next).TotalMicroseconds));
+        await call.RequestStream.WriteAsync(new ClientFrame { Seq = seq, Payload = payload, Directives = directives });
         next += step;
     }
 
@@ -112,6 +119,7 @@ var tasks = Enumerable.Range(0, streams).Select(async _ =>
 // A steady window: the first second (connections, JIT) is left out of rates and allocations.
 await Task.Delay(1000);
 histogram.Reset();
+lag.Reset();
 var start = Stopwatch.GetTimestamp();
 var received0 = Interlocked.Read(ref received);
 var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -122,6 +130,8 @@ var got = Interlocked.Read(ref received) - received0;
 var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu1).TotalSeconds;
 var alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
 var rss = Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
+// The peak, as LoadGen's summary.json reports its own (peakRssMb): the same figure on both sides.
+var peakRss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
 stop.Cancel();
 await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(5000));
 Console.WriteLine(JsonSerializer.Serialize(new
@@ -137,6 +147,9 @@ Console.WriteLine(JsonSerializer.Serialize(new
     p99Ms = histogram.GetValueAtPercentile(99) / 1000.0,
     bytesPerMsg = got == 0 ? 0 : alloc / got,
     rssMb = Math.Round(rss, 1),
+    peakRssMb = Math.Round(peakRss, 1),
     totalCpuS = Math.Round((Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds, 2),
     totalReceived = Interlocked.Read(ref received),
+    totalAllocMb = Math.Round(GC.GetTotalAllocatedBytes(precise: true) / 1048576.0, 1),
+    sendLagP99Ms = lag.TotalCount == 0 ? (double?)null : lag.GetValueAtPercentile(99) / 1000.0,
 }));

@@ -233,6 +233,9 @@ public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double Av
 
     /// <summary>The longest thread-pool queue seen (work items waiting for a thread), sampled every 250 ms.</summary>
     public long? ThreadPoolQueueMax { get; init; }
+
+    /// <summary>Managed bytes the process allocated over the run, MB (GC.GetTotalAllocatedBytes): the GC's work, per message in bench/perf.sh.</summary>
+    public double? AllocatedMb { get; init; }
 }
 
 /// <summary>

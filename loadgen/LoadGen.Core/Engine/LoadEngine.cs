@@ -77,6 +77,7 @@ public sealed class LoadEngine
         var workload = scenario.Workload ?? LabWorkload.Create(scenario.Messages);
         var wallStart = Stopwatch.GetTimestamp();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocatedStart = GC.GetTotalAllocatedBytes();
         using var generator = new GeneratorSampler();
         Preflight(scenario);
         targets ??= scenario.Targets.Select(t => new RunTarget(t.Name, t.Address.ToString(), null, null)).ToList();
@@ -121,6 +122,7 @@ public sealed class LoadEngine
             {
                 GcPauseShare = generator.GcPauseShare,
                 ThreadPoolQueueMax = generator.QueueMax,
+                AllocatedMb = Math.Round((GC.GetTotalAllocatedBytes() - allocatedStart) / 1048576.0, 1),
             };
             return RunSummaryBuilder.Build(info, completion, _time.GetUtcNow(), topologies, rounds, scenario.Thresholds, events, abort, loadGen);
         }

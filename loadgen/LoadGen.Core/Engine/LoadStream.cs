@@ -243,7 +243,12 @@ internal sealed class LoadStream
         // starts once the stream is open, so open time never counts as message latency.
         var phase = _s.Schedule.FirstOffset();
         _phaseS = _s.Schedule.IsClosed ? null : Math.Round(phase.TotalSeconds, 3);
-        var sender = new OpenLoopSender(_s.Time, phase, _s.Schedule.NextGap, inFlight) { ClosedLoop = _s.Schedule.IsClosed };
+        var sender = new OpenLoopSender(_s.Time, phase, _s.Schedule.NextGap, inFlight)
+        {
+            ClosedLoop = _s.Schedule.IsClosed,
+            // The system's time: the shared send clock (one wake-up thread per core, no timer per message).
+            Clock = ReferenceEquals(_s.Time, TimeProvider.System) && !_s.Schedule.IsClosed ? SendClock.Shared.NewWaiter(Id) : null,
+        };
         try
         {
             if (inFlight is not null)

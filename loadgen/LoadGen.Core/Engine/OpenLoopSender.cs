@@ -23,6 +23,13 @@ public sealed class OpenLoopSender
     }
 
     /// <summary>
+    /// Where the sender waits for its next message's time: a shared <see cref="SendClock"/> waiter (no timer per message)
+    /// when the time is the system's; null — a <c>Task.Delay</c> on the given <see cref="TimeProvider"/> — otherwise (tests
+    /// drive a fake time that way).
+    /// </summary>
+    public SendClock.Waiter? Clock { get; init; }
+
+    /// <summary>
     /// A closed loop: no schedule — each message goes as soon as an in-flight slot is free, and its "scheduled" time is
     /// its send time (there is no schedule to fall behind, so nothing to correct for).
     /// </summary>
@@ -53,16 +60,27 @@ public sealed class OpenLoopSender
             var wait = _time.GetElapsedTime(_time.GetTimestamp(), next);
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, _time, cancellationToken);
+                if (Clock is { } clock)
+                {
+                    await clock.WaitUntilAsync(next, cancellationToken);
+                }
+                else
+                {
+                    await Task.Delay(wait, _time, cancellationToken);
+                }
             }
 
+            // A timer may end a wait a little before its time (the send clock by up to half a millisecond; Task.Delay
+            // counts whole milliseconds): such a message is measured from when its wait ended, never from a time still to
+            // come. Taken before the in-flight wait, whose time is the stall the correction is for.
+            var scheduled = Math.Min(next, _time.GetTimestamp());
             cancellationToken.ThrowIfCancellationRequested();
             if (_inFlight is not null)
             {
                 await _inFlight.WaitAsync(cancellationToken);
             }
 
-            await send(++seq, next);
+            await send(++seq, scheduled);
             next += ToTicks(_nextGap());
         }
     }

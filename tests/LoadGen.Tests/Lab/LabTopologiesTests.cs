@@ -105,7 +105,15 @@ public class LabTopologiesTests
             return await Task.WhenAny(headers, Task.Delay(TimeSpan.FromSeconds(1.5))) == headers && headers.IsCompletedSuccessfully;
         }
 
-        Assert.False(await HeadersAfterFirstMessage(direct.Address, direct.CaFile));
+        // Not every time: a loaded CI run once saw the headers come through the TLS port at once. What docs/lab.md says
+        // (the TLS port may hold them: reply once) stands if NGINX holds them in any of three tries; a fresh stream each.
+        var passedThrough = 0;
+        while (passedThrough < 3 && await HeadersAfterFirstMessage(direct.Address, direct.CaFile))
+        {
+            passedThrough++;
+        }
+
+        Assert.True(passedThrough < 3, "NGINX's TLS port passed the headers on at once three times in a row");
         Assert.True(await HeadersAfterFirstMessage(lab.Esp!.Http2Address, null));
         // docs/lab.md's advice: reply once, then go quiet (first: {stopReplyingAfter: 1}) — the one reply carries the headers out.
         Assert.True(await HeadersAfterFirstMessage(direct.Address, direct.CaFile, new Directives { StopReplyingAfter = 1 }));
