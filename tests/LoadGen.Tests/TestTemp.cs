@@ -1,8 +1,9 @@
 namespace LoadGen.Tests;
 
 /// <summary>
-/// Where tests put their files: one folder per test under one root per test run, all removed when the
-/// test process ends, so a suite run leaves nothing of its own in the system's temp folder.
+/// Where tests put their files: one folder per test under one root per test run, all removed when the runner is done
+/// with the assembly (<see cref="TestTempCleanup"/>) and again when the test process ends, so a suite run leaves
+/// nothing of its own in the system's temp folder.
 /// </summary>
 internal static class TestTemp
 {
@@ -10,7 +11,22 @@ internal static class TestTemp
     {
         Root = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"loadgen-tests-{Environment.ProcessId}");
         Directory.CreateDirectory(Root);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Remove(Root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveRoot();
+    }
+
+    private static readonly Lock _removing = new();
+
+    /// <summary>
+    /// Removes this run's folder, one caller at a time: the runner's disposal and the process exit came 15 ms apart and
+    /// deleted the same tree at once, each stopping at a file the other had just removed (a loaded CI run passed all
+    /// 426 tests and left /tmp/loadgen-tests-* half deleted). The process exit waits for a removal under way.
+    /// </summary>
+    public static void RemoveRoot()
+    {
+        lock (_removing)
+        {
+            Remove(Root);
+        }
     }
 
     /// <summary>This test run's folder (removed at the end of the run).</summary>
@@ -30,15 +46,16 @@ internal static class TestTemp
     /// <summary>Removes <paramref name="dir"/> and what is in it; a file still held is left to the end of the run.</summary>
     public static void Remove(string dir)
     {
-        try
+        // Three tries: a file that something else removed or made while the tree was walked fails one pass.
+        for (var attempt = 0; attempt < 3 && Directory.Exists(dir); attempt++)
         {
-            if (Directory.Exists(dir))
+            try
             {
                 Directory.Delete(dir, recursive: true);
             }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 }
