@@ -14,7 +14,7 @@ internal static class TestTemp
         AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveRoot();
     }
 
-    private static readonly Lock _removing = new();
+    private static readonly Lock Removing = new();
 
     /// <summary>
     /// Removes this run's folder, one caller at a time: the runner's disposal and the process exit came 15 ms apart and
@@ -23,7 +23,7 @@ internal static class TestTemp
     /// </summary>
     public static void RemoveRoot()
     {
-        lock (_removing)
+        lock (Removing)
         {
             Remove(Root);
         }
