@@ -9,12 +9,48 @@ internal static class TestTemp
 {
     static TestTemp()
     {
-        Root = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"loadgen-tests-{Environment.ProcessId}");
+        // Under the test build's output, not the system's temp folder: the test host is ended soon after the last test,
+        // and a loaded CI run twice caught the removal half done (/tmp/loadgen-tests-* left behind, though every test
+        // passed). What a killed host leaves here is swept by the next run (folders of processes that are gone);
+        // .ci/run still checks the system's temp folder for what LoadGen itself leaves.
+        var parent = System.IO.Path.Combine(AppContext.BaseDirectory, "test-temp");
+        Root = System.IO.Path.Combine(parent, $"run-{Environment.ProcessId}");
+        SweepDeadRuns(parent);
         Directory.CreateDirectory(Root);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveRoot();
     }
 
     private static readonly Lock Removing = new();
+
+    /// <summary>Removes the folders of earlier test runs whose process is gone.</summary>
+    private static void SweepDeadRuns(string parent)
+    {
+        if (!Directory.Exists(parent))
+        {
+            return;
+        }
+
+        foreach (var dir in Directory.GetDirectories(parent, "run-*"))
+        {
+            if (int.TryParse(System.IO.Path.GetFileName(dir)["run-".Length..], out var pid) && pid != Environment.ProcessId && !Alive(pid))
+            {
+                Remove(dir);
+            }
+        }
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Removes this run's folder, one caller at a time: the runner's disposal and the process exit came 15 ms apart and
