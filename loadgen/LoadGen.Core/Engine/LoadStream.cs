@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using LoadGen.Core.Connections;
 using LoadGen.Core.Inputs;
@@ -22,7 +23,11 @@ internal sealed record StreamSettings(
     int MaxInFlight,
     TimeSpan OpenTimeout,
     MetadataSource? Headers,
-    ILogger Log);
+    ILogger Log)
+{
+    /// <summary>Streams that began to end, for the population's sweep.</summary>
+    public EndCounter Ends { get; } = new();
+}
 
 /// <summary>
 /// One long-lived bidi stream: opens its workload's call, sends on its open-loop schedule, matches
@@ -47,6 +52,7 @@ internal sealed class LoadStream
     private volatile bool _closeRequested;
     private volatile bool _abortRequested;
     private long _openedAt;
+    private volatile bool _ending;
 
     /// <param name="attempt">Consecutive failed opens before this one (0 for a first open or after a stream that had opened).</param>
     /// <param name="lostAt">When the stream this one replaces ended unplanned (timestamp); 0 for a first open.</param>
@@ -73,6 +79,9 @@ internal sealed class LoadStream
 
     /// <summary>LoadGen ended it (close or abort), so it is no loss.</summary>
     public bool Planned => _closeRequested || _abortRequested;
+
+    /// <summary>Its run has begun to end (its outcome is being written); <see cref="IsEnded"/> follows.</summary>
+    public bool Ending => _ending;
 
     /// <summary>When it ended (timestamp); valid once <see cref="IsEnded"/>.</summary>
     public long EndedAt { get; private set; }
@@ -110,9 +119,11 @@ internal sealed class LoadStream
         _s.Metrics.StreamAttempted();
         ConnectionPool.Lease? lease = null;
         IStreamCall? call = null;
+        // Only for the open: disposed once the stream is open, so a stream held for hours keeps no timer or
+        // registration of it (each of those is per stream: bytes that multiply by the thousands of streams held).
+        var openTimeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
         try
         {
-            using var openTimeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
             openTimeout.CancelAfter(_s.OpenTimeout);
             try
             {
@@ -155,6 +166,7 @@ internal sealed class LoadStream
                 return;
             }
 
+            openTimeout.Dispose();
             lease.MarkWarm();
             tcpConnection = lease.NewestConnection;
             tcpConnectedAt = lease.NewestConnectionAt;
@@ -178,6 +190,9 @@ internal sealed class LoadStream
         }
         finally
         {
+            _ending = true;
+            _s.Ends.Signal();
+            openTimeout.Dispose();
             call?.Dispose();
             lease?.MarkWarm();
             lease?.Dispose();
@@ -231,11 +246,10 @@ internal sealed class LoadStream
 
     private async Task<Classification> ExchangeAsync(IStreamCall call)
     {
-        using var inFlight = _s.MaxInFlight > 0 && _s.Workload.Matching.MeasuresLatency ? new SemaphoreSlim(_s.MaxInFlight) : null;
+        var inFlight = _s.MaxInFlight > 0 && _s.Workload.Matching.MeasuresLatency ? new InFlightWindow(_s.MaxInFlight) : null;
+        // When the server ends the stream (or it breaks), the reader stops the sender too.
         var receive = ReceiveAsync(call, inFlight);
-        using var sendStop = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
-        // When the server ends the stream (or it breaks), stop the sender too.
-        _ = receive.ContinueWith(_ => sendStop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var sendStop = _stopSending.Token;
 
         Exception? sendError = null;
         var clientRefused = false;
@@ -243,7 +257,7 @@ internal sealed class LoadStream
         // starts once the stream is open, so open time never counts as message latency.
         var phase = _s.Schedule.FirstOffset();
         _phaseS = _s.Schedule.IsClosed ? null : Math.Round(phase.TotalSeconds, 3);
-        var sender = new OpenLoopSender(_s.Time, phase, _s.Schedule.NextGap, inFlight)
+        var sender = new OpenLoopSender(_s.Time, phase, _s.Schedule.Gaps, inFlight)
         {
             ClosedLoop = _s.Schedule.IsClosed,
             // The system's time: the shared send clock (one wake-up thread per core, no timer per message).
@@ -253,12 +267,12 @@ internal sealed class LoadStream
         {
             if (inFlight is not null)
             {
-                await inFlight.WaitAsync(sendStop.Token);
+                await inFlight.WaitAsync(sendStop);
             }
 
-            await SendAsync(call, 1, _s.Time.GetTimestamp(), sendStop.Token);
-            await call.ResponseHeadersAsync.WaitAsync(sendStop.Token);
-            await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled, sendStop.Token), sendStop.Token, firstSeq: 2);
+            await SendAsync(call, 1, _s.Time.GetTimestamp(), sendStop);
+            await call.ResponseHeadersAsync.WaitAsync(sendStop);
+            await sender.RunAsync((seq, scheduled) => SendAsync(call, seq, scheduled, sendStop), sendStop, firstSeq: 2);
         }
         catch (OperationCanceledException) when (sendStop.IsCancellationRequested)
         {
@@ -362,6 +376,8 @@ internal sealed class LoadStream
     private static Classification Cancelled(Exception e) =>
         OutcomeClassifier.Classify(e) with { Cause = EndCauses.ClientCancelled };
 
+    // Pooled: a send that waits on its write would otherwise allocate its state machine every message.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAsync(IStreamCall call, ulong seq, long scheduled, CancellationToken stop)
     {
         var now = _s.Time.GetTimestamp();
@@ -393,45 +409,53 @@ internal sealed class LoadStream
         _s.Metrics.MessageSent();
     }
 
-    private async Task ReceiveAsync(IStreamCall call, SemaphoreSlim? inFlight)
+    /// <summary>Reads replies until the call ends; then stops the sender (the server ended the stream, or it broke).</summary>
+    private async Task ReceiveAsync(IStreamCall call, InFlightWindow? inFlight)
     {
-        var time = _s.Time;
-        var countOnly = !_s.Workload.Matching.MeasuresLatency;
-        while (await call.MoveNextAsync())
+        try
         {
-            var now = time.GetTimestamp();
-            var previous = Interlocked.Exchange(ref _lastReceive, now);
-            // The first reply's gap counts from the response headers.
-            Longest(ref _longestReceiveGap, previous != 0 ? previous : Interlocked.Read(ref _openedAt), now);
-            Interlocked.Increment(ref _received);
-            _s.Metrics.MessageReceived();
-            var answered = call.Answer();
-            if (countOnly)
+            var time = _s.Time;
+            var countOnly = !_s.Workload.Matching.MeasuresLatency;
+            while (await call.MoveNextAsync())
             {
-                // Nothing to match: the gap since the stream's previous reply is what is measured.
-                if (previous != 0)
+                var now = time.GetTimestamp();
+                var previous = Interlocked.Exchange(ref _lastReceive, now);
+                // The first reply's gap counts from the response headers.
+                Longest(ref _longestReceiveGap, previous != 0 ? previous : Interlocked.Read(ref _openedAt), now);
+                Interlocked.Increment(ref _received);
+                _s.Metrics.MessageReceived();
+                var answered = call.Answer();
+                if (countOnly)
                 {
-                    var gap = Micros(previous, now);
-                    _s.Metrics.ReplyGap.RecordMicros(gap);
-                    _s.Metrics.Telemetry?.ReplyGap(gap);
+                    // Nothing to match: the gap since the stream's previous reply is what is measured.
+                    if (previous != 0)
+                    {
+                        var gap = Micros(previous, now);
+                        _s.Metrics.ReplyGap.RecordMicros(gap);
+                        _s.Metrics.Telemetry?.ReplyGap(gap);
+                    }
+
+                    continue;
                 }
 
-                continue;
-            }
-
-            if (answered != 0 && _pending.TryTake(answered, out var scheduled, out var sent))
-            {
-                // Message 1 went out before the stream was open: its round trip is open latency's.
-                if (answered != 1)
+                if (answered != 0 && _pending.TryTake(answered, out var scheduled, out var sent))
                 {
-                    var rtt = Micros(scheduled, now);
-                    _s.Metrics.Rtt.RecordMicros(rtt);
-                    _s.Metrics.Telemetry?.RoundTrip(rtt);
-                    _s.Metrics.RttUncorrected.RecordMicros(Micros(sent, now));
-                }
+                    // Message 1 went out before the stream was open: its round trip is open latency's.
+                    if (answered != 1)
+                    {
+                        var rtt = Micros(scheduled, now);
+                        _s.Metrics.Rtt.RecordMicros(rtt);
+                        _s.Metrics.Telemetry?.RoundTrip(rtt);
+                        _s.Metrics.RttUncorrected.RecordMicros(Micros(sent, now));
+                    }
 
-                inFlight?.Release();
+                    inFlight?.Release();
+                }
             }
+        }
+        finally
+        {
+            _stopSending.Cancel();
         }
     }
 

@@ -11,10 +11,10 @@ public sealed class OpenLoopSender
     private readonly TimeProvider _time;
     private readonly Func<TimeSpan> _nextGap;
     private readonly TimeSpan _firstOffset;
-    private readonly SemaphoreSlim? _inFlight;
+    private readonly InFlightWindow? _inFlight;
 
     /// <param name="inFlight">When given, a slot is taken before each send and released by the reply.</param>
-    public OpenLoopSender(TimeProvider time, TimeSpan firstOffset, Func<TimeSpan> nextGap, SemaphoreSlim? inFlight)
+    public OpenLoopSender(TimeProvider time, TimeSpan firstOffset, Func<TimeSpan> nextGap, InFlightWindow? inFlight)
     {
         _time = time;
         _nextGap = nextGap;

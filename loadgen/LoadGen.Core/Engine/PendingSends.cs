@@ -7,7 +7,7 @@ namespace LoadGen.Core.Engine;
 /// </summary>
 internal sealed class PendingSends
 {
-    private const int InitialCapacity = 8;
+    private const int InitialCapacity = 2;
     private const int MaxCapacity = 1 << 16;
 
     private readonly Lock _lock = new();

@@ -31,7 +31,7 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
         _tokens = Math.Min(Math.Max(1, maxOpensPerSecond * BurstWindow.TotalSeconds), _tokens + (time.GetElapsedTime(_lastTick, now).TotalSeconds * maxOpensPerSecond));
         _lastTick = now;
         _closing.RemoveAll(s => s.IsEnded);
-        SweepEnded();
+        SweepEnded(force: false);
 
         // Re-opens first (they are the population's own streams coming back), then first opens;
         // both spend the same opens-per-second tokens.
@@ -85,7 +85,7 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
     /// </summary>
     public async Task<int> CloseAsync(TimeSpan closeTimeout, TimeSpan abortGrace)
     {
-        SweepEnded();
+        SweepEnded(force: true);
         var lostForGood = _waiting.Count;
         foreach (var s in _live)
         {
@@ -119,16 +119,25 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
 
     /// <summary>
     /// Moves streams that ended out of the live list; an unplanned end gets a re-open due after the
-    /// policy's backoff (the attempt count grows only while opens keep failing).
+    /// policy's backoff (the attempt count grows only while opens keep failing). Walks the list only when a stream
+    /// began to end since the last sweep (or when <paramref name="force"/>d).
     /// </summary>
-    private void SweepEnded()
+    private void SweepEnded(bool force)
     {
+        if (!settings.Ends.Take() && !force)
+        {
+            return;
+        }
+
+        var stillEnding = false;
         var i = 0;
         for (var j = 0; j < _live.Count; j++)
         {
             var s = _live[j];
             if (!s.IsEnded)
             {
+                // Signalled but its task not yet complete: look again next tick.
+                stillEnding |= s.Ending;
                 _live[i++] = s;
                 continue;
             }
@@ -145,6 +154,10 @@ internal sealed class Population(StreamSettings settings, ReconnectPolicy policy
         }
 
         _live.RemoveRange(i, _live.Count - i);
+        if (stillEnding)
+        {
+            settings.Ends.Signal();
+        }
     }
 
     /// <summary>A stream lost unplanned, waiting for its re-open time.</summary>

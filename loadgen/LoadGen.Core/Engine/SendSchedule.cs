@@ -18,7 +18,11 @@ public sealed class SendSchedule
         _kind = kind;
         _interval = interval;
         _random = random;
+        Gaps = NextGap;
     }
+
+    /// <summary><see cref="NextGap"/> as one delegate for every stream (a method group makes a new one each time it is passed).</summary>
+    public Func<TimeSpan> Gaps { get; }
 
     /// <summary>
     /// A stream's phase: uniform within one interval, so thousands of streams opened together do not

@@ -112,7 +112,7 @@ public class OpenLoopSenderTests
     public async Task InFlightCap_WaitsForReplyButKeepsSchedule()
     {
         var h = new Harness(new FakeTimeProvider());
-        using var window = new SemaphoreSlim(1);
+        var window = new InFlightWindow(1);
         var sender = new OpenLoopSender(h.Time, TimeSpan.Zero, () => TimeSpan.FromSeconds(1), window);
         using var cts = new CancellationTokenSource();
         var run = sender.RunAsync(h.Send, cts.Token);
