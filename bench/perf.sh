@@ -65,7 +65,7 @@ print(json.dumps({"side": "loadgen", "kind": sys.argv[2], "msgsPerCpuS": round(g
   "msgsPerS": round(got / max(0.001, t["durationS"])), "p50Ms": t["latencyMs"]["p50"], "p99Ms": t["latencyMs"]["p99"],
   "sendLagP99Ms": (t.get("sendLagMs") or {}).get("p99"), "peakRssMb": p["peakRssMb"], "cpuS": p["cpuSeconds"],
   "bytesPerMsg": round(p["allocatedMb"] * 1048576 / got) if p.get("allocatedMb") is not None and got else None,
-  "streams": t["streams"]["peakActive"], "steadyRssMb": steady}))
+  "streams": t["streams"]["peakActive"], "steadyRssMb": steady, "gcPauseShare": p.get("gcPauseShare")}))
 PY
 }
 run_raw() { # KIND REP
@@ -81,7 +81,7 @@ import json, sys
 r = json.loads(sys.stdin.read()); kind = sys.argv[1]
 print(json.dumps({'side': 'raw', 'kind': kind, 'msgsPerCpuS': round(r['totalReceived'] / max(0.001, r['totalCpuS'])), 'msgsPerS': r['msgsPerS'],
   'p50Ms': r['p50Ms'], 'p99Ms': r['p99Ms'], 'sendLagP99Ms': r.get('sendLagP99Ms'), 'peakRssMb': r['peakRssMb'], 'cpuS': r['totalCpuS'],
-  'bytesPerMsg': round(r['totalAllocMb'] * 1048576 / r['totalReceived']) if r['totalReceived'] else None, 'streams': r['opened'], 'steadyRssMb': r['rssMb'], 'steady': r}))" "$1"
+  'bytesPerMsg': round(r['totalAllocMb'] * 1048576 / r['totalReceived']) if r['totalReceived'] else None, 'streams': r['opened'], 'steadyRssMb': r['rssMb'], 'gcPauseShare': r.get('gcPauseShare'), 'steady': r}))" "$1"
 }
 
 : >"$out/results.ndjson"
@@ -97,6 +97,8 @@ python3 - "$out/results.ndjson" "bench/results/perf-$(date -u +%Y%m%d-%H%M%S).js
 import json, sys, statistics, os, subprocess
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 for r in rows:
+    if r.get("gcPauseShare") is not None:
+        r["gcPausePct"] = round(r["gcPauseShare"] * 100, 2)  # share of wall time the GC paused the process, %
     if r["kind"].startswith("idle:") and r.get("streams"):
         r["rssKbPerStream"] = round(r["steadyRssMb"] * 1024 / r["streams"], 2) if r.get("steadyRssMb") else None
     if r["kind"] == "skew":
@@ -107,11 +109,11 @@ def agg(side, kind, key):
 out = {"cores": os.cpu_count(), "dotnet": subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip(),
        "streams": int(sys.argv[3]), "seconds": int(sys.argv[4]), "openLoopInterval": sys.argv[5], "rows": rows, "medians": {}}
 keys = {"pingpong": ("msgsPerS", "msgsPerCpuS", "p50Ms", "p99Ms", "peakRssMb", "bytesPerMsg"),
-        "openloop": ("msgsPerS", "msgsPerCpuS", "p50Ms", "p99Ms", "sendLagP99Ms", "peakRssMb", "bytesPerMsg"),
-        "skew": ("p50Minus20Ms", "p99Minus20Ms", "sendLagP99Ms", "msgsPerCpuS", "peakRssMb", "bytesPerMsg")}
+        "openloop": ("msgsPerS", "msgsPerCpuS", "p50Ms", "p99Ms", "sendLagP99Ms", "peakRssMb", "bytesPerMsg", "gcPausePct"),
+        "skew": ("p50Minus20Ms", "p99Minus20Ms", "sendLagP99Ms", "msgsPerCpuS", "peakRssMb", "bytesPerMsg", "gcPausePct")}
 print(f"{'figure':<34} {'raw':>24} {'loadgen':>24} {'loadgen/raw':>12} {'loadgen−raw':>12}")
 for kind in dict.fromkeys(r["kind"] for r in rows):
-    for key in keys.get(kind, ("streams", "steadyRssMb", "peakRssMb", "rssKbPerStream", "msgsPerCpuS")):
+    for key in keys.get(kind, ("streams", "steadyRssMb", "peakRssMb", "rssKbPerStream", "msgsPerCpuS", "gcPausePct")):
         a, b = agg("raw", kind, key), agg("loadgen", kind, key)
         if not a or not b:
             continue

@@ -152,4 +152,6 @@ Console.WriteLine(JsonSerializer.Serialize(new
     totalReceived = Interlocked.Read(ref received),
     totalAllocMb = Math.Round(GC.GetTotalAllocatedBytes(precise: true) / 1048576.0, 1),
     sendLagP99Ms = lag.TotalCount == 0 ? (double?)null : lag.GetValueAtPercentile(99) / 1000.0,
+    // Whole process, as LoadGen's summary.json loadGen.gcPauseShare: the GC's pauses over the time since start.
+    gcPauseShare = Math.Round(GC.GetTotalPauseDuration().TotalSeconds / (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds, 4),
 }));
