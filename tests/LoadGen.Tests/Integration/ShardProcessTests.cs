@@ -91,16 +91,15 @@ public class ShardProcessTests
         Within("messages sent", a.Messages.Sent, b.Messages.Sent, m.Messages.Sent, 0.05 * a.Messages.Sent, perShard);
         Assert.Equal(0, m.Messages.Unanswered);
         Within("p50 ms", a.LatencyMs.P50!.Value, b.LatencyMs.P50!.Value, m.LatencyMs.P50!.Value, 1.0, perShard);
-        // p99 over a few seconds is a stall's figure on a loaded machine. It is compared only when every run says its
-        // generator kept up (summary.json `generator`: a stall of LoadGen's own shows in its send lag, and then says
-        // nothing about sharding) and the two identical unsharded runs agree within 3× (a loaded run read 8 and 203 ms).
-        // The merged p99 being exactly the shards' is pinned in ShardMergeTests.
-        var keptUp = new[] { whole1, whole2 }.Concat(Directory.GetDirectories(shardsDir).Select(RunData)).All(r => r.Summary.Generator is not { Saturated: true });
-        var (pa, pb) = (a.LatencyMs.P99!.Value, b.LatencyMs.P99!.Value);
-        if (keptUp && Math.Max(pa, pb) <= 3 * Math.Min(pa, pb))
-        {
-            Within("p99 ms", pa, pb, m.LatencyMs.P99!.Value, Math.Max(2.0, (pa + pb) / 2), perShard);
-        }
+        // p99 is not compared with the unsharded runs: three processes sharing two cores (beside a CPU burner, in a loaded
+        // CI run) answered with a p99 twice the one process's — 10.3 against 4.9 and 4.7 ms, every generator under its
+        // send-lag limit — which is the machine, not the merge. What the merge owes at p99: a percentile of the union of
+        // the shards' measurements lies between the shards' own (a mixture's quantile is bounded by its parts'); that it
+        // is exactly the union's is pinned in ShardMergeTests.
+        var shardP99 = Directory.GetDirectories(shardsDir).Select(d => RunData(d).Summary.Topologies.Single().LatencyMs.P99!.Value).ToList();
+        var mergedP99 = m.LatencyMs.P99!.Value;
+        Assert.True(mergedP99 >= (shardP99.Min() * 0.99) - 0.01 && mergedP99 <= (shardP99.Max() * 1.01) + 0.01,
+            string.Create(CultureInfo.InvariantCulture, $"merged p99 {mergedP99} ms is outside its shards' ({string.Join(", ", shardP99)} ms)"));
     }
 
     /// <summary><paramref name="merged"/> is within the two runs' spread (at least <paramref name="floor"/>) of their mean.</summary>
