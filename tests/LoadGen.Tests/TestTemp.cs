@@ -2,8 +2,8 @@ namespace LoadGen.Tests;
 
 /// <summary>
 /// Where tests put their files: one folder per test under one root per test run, all removed when the runner is done
-/// with the assembly (<see cref="TestTempCleanup"/>) and again when the test process ends, so a suite run leaves
-/// nothing of its own in the system's temp folder.
+/// with the assembly (<see cref="TestTempCleanup"/>) and again when the test process ends; the root lives under the
+/// test build's output, never in the system's temp folder.
 /// </summary>
 internal static class TestTemp
 {

@@ -11,24 +11,6 @@ using Microsoft.Extensions.Logging;
 
 namespace LoadGen.Core.Engine;
 
-/// <summary>Settings shared by every stream of one topology run.</summary>
-internal sealed record StreamSettings(
-    TopologyMetrics Metrics,
-    ConnectionPool Pool,
-    OutcomeWriter Outcomes,
-    TimeProvider Time,
-    SendSchedule Schedule,
-    StreamWorkload Workload,
-    TimeSpan? ClientQuietAfter,
-    int MaxInFlight,
-    TimeSpan OpenTimeout,
-    MetadataSource? Headers,
-    ILogger Log)
-{
-    /// <summary>Streams that began to end, for the population's sweep.</summary>
-    public EndCounter Ends { get; } = new();
-}
-
 /// <summary>
 /// One long-lived bidi stream: opens its workload's call, sends on its open-loop schedule, matches
 /// replies to sends as the workload says, and ends as exactly one outcome record.
