@@ -183,7 +183,18 @@ public sealed class LabTopologies : IAsyncDisposable
             throw new ArgumentException("the gateway settings asked for (stream idle timeout, max stream duration, fault rules) exist only on the embedded gateway; HAProxy was asked for");
         }
 
-        var wantReal = _options.Gateway == LabPart.Real || (_options.Gateway == LabPart.Auto && !_options.GatewayNeedsEnvoyKnobs);
+        // Real HAProxy in front of the embedded ESP refuses every stream (REFUSED_STREAM, measured): a lab never builds
+        // a topology that cannot work, so with the ESP embedded the gateway is embedded too, and says why.
+        if (EmbeddedEsp is not null && _options.Gateway == LabPart.Real)
+        {
+            throw new LabComponentMissingException(
+                "HAProxy was asked for as the gateway stand-in, but the ESP stand-in behind it is the embedded .NET proxy " +
+                "(NGINX is not installed, or the embedded ESP was asked for), and HAProxy in front of the embedded ESP refuses every stream: " +
+                "apt-get install nginx-light (or set LOADGEN_NGINX), or ask for the embedded gateway.");
+        }
+
+        var realBehindEmbeddedEsp = EmbeddedEsp is not null && _options.Gateway == LabPart.Auto && !_options.GatewayNeedsEnvoyKnobs && haproxy is not null;
+        var wantReal = (_options.Gateway == LabPart.Real || (_options.Gateway == LabPart.Auto && !_options.GatewayNeedsEnvoyKnobs)) && !realBehindEmbeddedEsp;
         if (wantReal && Choose(_options.Gateway, haproxy is not null, "the gateway stand-in needs HAProxy: apt-get install haproxy (or set LOADGEN_HAPROXY)"))
         {
             Haproxy = await HaproxyGateway.StartAsync(EspH2cAddress!, _certs!.ServerBundleFile, cancellationToken: ct);
@@ -205,10 +216,12 @@ public sealed class LabTopologies : IAsyncDisposable
         };
         EmbeddedGateway = await EmbeddedProxy.StartAsync(options, ct);
         _gatewayPart = $"gateway: {EmbeddedProxy.Describe(options)}";
-        if (wantReal)
+        if (wantReal || realBehindEmbeddedEsp)
         {
-            _gatewayPart += " — FALLBACK, HAProxy not found";
-            _gatewayFallback = "gateway stand-in is the embedded .NET proxy, not HAProxy (not installed)";
+            _gatewayPart += realBehindEmbeddedEsp ? " — FALLBACK, HAProxy found but the ESP stand-in is embedded" : " — FALLBACK, HAProxy not found";
+            _gatewayFallback = realBehindEmbeddedEsp
+                ? "gateway stand-in is the embedded .NET proxy, not HAProxy: HAProxy is installed, but in front of the embedded ESP stand-in (NGINX not installed) it refuses every stream, so the lab does not build that mix"
+                : "gateway stand-in is the embedded .NET proxy, not HAProxy (not installed)";
             LabLog.Fallback(Log, _gatewayFallback);
         }
     }

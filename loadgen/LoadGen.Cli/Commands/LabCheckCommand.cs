@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using LoadGen.Core.Connections;
 using LoadGen.Core.Engine;
+using LoadGen.Core.Outcomes;
 using LoadGen.Core.Scenarios;
 using LoadGen.Lab;
 using LoadGen.Lab.Check;
@@ -139,9 +140,12 @@ internal static class LabCheckCommand
 
             return (true, $"opened, message 1 echoed {rtt.TotalMilliseconds:0.0} ms after the call began (connection and TLS set-up included), closed with {call.GetStatus().StatusCode}");
         }
-        catch (RpcException e)
+        catch (Exception e) when ((e is RpcException or IOException or HttpRequestException or HttpProtocolException or InvalidOperationException)
+                                  && !ct.IsCancellationRequested)
         {
-            return (false, $"{e.StatusCode}: {e.Status.Detail}");
+            // The path's answer (a refused stream, a reset, a failed handshake), named as a run would name it: not LoadGen's crash.
+            var c = OutcomeClassifier.Classify(e);
+            return (false, $"the path ended the round trip: {c.Cause}{(c.Detail is { Length: > 0 } d ? $" ({d})" : "")}");
         }
     }
 }

@@ -123,6 +123,67 @@ public class LabCommandTests
         });
     }
 
+    /// <summary>
+    /// Each mix of installed proxies a user can have gives a demo that compares both paths, never a topology that cannot
+    /// work: HAProxy in front of the embedded ESP refuses every stream, so with NGINX missing the gateway is embedded too,
+    /// and the warning says why. Hidden binaries stand for missing ones (the variables set to none).
+    /// </summary>
+    [LabTheory("nginx", "haproxy")]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Demo_EachMixOfInstalledProxies_ComparesBothPaths_AndNamesTheMix(bool nginx, bool haproxy)
+    {
+        var outDir = TestTemp.Path("out");
+        var env = new Dictionary<string, string?>
+        {
+            ["LOADGEN_NGINX"] = nginx ? null : "none",
+            ["LOADGEN_HAPROXY"] = haproxy ? null : "none",
+            [LoadGen.Lab.LabBinaries.RequireVariable] = null,
+        };
+        using var p = StartLoadgen(env, "demo", "--streams", "40", "--duration", "2s", "--warmup", "0s", "--out", outDir, "--quiet");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await p.WaitForExitAsync(cts.Token);
+        var (o, e) = (await stdout, await stderr);
+
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{o}\n{e}");
+        var summary = LoadGen.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
+        Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
+        // Both paths carried every stream to its planned end: none refused, none reset.
+        Assert.All(summary.Topologies, t => Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 80 }, t.Outcomes));
+        var gateway = summary.Topologies.Single(t => t.Name == "gateway").Components ?? "";
+        var direct = summary.Topologies.Single(t => t.Name == "direct-tls").Components ?? "";
+        Assert.Equal(nginx, direct.Contains("(real binary)", StringComparison.Ordinal));
+        // HAProxy is used only in front of real NGINX.
+        Assert.Equal(nginx && haproxy, gateway.StartsWith("gateway: HAProxy", StringComparison.Ordinal));
+        if (haproxy && !nginx)
+        {
+            Assert.Contains("WARNING: gateway stand-in is the embedded .NET proxy, not HAProxy: HAProxy is installed, but in front of the embedded ESP stand-in", e, StringComparison.Ordinal);
+            Assert.Contains(summary.Warnings, w => w.Contains("refuses every stream", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(nginx && haproxy, !e.Contains("WARNING: ", StringComparison.Ordinal));
+    }
+
+    [LabFact("haproxy")]
+    public async Task LabCheck_HaproxyAskedFor_InFrontOfTheEmbeddedEsp_IsRefusedWithTheReason()
+    {
+        var env = new Dictionary<string, string?> { ["LOADGEN_NGINX"] = "none", [LoadGen.Lab.LabBinaries.RequireVariable] = null };
+        using var p = StartLoadgen(env, "lab", "check", "--topology", "gateway", "--lab", "real");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        var (o, e) = (await stdout, await stderr);
+
+        // --lab real asks for both real binaries: NGINX is the one missing, named; never LoadGen's own crash.
+        Assert.True(p.ExitCode == 3, $"exit {p.ExitCode}\n{o}\n{e}");
+        Assert.Contains("the ESP stand-in needs NGINX", e, StringComparison.Ordinal);
+        Assert.DoesNotContain("Please report it", o + e, StringComparison.Ordinal);
+    }
+
     private static async Task<List<string>> ReadUntilUpAsync(Process p)
     {
         var lines = new List<string>();
