@@ -45,7 +45,13 @@ internal static class RunCommand
                 return ExitCodes.BadInput;
             }
 
-            return await ExecuteAsync(console, s, run.Read(pr), ct, shard, startAt);
+            if (!shards.TryReadWait(pr, shard, startAt, out var wait, out error))
+            {
+                console.Error($"error: {error}");
+                return ExitCodes.BadInput;
+            }
+
+            return await ExecuteAsync(console, s, run.Read(pr), ct, shard, startAt, wait, shards.NoGate(pr));
         });
         return cmd;
     }
@@ -53,7 +59,10 @@ internal static class RunCommand
     /// <summary>Runs a loaded scenario end to end: lab targets, engine, summary table, exit code.</summary>
     /// <param name="shard">Run one shard of the run (its slice of the population, its own folder); null runs the whole.</param>
     /// <param name="startAt">The wall-clock time the measured phases start at; null starts at once.</param>
-    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, RunSettings settings, CancellationToken ct, ShardPlan? shard = null, DateTimeOffset? startAt = null)
+    /// <param name="waitForShards">Wait this long for every shard of the run to be ready (<see cref="ShardBarrier"/>), then start together.</param>
+    /// <param name="noGate">A failed threshold does not set the exit code (a shard's slice: the merge judges the run).</param>
+    public static async Task<int> ExecuteAsync(CliConsole console, Scenario scenario, RunSettings settings, CancellationToken ct, ShardPlan? shard = null,
+        DateTimeOffset? startAt = null, TimeSpan? waitForShards = null, bool noGate = false)
     {
         scenario = settings.WarmUp is { } warmUp ? scenario with { WarmUp = warmUp } : scenario;
         using var log = new RunLog(settings.LogLevel);
@@ -86,6 +95,35 @@ internal static class RunCommand
         foreach (var f in lab.Fallbacks)
         {
             console.Error($"WARNING: {f}. Install nginx-light and haproxy for the real proxies; results below are NOT the real path's.");
+        }
+
+        if (shard is { } waiting && waitForShards is { } timeout)
+        {
+            ShardBarrier.Result barrier;
+            try
+            {
+                barrier = await ShardBarrier.WaitAsync(settings.OutDir, waiting, timeout, console.Error, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                console.Error($"error: --out '{settings.OutDir}': the shards' ready files cannot be written there: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (OperationCanceledException)
+            {
+                console.Error("interrupted while waiting for the other shards: no stream was opened");
+                return ExitCodes.Interrupted;
+            }
+
+            if (barrier.StartAt is not { } together)
+            {
+                console.Error($"error: {ShardBarrier.Describe(barrier.Missing, waiting.Slice.Count)} of run {waiting.RunId} never became ready within {Durations.Format(timeout)} " +
+                    $"(no ready file in {barrier.Folder}): shard {waiting.Slice} stops before the soak, no stream opened. Look at those shards' pods " +
+                    "(Pending: no node or volume for them; an early exit: their log), then run the whole Job again.");
+                return ExitCodes.RunFailed;
+            }
+
+            startAt = together;
         }
 
         RunFolder folder;
@@ -219,9 +257,15 @@ internal static class RunCommand
         }
 
         // Nothing came back only because the scenario's own client limits refused it: bad input, not the target's failure.
+        var thresholdsFailed = summary.Verdict == "fail" || gateFailed;
+        if (thresholdsFailed && noGate)
+        {
+            console.Error("thresholds failed on this run's figures; --no-gate: exit 0 (in a sharded run the merge judges the whole run)");
+        }
+
         return unreachable.Count > 0 || silent.Any(t => !TargetDiagnosis.ClientRefusedEverything(t)) ? ExitCodes.RunFailed
             : silent.Count > 0 ? ExitCodes.BadInput
-            : summary.Verdict == "fail" || gateFailed ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
+            : thresholdsFailed && !noGate ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
     }
 
     /// <summary>OTLP resource attributes: which run, scenario and shard the metrics belong to (and the topology, when there is one).</summary>

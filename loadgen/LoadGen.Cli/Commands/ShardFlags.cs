@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LoadGen.Core.Engine;
 using LoadGen.Core.Scenarios;
+using LoadGen.Results;
 
 namespace LoadGen.Cli.Commands;
 
@@ -15,6 +16,7 @@ internal sealed class ShardFlags
     public const string CountEnv = "LOADGEN_SHARDS";
     public const string RunIdEnv = "LOADGEN_RUN_ID";
     public const string StartAtEnv = "LOADGEN_START_AT";
+    public const string WaitEnv = "LOADGEN_WAIT_FOR_SHARDS";
 
     /// <summary>The furthest ahead a start time may be: further is a typo, not a plan.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromHours(24);
@@ -40,11 +42,64 @@ internal sealed class ShardFlags
         HelpName = "TIME",
     };
 
+    private readonly Option<string> _wait = new("--wait-for-shards")
+    {
+        Description = $"Start together without a hand-set time: this shard writes a ready file under --out (.loadgen-barrier/<run-id>/) and waits up to DURATION " +
+            $"for every shard's; all then start {Durations.Format(ShardBarrier.Lead)} after the last one was ready. A shard that never comes is named, and every waiting " +
+            $"shard exits 3 before any stream opens. Needs --shard and a run id; not with --start-at. Default: ${WaitEnv}, else no waiting.",
+        HelpName = "DURATION",
+    };
+
+    private readonly Option<bool> _noGate = new("--no-gate")
+    {
+        Description = "Judge the thresholds and write them into every report, but exit 0 when thresholds are all that failed: a shard judges only its slice, " +
+            "so in a sharded run the merge judges the whole (`loadgen merge` exits 1 when a threshold fails). Bad input, an unreachable target and LoadGen's own failure keep their codes.",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_shard);
         command.Options.Add(_runId);
         command.Options.Add(_startAt);
+        command.Options.Add(_wait);
+        command.Options.Add(_noGate);
+    }
+
+    /// <summary>True with --no-gate: a failed threshold does not set the exit code.</summary>
+    public bool NoGate(ParseResult parse) => parse.GetValue(_noGate);
+
+    /// <summary>How long to wait for the other shards (null: no barrier); false with <paramref name="error"/> when the flag cannot apply.</summary>
+    public bool TryReadWait(ParseResult parse, ShardPlan? plan, DateTimeOffset? startAt, out TimeSpan? wait, out string? error)
+    {
+        wait = null;
+        error = null;
+        var text = parse.GetValue(_wait) ?? Environment.GetEnvironmentVariable(WaitEnv);
+        var from = parse.GetValue(_wait) is null ? "$" + WaitEnv : "--wait-for-shards";
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        if (!Durations.TryParse(text, out var d) || d <= TimeSpan.Zero || d > MaxWait)
+        {
+            error = $"{from} '{text}': expected {Durations.Expected}, more than 0s and at most {MaxWait.TotalHours:0}h";
+            return false;
+        }
+
+        if (plan is null)
+        {
+            error = $"{from}: waits for the other shards of a sharded run, but this run is not a shard: pass --shard INDEX/COUNT (or ${IndexEnv} and ${CountEnv})";
+            return false;
+        }
+
+        if (startAt is not null)
+        {
+            error = $"{from} and a start time (--start-at or ${StartAtEnv}) both say when to start: choose one";
+            return false;
+        }
+
+        wait = d;
+        return true;
     }
 
     /// <summary>The shard plan and start time; false with <paramref name="error"/> naming the flag or variable that is wrong.</summary>

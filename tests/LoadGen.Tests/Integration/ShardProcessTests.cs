@@ -102,6 +102,105 @@ public class ShardProcessTests
             string.Create(CultureInfo.InvariantCulture, $"merged p99 {mergedP99} ms is outside its shards' ({string.Join(", ", shardP99)} ms)"));
     }
 
+    /// <summary>
+    /// The start barrier as a Job's pods use it, with processes for pods sharing the runs folder: two shards come up,
+    /// the third 20 s later (an image pull, a node scale-up); all three start their phases at one instant and merge.
+    /// </summary>
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task WaitForShards_OneShardTwentySecondsLate_AllThreeStartTogether_AndMerge()
+    {
+        using var backend = CliProcess.Start("lab", "backend", "--grpc-port", "0", "--health-port", "0");
+        var scenario = await ShortScenarioAsync(await BackendAddressAsync(backend));
+        var shardsDir = TestTemp.Folder("barrier");
+        string[] Args(int i) => ["run", "--scenario", scenario, "--quiet", "--out", shardsDir, "--shard", $"{i}/3", "--run-id", "soak-b", "--wait-for-shards", "2m", "--no-gate"];
+        var launched = DateTimeOffset.UtcNow;
+        var shards = new List<CliProcess> { CliProcess.Start(Args(0)), CliProcess.Start(Args(1)) };
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            Assert.All(shards, s => Assert.False(s.Process.HasExited, $"a shard ended before the late one came\n{s.Out}\n{s.Err}"));
+            // Nothing was measured while they waited: no run folder yet.
+            Assert.DoesNotContain(Directory.GetDirectories(shardsDir), d => File.Exists(Path.Combine(d, RunFolder.RunFile)));
+            shards.Add(CliProcess.Start(Args(2)));
+            foreach (var s in shards)
+            {
+                Assert.True(await s.WaitForExitAsync(TimeSpan.FromSeconds(120)), $"a shard did not end\n{s.Out}\n{s.Err}");
+                // The scenario's threshold cannot pass; with --no-gate a shard says so and leaves the verdict to the merge.
+                Assert.True(s.Process.ExitCode == 0, $"shard exit {s.Process.ExitCode}\n{s.Out}\n{s.Err}");
+                Assert.Contains("threshold FAIL: p50 < 0.001ms", s.Out, StringComparison.Ordinal);
+                Assert.Contains("--no-gate: exit 0", s.Err, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            shards.ForEach(s => s.Dispose());
+        }
+
+        var infos = Directory.GetDirectories(shardsDir).Where(d => File.Exists(Path.Combine(d, RunFolder.RunFile))).Select(d => RunData(d).Info!.Shard!).ToList();
+        Assert.Equal([0, 1, 2], infos.Select(i => i.Index).Order());
+        // One shared start, the same instant in every shard's run.json, at least 20 s after the first two were ready.
+        var start = Assert.Single(infos.Select(i => i.StartAt).Distinct());
+        Assert.True(start >= launched.AddSeconds(20), $"the shared start {start:O} is before the late shard came (launched {launched:O} + 20 s)");
+        Assert.All(infos, i => Assert.True(i.StartLateS < 2, $"shard {i.Index} started {i.StartLateS} s late"));
+        var mergedDir = TestTemp.Folder("merged");
+        using (var merge = CliProcess.Start("merge", shardsDir, "--out", mergedDir))
+        {
+            Assert.True(await merge.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"merge did not end\n{merge.Out}\n{merge.Err}");
+            // The merge judges the whole run: the threshold fails there, exit 1.
+            Assert.True(merge.Process.ExitCode == 1, $"merge exit {merge.Process.ExitCode}\n{merge.Out}\n{merge.Err}");
+        }
+
+        var merged = RunData(Assert.Single(Directory.GetDirectories(mergedDir)));
+        Assert.Equal(30, merged.Summary.Topologies.Single().Streams.Opened);
+        Assert.Equal("fail", merged.Summary.Verdict);
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task WaitForShards_AShardNeverComes_TheOthersNameIt_AndExitThreeBeforeAnyStream()
+    {
+        using var backend = CliProcess.Start("lab", "backend", "--grpc-port", "0", "--health-port", "0");
+        var scenario = await ShortScenarioAsync(await BackendAddressAsync(backend));
+        var shardsDir = TestTemp.Folder("barrier");
+        var shards = Enumerable.Range(0, 2)
+            .Select(i => CliProcess.Start("run", "--scenario", scenario, "--quiet", "--out", shardsDir, "--shard", $"{i}/3", "--run-id", "soak-c", "--wait-for-shards", "5s"))
+            .ToList();
+        try
+        {
+            foreach (var s in shards)
+            {
+                Assert.True(await s.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"a shard did not end\n{s.Out}\n{s.Err}");
+                Assert.True(s.Process.ExitCode == 3, $"shard exit {s.Process.ExitCode}\n{s.Out}\n{s.Err}");
+                Assert.Contains("shard 2 of 0–2 of run soak-c never became ready within 5s", s.Err, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            shards.ForEach(s => s.Dispose());
+        }
+
+        // No stream opened, nothing to merge by mistake: no run folder.
+        Assert.DoesNotContain(Directory.GetDirectories(shardsDir), d => File.Exists(Path.Combine(d, RunFolder.RunFile)));
+    }
+
+    private static async Task<string> ShortScenarioAsync(string address) => (await TempScenario.WriteAsync("barrier", $"""
+        name: barrier
+        targets:
+          - name: backend
+            address: {address}
+        profile:
+          phases:
+            - ramp: 30
+              over: 1s
+            - hold: 2s
+            - ramp: 0
+              over: 1s
+        messages:
+          interval: 200ms
+        reportingInterval: 1s
+        thresholds:
+          - p50 < 0.001ms
+        """)).File;
+
     /// <summary><paramref name="merged"/> is within the two runs' spread (at least <paramref name="floor"/>) of their mean.</summary>
     private static void Within(string what, double run1, double run2, double merged, double floor, string? detail = null)
     {
