@@ -134,7 +134,8 @@ public sealed class LabTopologies : IAsyncDisposable
                 Backend = new Uri($"grpc://{Backend!.GrpcAddress.Authority}"),
                 CertificateFile = _certs!.ServerCertificateFile,
                 KeyFile = _certs.ServerKeyFile,
-                Healthz = _options.Backend.HealthPath,
+                // ESP's --healthz takes the name, not the path.
+                Healthz = _options.Backend.HealthPath.TrimStart('/'),
             };
             options = _options.ConfigureEsp?.Invoke(options) ?? options;
             Esp = await EspStandIn.StartAsync(options with

@@ -23,8 +23,15 @@ public sealed record EspOptions
     /// <summary>--backend: the gRPC backend, grpc://host:port.</summary>
     public required Uri Backend { get; init; }
 
-    /// <summary>--healthz: health path served on every port.</summary>
-    public string Healthz { get; init; } = "/healthz";
+    /// <summary>
+    /// --healthz: the health check's <em>name</em>, served on every port as <c>location = /NAME</c>, the way ESP v1's
+    /// start_esp writes it. A value with a leading slash becomes <c>//healthz</c>, which no request matches, on ESP
+    /// as here: the stand-in accepts what ESP accepts and fails what ESP fails.
+    /// </summary>
+    public string Healthz { get; init; } = "healthz";
+
+    /// <summary>The request path <see cref="Healthz"/> answers (what a probe must ask for).</summary>
+    public string HealthPath => "/" + Healthz;
 
     /// <summary>--client_body_timeout: NGINX's quiet-client cut-off (NGINX and ESP default 60 s).</summary>
     public TimeSpan ClientBodyTimeout { get; init; } = TimeSpan.FromSeconds(60);

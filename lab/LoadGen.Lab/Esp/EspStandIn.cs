@@ -214,7 +214,7 @@ public sealed class EspStandIn : IAsyncDisposable
                 sb.AppendLine(CultureInfo.InvariantCulture, $"    {line}");
             }
 
-            sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.HealthPath} {{ return 200 \"ok\\n\"; }}");
             if (checkCredentials)
             {
                 // The credentials are checked in memory (CredentialCheck), never written here.
@@ -248,7 +248,7 @@ public sealed class EspStandIn : IAsyncDisposable
 
         sb.AppendLine("  server {");
         sb.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{httpPort};");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.Healthz} {{ return 200 \"ok\\n\"; }}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    location = {o.HealthPath} {{ return 200 \"ok\\n\"; }}");
         sb.AppendLine("    location / { return 404; }");
         sb.AppendLine("  }");
         sb.AppendLine("}");

@@ -19,9 +19,23 @@ internal static class LabCommand
             Description = "Impose a timeout on every stream, as a proxy would: WHEN:DURATION with WHEN one of client-quiet, server-quiet, both-quiet, age (e.g. client-quiet:30s). The stream then ends with status Unavailable.",
             HelpName = "WHEN:DURATION",
         };
+        var maxStreams = new Option<int>("--max-streams-per-connection")
+        {
+            Description = $"Streams one HTTP/2 connection may carry at once (SETTINGS_MAX_CONCURRENT_STREAMS). Behind ESP v1, which proxies every stream of a " +
+                $"worker over one connection to the backend, this caps the streams one ESP pod can hold: size it from the soak (docs/cluster.md). Default: {new LabBackendOptions().MaxStreamsPerConnection:#,0}.",
+            DefaultValueFactory = _ => new LabBackendOptions().MaxStreamsPerConnection,
+            HelpName = "N",
+        };
+        maxStreams.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"--max-streams-per-connection {r.GetValueOrDefault<int>()}: expected a whole number of streams, at least 1");
+            }
+        });
         var backend = new Command("backend", "Run the lab backend as its own process until Ctrl-C: the gRPC lab service over h2c, /healthz over HTTP/1.1.")
         {
-            host, grpcPort, healthPort, cutoff,
+            host, grpcPort, healthPort, cutoff, maxStreams,
         };
         backend.SetAction(async (pr, ct) =>
         {
@@ -54,6 +68,7 @@ internal static class LabCommand
                     GrpcPort = pr.GetValue(grpcPort),
                     HealthPort = pr.GetValue(healthPort),
                     StreamCutoff = streamCutoff,
+                    MaxStreamsPerConnection = pr.GetValue(maxStreams),
                 }, ct);
             }
             catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException)
@@ -64,7 +79,7 @@ internal static class LabCommand
 
             await using (b)
             {
-                console.Line($"lab backend: gRPC h2c {b.GrpcAddress} , health {b.HealthAddress} (Ctrl-C to stop)");
+                console.Line($"lab backend: gRPC h2c {b.GrpcAddress} , health {b.HealthAddress} , {pr.GetValue(maxStreams):#,0} streams per connection (Ctrl-C to stop)");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct);

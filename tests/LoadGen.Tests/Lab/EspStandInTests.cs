@@ -34,6 +34,27 @@ public class EspStandInTests
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 
+    /// <summary>
+    /// ESP v1's --healthz takes a name and its start_esp writes <c>location = /NAME</c>: with <c>--healthz=/healthz</c>
+    /// the location is <c>//healthz</c>, no probe's request matches, and the pod never turns Ready. The stand-in builds
+    /// the location the same way, so the lab fails the slash form as ESP does.
+    /// </summary>
+    [LabTheory("nginx")]
+    [InlineData("healthz", HttpStatusCode.OK)]
+    [InlineData("/healthz", HttpStatusCode.NotFound)]
+    public async Task Healthz_TakesTheName_AsEspV1Does_TheSlashFormAnswersNoProbe(string flag, HttpStatusCode probe)
+    {
+        await using var backend = await LabBackend.StartAsync(new LabBackendOptions());
+        await using var esp = await EspStandIn.StartAsync(new EspOptions { Backend = new Uri($"grpc://{backend.GrpcAddress.Authority}"), Healthz = flag });
+
+        // What kubelet's httpGet probe with `path: /healthz` sends, on ESP's --http_port.
+        using var http = new HttpClient();
+        var answer = await http.GetAsync(esp.HealthAddress("/healthz"));
+
+        Assert.True(answer.StatusCode == probe, $"--healthz={flag}: GET /healthz → {(int)answer.StatusCode}\n{esp.Config}");
+        Assert.Contains($"location = /{flag} ", esp.Config, StringComparison.Ordinal);
+    }
+
     [LabFact("nginx")]
     public async Task ApiKeyCheck_MissingOrWrongKey_IsUnauthenticated_RightKeyPasses()
     {

@@ -184,6 +184,38 @@ public class LabCommandTests
         Assert.DoesNotContain("Please report it", o + e, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// `lab backend --max-streams-per-connection N` as ESP v1 meets it: ESP carries every stream of a worker over one
+    /// connection to the backend, so the kit raises this; the server's SETTINGS frame must say N.
+    /// </summary>
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task LabBackend_MaxStreamsPerConnection_IsWhatItsSettingsFrameAnnounces()
+    {
+        using var backend = LoadGen.Tests.Cli.CliProcess.Start("lab", "backend", "--grpc-port", "0", "--health-port", "0", "--max-streams-per-connection", "20000");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        System.Text.RegularExpressions.Match m;
+        while (!(m = System.Text.RegularExpressions.Regex.Match(backend.Out, @"lab backend: gRPC h2c http://([\d.]+):(\d+)/ ,.*20,000 streams per connection")).Success)
+        {
+            Assert.False(backend.Process.HasExited || DateTime.UtcNow > deadline, $"the lab backend did not come up\n{backend.Out}\n{backend.Err}");
+            await Task.Delay(100);
+        }
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(m.Groups[1].Value, int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var stream = tcp.GetStream();
+        // The client preface and an empty SETTINGS frame; the server's first frame is its SETTINGS.
+        await stream.WriteAsync("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray().Concat(new byte[] { 0, 0, 0, 4, 0, 0, 0, 0, 0 }).ToArray());
+        var header = new byte[9];
+        await stream.ReadExactlyAsync(header);
+        Assert.Equal(4, header[3]);
+        var payload = new byte[(header[0] << 16) | (header[1] << 8) | header[2]];
+        await stream.ReadExactlyAsync(payload);
+        var settings = Enumerable.Range(0, payload.Length / 6).ToDictionary(
+            i => (payload[i * 6] << 8) | payload[(i * 6) + 1],
+            i => (long)(((uint)payload[(i * 6) + 2] << 24) | ((uint)payload[(i * 6) + 3] << 16) | ((uint)payload[(i * 6) + 4] << 8) | payload[(i * 6) + 5]));
+        Assert.Equal(20000, settings[3]); // SETTINGS_MAX_CONCURRENT_STREAMS
+    }
+
     private static async Task<List<string>> ReadUntilUpAsync(Process p)
     {
         var lines = new List<string>();
