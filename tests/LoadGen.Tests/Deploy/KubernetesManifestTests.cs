@@ -18,9 +18,12 @@ public partial class KubernetesManifestTests
     private const string Namespace = "loadgen";
 
     /// <summary>What the kit expects you to create (docs/cluster.md says how): referenced, never rendered.</summary>
-    private static readonly string[] External = ["secret/nginx-ssl", "secret/loadgen-auth", "configmap/loadgen-target-ca", "configmap/loadgen-merge"];
+    private static readonly string[] External = ["secret/nginx-ssl", "secret/loadgen-auth", "configmap/loadgen-target-ca", "secret/service-account-creds"];
 
-    public static TheoryData<string> Kustomizations => new() { "target-kit", "runs-volume", "loadgen-job/base", "loadgen-job/overlays/direct-tls", "loadgen-job/overlays/gateway", "loadgen-job/merge" };
+    /// <summary>Every kustomization under deploy/k8s a user applies (the images Component is included by them all).</summary>
+    internal static readonly string[] AllKustomizations = ["target-kit", "target-kit-credentials", "runs-volume", "loadgen-job/base", "loadgen-job/overlays/direct-tls", "loadgen-job/overlays/gateway", "loadgen-job/merge", "observability"];
+
+    public static TheoryData<string> Kustomizations => new(AllKustomizations);
 
     [LabTheory("kubectl")]
     [MemberData(nameof(Kustomizations))]
@@ -172,7 +175,7 @@ public partial class KubernetesManifestTests
     }
 
     /// <summary>Every ConfigMap, Secret and claim a pod names is rendered or is one you create (documented); every secret is mounted read-only.</summary>
-    private static void AssertSecretsReadOnlyAndNamesResolve(V1PodSpec spec, IReadOnlyList<object> rendered)
+    internal static void AssertSecretsReadOnlyAndNamesResolve(V1PodSpec spec, IReadOnlyList<object> rendered)
     {
         var docs = File.ReadAllText(Path.Combine(PublishTests.RepoRoot(), "docs", "cluster.md"));
         bool Known(string kind, string name) =>
@@ -180,20 +183,20 @@ public partial class KubernetesManifestTests
             || (External.Contains($"{kind}/{name}") && docs.Contains($"create {kind} {(kind == "secret" ? "generic " : "")}{name}", StringComparison.Ordinal));
 
         var refs = spec.Volumes.Select(v => v.ConfigMap is { } cm ? ("configmap", cm.Name) : v.Secret is { } s ? ("secret", s.SecretName) : v.PersistentVolumeClaim is { } c ? ("persistentvolumeclaim", c.ClaimName) : default)
-            .Concat(spec.Containers.SelectMany(c => (c.EnvFrom ?? []).Select(e => e.ConfigMapRef is { } r ? ("configmap", r.Name) : ("secret", e.SecretRef.Name))))
-            .Concat(spec.Containers.SelectMany(c => (c.Env ?? []).Select(e => e.ValueFrom?.ConfigMapKeyRef is { } r ? ("configmap", r.Name) : e.ValueFrom?.SecretKeyRef is { } s ? ("secret", s.Name) : default)))
+            .Concat(spec.Containers.Concat(spec.InitContainers ?? []).SelectMany(c => (c.EnvFrom ?? []).Select(e => e.ConfigMapRef is { } r ? ("configmap", r.Name) : ("secret", e.SecretRef.Name))))
+            .Concat(spec.Containers.Concat(spec.InitContainers ?? []).SelectMany(c => (c.Env ?? []).Select(e => e.ValueFrom?.ConfigMapKeyRef is { } r ? ("configmap", r.Name) : e.ValueFrom?.SecretKeyRef is { } s ? ("secret", s.Name) : default)))
             .Where(r => r.Item1 is not null)
             .ToList();
         Assert.All(refs, r => Assert.True(Known(r.Item1, r.Item2), $"{r.Item1} {r.Item2} is neither rendered nor documented in docs/cluster.md as one you create"));
 
         foreach (var v in spec.Volumes.Where(v => v.Secret is not null))
         {
-            Assert.All(spec.Containers.SelectMany(c => c.VolumeMounts ?? []).Where(m => m.Name == v.Name), m => Assert.True(m.ReadOnlyProperty == true, $"secret {v.Secret.SecretName} mounted writable at {m.MountPath}"));
+            Assert.All(spec.Containers.Concat(spec.InitContainers ?? []).SelectMany(c => c.VolumeMounts ?? []).Where(m => m.Name == v.Name), m => Assert.True(m.ReadOnlyProperty == true, $"secret {v.Secret.SecretName} mounted writable at {m.MountPath}"));
         }
     }
 
     /// <summary>Loads a scenario whose absolute paths point into the pod's mounts, each path mapped to a stand-in file under a temp folder.</summary>
-    private static Scenario LoadWithMountedFiles(string yaml, IList<V1VolumeMount> mounts)
+    internal static Scenario LoadWithMountedFiles(string yaml, IList<V1VolumeMount> mounts)
     {
         var root = TestTemp.Folder("pod");
         var paths = AbsolutePath().Matches(yaml).Select(m => m.Value).Distinct().ToList();
@@ -217,26 +220,26 @@ public partial class KubernetesManifestTests
         return cert.ExportCertificatePem();
     }
 
-    private static int Flag(V1Container c, string name) =>
+    internal static int Flag(V1Container c, string name) =>
         int.Parse(c.Args.Single(a => a.StartsWith($"--{name}=", StringComparison.Ordinal))[(name.Length + 3)..], System.Globalization.CultureInfo.InvariantCulture);
 
-    private static string Arg(V1Container c, string name) => c.Args[c.Args.IndexOf(name) + 1];
+    internal static string Arg(V1Container c, string name) => c.Args[c.Args.IndexOf(name) + 1];
 
     /// <summary>A port as a number: a named one must be declared by a container of the pod.</summary>
-    private static int PortNumber(V1PodTemplateSpec pod, IntOrString port) =>
+    internal static int PortNumber(V1PodTemplateSpec pod, IntOrString port) =>
         int.TryParse(port.Value, out var n) ? n
         : pod.Spec.Containers.SelectMany(c => c.Ports ?? []).SingleOrDefault(p => p.Name == port.Value)?.ContainerPort
           ?? throw new Xunit.Sdk.XunitException($"port '{port.Value}' is named by a Service or probe but declared by no container");
 
-    private static IstioObject Single(IReadOnlyList<object> objects, string kind) => Assert.Single(objects.OfType<IstioObject>(), o => o.Kind == kind);
+    internal static IstioObject Single(IReadOnlyList<object> objects, string kind) => Assert.Single(objects.OfType<IstioObject>(), o => o.Kind == kind);
 
-    private static Dictionary<object, object> Map(object o) => Assert.IsType<Dictionary<object, object>>(o);
+    internal static Dictionary<object, object> Map(object o) => Assert.IsType<Dictionary<object, object>>(o);
 
-    private static List<object> List(object o) => Assert.IsType<List<object>>(o);
+    internal static List<object> List(object o) => Assert.IsType<List<object>>(o);
 
-    private static async Task<IReadOnlyList<object>> RenderAsync(string dir)
+    internal static async Task<IReadOnlyList<object>> RenderAsync(string dir)
     {
-        var full = Path.Combine(PublishTests.RepoRoot(), "deploy", "k8s", dir);
+        var full = Path.IsPathRooted(dir) ? dir : Path.Combine(PublishTests.RepoRoot(), "deploy", "k8s", dir);
         var psi = new ProcessStartInfo(LoadGen.Lab.LabBinaries.Find("LOADGEN_KUBECTL", "kubectl") ?? "kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("kustomize");
         psi.ArgumentList.Add(full);
@@ -246,13 +249,19 @@ public partial class KubernetesManifestTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p.WaitForExitAsync(cts.Token);
         Assert.True(p.ExitCode == 0, $"kubectl kustomize {dir}: exit {p.ExitCode}\n{await stderr}");
+        return Load(await stdout);
+    }
+
+    /// <summary>Rendered YAML, every object loaded strictly as its kind (Istio kinds as generic objects).</summary>
+    internal static IReadOnlyList<object> Load(string yaml)
+    {
         var map = new Dictionary<string, Type>
         {
             ["networking.istio.io/v1/Gateway"] = typeof(IstioObject),
             ["networking.istio.io/v1/VirtualService"] = typeof(IstioObject),
             ["networking.istio.io/v1/DestinationRule"] = typeof(IstioObject),
         };
-        return KubernetesYaml.LoadAllFromString(await stdout, map, strict: true);
+        return KubernetesYaml.LoadAllFromString(yaml, map, strict: true);
     }
 
     [GeneratedRegex(@"(?<=[\s:""]|^)/(etc|var/run)/[A-Za-z0-9._/-]+")]
