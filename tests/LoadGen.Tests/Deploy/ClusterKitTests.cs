@@ -35,6 +35,24 @@ public partial class ClusterKitTests
         Assert.Equal("/" + healthz, esp.LivenessProbe.HttpGet.Path);
     }
 
+    /// <summary>Off GKE, ESP reads a service-account key: the flag lands on ESP's container, the file under a read-only Secret mount you create (documented).</summary>
+    [LabFact("kubectl")]
+    public async Task CredentialsOverlay_GivesEspItsKey_FromAReadOnlySecret()
+    {
+        var kit = await RenderAsync("target-kit-credentials");
+        var esp = EspContainer(kit);
+        var key = esp.Args.Single(a => a.StartsWith("--service_account_key=", StringComparison.Ordinal))["--service_account_key=".Length..];
+        var pod = Assert.Single(kit.OfType<V1Deployment>()).Spec.Template.Spec;
+
+        var mount = Assert.Single(esp.VolumeMounts, m => key.StartsWith(m.MountPath.TrimEnd('/') + "/", StringComparison.Ordinal));
+        Assert.True(mount.ReadOnlyProperty);
+        var secret = Assert.Single(pod.Volumes, v => v.Name == mount.Name).Secret.SecretName;
+        Assert.Contains($"create secret generic {secret} --from-file={Path.GetFileName(key)}=",
+            File.ReadAllText(Path.Combine(PublishTests.RepoRoot(), "docs", "cluster.md")), StringComparison.Ordinal);
+        // Everything else is the kit as it is.
+        Assert.Equal(EspContainer(await RenderAsync("target-kit")).Args, esp.Args.Where(a => !a.StartsWith("--service_account_key=", StringComparison.Ordinal)));
+    }
+
     /// <summary>
     /// ESP v1 proxies gRPC through its own module: one channel (one HTTP/2 connection) per backend per worker, so one
     /// pod carries at most workers × the backend's streams per connection. The pods must hold each overlay's soak,
