@@ -93,31 +93,90 @@ public static class EndCauses
     };
 }
 
-/// <summary>How a run ended (summary.json and run.json <c>completion</c>).</summary>
-public static class Completions
+/// <summary>
+/// A word of the run folder's vocabulary kept as a type, so that no code compares it with a literal: its JSON is the
+/// plain string it always was (<see cref="VocabularyJsonConverter{T}"/>).
+/// </summary>
+public interface IVocabularyWord<TSelf>
+    where TSelf : struct, IVocabularyWord<TSelf>
 {
-    public const string Completed = "completed";
+    /// <summary>The word as written in summary.json and run.json.</summary>
+    string Value { get; }
 
-    /// <summary>Ctrl-C or SIGTERM.</summary>
-    public const string Interrupted = "interrupted";
-
-    /// <summary>An abortOnFail threshold failed an interval check.</summary>
-    public const string Aborted = "aborted";
-
-    /// <summary>Rebuilt from a folder whose run never finished (killed).</summary>
-    public const string Partial = "partial";
+    /// <summary>The word for <paramref name="value"/>; a <see cref="System.Text.Json.JsonException"/> naming what is expected when it is none.</summary>
+    static abstract TSelf Parse(string value);
 }
 
-/// <summary>summary.json's <c>verdict</c>: the run's own thresholds.</summary>
-public static class Verdicts
+/// <summary>Reads and writes a vocabulary word as its plain JSON string.</summary>
+public sealed class VocabularyJsonConverter<T> : System.Text.Json.Serialization.JsonConverter<T>
+    where T : struct, IVocabularyWord<T>
 {
-    public const string Pass = "pass";
-    public const string Fail = "fail";
+    public override T Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        T.Parse(reader.GetString() ?? throw new System.Text.Json.JsonException($"{typeof(T).Name}: expected a string"));
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, T value, System.Text.Json.JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.Value);
+    }
+}
+
+/// <summary>How a run ended (summary.json and run.json <c>completion</c>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(VocabularyJsonConverter<RunCompletion>))]
+public readonly record struct RunCompletion : IVocabularyWord<RunCompletion>
+{
+    public static readonly RunCompletion Completed = new("completed");
+
+    /// <summary>Ctrl-C or SIGTERM.</summary>
+    public static readonly RunCompletion Interrupted = new("interrupted");
+
+    /// <summary>An abortOnFail threshold failed an interval check.</summary>
+    public static readonly RunCompletion Aborted = new("aborted");
+
+    /// <summary>Rebuilt from a folder whose run never finished (killed).</summary>
+    public static readonly RunCompletion Partial = new("partial");
+
+    private RunCompletion(string value) => Value = value;
+
+    public string Value { get; }
+
+    public static RunCompletion Parse(string value) => value switch
+    {
+        "completed" => Completed,
+        "interrupted" => Interrupted,
+        "aborted" => Aborted,
+        "partial" => Partial,
+        _ => throw new System.Text.Json.JsonException($"completion '{value}': expected completed, interrupted, aborted or partial"),
+    };
+
+    public override string ToString() => Value;
+}
+
+/// <summary>summary.json's <c>verdict</c>: the run's own thresholds (a comparison's verdict is <c>ComparisonVerdict</c>, in the reports).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(VocabularyJsonConverter<RunVerdict>))]
+public readonly record struct RunVerdict : IVocabularyWord<RunVerdict>
+{
+    public static readonly RunVerdict Pass = new("pass");
+    public static readonly RunVerdict Fail = new("fail");
 
     /// <summary>No thresholds were set.</summary>
-    public const string None = "none";
+    public static readonly RunVerdict None = new("none");
+
+    private RunVerdict(string value) => Value = value;
+
+    public string Value { get; }
+
+    public static RunVerdict Parse(string value) => value switch
+    {
+        "pass" => Pass,
+        "fail" => Fail,
+        "none" => None,
+        _ => throw new System.Text.Json.JsonException($"verdict '{value}': expected pass, fail or none"),
+    };
 
     /// <summary>pass or fail from threshold results (fail when the run was aborted); none without thresholds.</summary>
-    public static string From(IReadOnlyCollection<ThresholdResult> thresholds, bool aborted) =>
+    public static RunVerdict From(IReadOnlyCollection<ThresholdResult> thresholds, bool aborted) =>
         aborted ? Fail : thresholds.Count == 0 ? None : thresholds.All(t => t.Passed) ? Pass : Fail;
+
+    public override string ToString() => Value;
 }

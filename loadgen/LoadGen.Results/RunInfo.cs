@@ -30,8 +30,8 @@ public sealed record RunInfo
 
     public DateTimeOffset? EndedAt { get; init; }
 
-    /// <summary>Set at the end (<see cref="Completions"/>); missing in the folder of a run that was killed.</summary>
-    public string? Completion { get; init; }
+    /// <summary>Set at the end; missing in the folder of a run that was killed.</summary>
+    public RunCompletion? Completion { get; init; }
 
     /// <summary>Set at the end when an abortOnFail threshold stopped the run.</summary>
     public ThresholdAbort? AbortedBy { get; init; }
@@ -114,4 +114,4 @@ public sealed record RunTarget(string Name, string Address, string? ResolvedAddr
 public sealed record ShardInfo(int Index, int Count, string RunId, string ScenarioHash, DateTimeOffset? StartAt = null, double? StartLateS = null);
 
 /// <summary>A shard folder a merged run was made from.</summary>
-public sealed record MergedShard(int Index, string Folder, string Host, string? Completion, double? StartLateS);
+public sealed record MergedShard(int Index, string Folder, string Host, RunCompletion? Completion, double? StartLateS);

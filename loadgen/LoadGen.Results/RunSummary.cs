@@ -23,10 +23,10 @@ public sealed record RunSummary
     public required DateTimeOffset EndedAt { get; init; }
 
     /// <summary>completed, interrupted (Ctrl-C / SIGTERM), aborted (an abortOnFail threshold failed) or partial (rebuilt from a killed run's folder).</summary>
-    public string Completion { get; init; } = "completed";
+    public RunCompletion Completion { get; init; } = RunCompletion.Completed;
 
     /// <summary>pass, fail (a threshold failed) or none (no thresholds).</summary>
-    public required string Verdict { get; init; }
+    public required RunVerdict Verdict { get; init; }
 
     public required IReadOnlyList<TopologySummary> Topologies { get; init; }
 

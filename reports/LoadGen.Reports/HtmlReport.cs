@@ -52,7 +52,7 @@ public static class HtmlReport
             sb.Append("<p class=\"warn\">⚠ This run did not finish (no summary.json): figures are rebuilt from what it flushed as it went, up to its last interval.</p>");
         }
 
-        sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{(baseline is null ? $"{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC · {E(s.Completion)}" : E(baseline.TimeRanges(s)))} · latency = round trip per message from its scheduled send time (coordinated-omission corrected)</p>");
+        sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{(baseline is null ? $"{s.StartedAt:yyyy-MM-dd HH:mm:ss} → {s.EndedAt:HH:mm:ss} UTC · {E(s.Completion.Value)}" : E(baseline.TimeRanges(s)))} · latency = round trip per message from its scheduled send time (coordinated-omission corrected)</p>");
         foreach (var note in SummaryTable.Notes(s))
         {
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn note\">{E(note)}</p>");

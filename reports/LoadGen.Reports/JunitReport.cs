@@ -63,7 +63,7 @@ public static class JunitReport
             }
         }
 
-        var incomplete = summary.Completion != "completed";
+        var incomplete = summary.Completion != RunCompletion.Completed;
         var suite = new XElement("testsuite",
             new XAttribute("name", $"loadgen {summary.Scenario} {summary.RunId}"),
             new XAttribute("tests", cases.Count + (incomplete ? 1 : 0)),

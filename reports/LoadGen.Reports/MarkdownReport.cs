@@ -154,11 +154,11 @@ public static class MarkdownReport
         {
             parts.Add($"FAIL — aborted: {abort.Describe()}");
         }
-        else if (s.Verdict == "fail")
+        else if (s.Verdict == RunVerdict.Fail)
         {
             parts.Add($"FAIL — {s.Thresholds.Count(t => !t.Passed)} threshold(s) failed");
         }
-        else if (s.Verdict == "pass")
+        else if (s.Verdict == RunVerdict.Pass)
         {
             parts.Add("PASS — every threshold held");
         }
@@ -214,8 +214,8 @@ public static class MarkdownReport
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(comparisons);
         var gated = comparisons.Where(c => c.Settings.Gate != ComparisonGate.None).ToList();
-        return s.Verdict == "fail" || gated.Any(c => c.GateFailed) ? "bad"
-            : s.Verdict == "pass" || gated.Count > 0 ? "good"
+        return s.Verdict == RunVerdict.Fail || gated.Any(c => c.GateFailed) ? "bad"
+            : s.Verdict == RunVerdict.Pass || gated.Count > 0 ? "good"
             : "neutral";
     }
 

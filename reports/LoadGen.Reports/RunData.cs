@@ -46,7 +46,7 @@ public sealed class RunData
     public IReadOnlyList<string> Damage { get; }
 
     /// <summary>True when summary.json was missing and the summary was rebuilt from the flushed files.</summary>
-    public bool Rebuilt => Summary.Completion == "partial";
+    public bool Rebuilt => Summary.Completion == RunCompletion.Partial;
 
     /// <summary>The corrected round-trip interval histograms of one topology, in time order.</summary>
     public IReadOnlyList<LoggedInterval> Rtt(string topology) => Histograms(topology, "rtt");

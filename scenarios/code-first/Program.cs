@@ -28,4 +28,4 @@ var (summary, folder, reports) = await LabChatScenario.RunAsync(
 var t = summary.Topologies[0];
 Console.WriteLine($"{t.Name}: {t.Streams.Opened} streams, {t.Messages.Sent} sent, {t.Messages.Received} received, p50 {t.LatencyMs.P50} ms, p99 {t.LatencyMs.P99} ms; verdict {summary.Verdict}");
 Console.WriteLine($"run folder: {folder}\nreport:     {reports.Html}");
-return summary.Verdict == "fail" ? 1 : 0;
+return summary.Verdict == LoadGen.Results.RunVerdict.Fail ? 1 : 0;

@@ -84,6 +84,6 @@ internal static class MergeCommand
             return ExitCodes.LoadGenFailed;
         }
 
-        return merged.Summary.Verdict == "fail" ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
+        return merged.Summary.Verdict == RunVerdict.Fail ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
     }
 }

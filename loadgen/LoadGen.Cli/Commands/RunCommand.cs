@@ -232,7 +232,7 @@ internal static class RunCommand
             reportsWritten = false;
         }
 
-        if (summary.Completion == "interrupted")
+        if (summary.Completion == RunCompletion.Interrupted)
         {
             return ExitCodes.Interrupted;
         }
@@ -257,7 +257,7 @@ internal static class RunCommand
         }
 
         // Nothing came back only because the scenario's own client limits refused it: bad input, not the target's failure.
-        var thresholdsFailed = summary.Verdict == "fail" || gateFailed;
+        var thresholdsFailed = summary.Verdict == RunVerdict.Fail || gateFailed;
         if (thresholdsFailed && noGate)
         {
             console.Error("thresholds failed on this run's figures; --no-gate: exit 0 (in a sharded run the merge judges the whole run)");

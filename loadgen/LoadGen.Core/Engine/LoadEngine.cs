@@ -105,7 +105,7 @@ public sealed class LoadEngine
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ThresholdAbort? abort = null;
 
-        RunSummary Build(string completion, IReadOnlyList<FaultEvent> events)
+        RunSummary Build(RunCompletion completion, IReadOnlyList<FaultEvent> events)
         {
             var now = _time.GetTimestamp();
             var topologies = runs.Where(r => r.HasRun)
@@ -148,7 +148,7 @@ public sealed class LoadEngine
             // The rolling partial summary: what `loadgen report` shows if the process dies before the end.
             void Checkpoint()
             {
-                var partial = Build(Completions.Partial, events.All);
+                var partial = Build(RunCompletion.Partial, events.All);
                 folder.WriteJson(RunFolder.PartialSummaryFile, partial);
                 if (abort is null && ThresholdEvaluator.FirstAbort(scenario.Thresholds, partial, _time.GetUtcNow() - info.StartedAt) is { } failed)
                 {
@@ -203,13 +203,13 @@ public sealed class LoadEngine
             faultEvents = events.All;
         }
 
-        var completion = cancellationToken.IsCancellationRequested ? Completions.Interrupted : abort is not null ? Completions.Aborted : Completions.Completed;
+        var completion = cancellationToken.IsCancellationRequested ? RunCompletion.Interrupted : abort is not null ? RunCompletion.Aborted : RunCompletion.Completed;
         var summary = Build(completion, faultEvents);
         folder.WriteJson(RunFolder.SummaryFile, summary);
         folder.WriteJson(RunFolder.RunFile, info with { EndedAt = summary.EndedAt, Completion = completion, AbortedBy = abort });
         // The final summary supersedes the rolling one.
         File.Delete(folder.PartialSummary);
-        EngineLog.RunEnded(Logger, folder.RunId, completion, summary.Verdict);
+        EngineLog.RunEnded(Logger, folder.RunId, completion.Value, summary.Verdict.Value);
         return summary;
     }
 

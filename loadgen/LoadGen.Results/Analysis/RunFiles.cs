@@ -81,7 +81,7 @@ public sealed class RunFiles
 
     /// <summary>
     /// The summary the run would have written, from its files: completion from run.json when the run
-    /// finished, else <see cref="Completions.Partial"/>. Only LoadGen's own CPU and memory figures are
+    /// finished, else <see cref="RunCompletion.Partial"/>. Only LoadGen's own CPU and memory figures are
     /// missing (known to the running process alone) unless given.
     /// </summary>
     /// <param name="loadGen">LoadGen's own footprint, when known from elsewhere (a merge takes its shards').</param>
@@ -122,7 +122,7 @@ public sealed class RunFiles
             .ToList();
         var thresholds = settings.Thresholds.Select(Thresholds.Parse).OfType<Threshold>().ToList();
         var endedAt = info.EndedAt ?? (Intervals.Count > 0 ? Intervals.Max(i => i.End) : Latency.Count > 0 ? Latency.Max(l => l.End) : startedAt);
-        return RunSummaryBuilder.Build(info, info.Completion ?? Completions.Partial, endedAt, topologies, TopologySummaryBuilder.Rounds(Intervals, RoundHistograms()),
+        return RunSummaryBuilder.Build(info, info.Completion ?? RunCompletion.Partial, endedAt, topologies, TopologySummaryBuilder.Rounds(Intervals, RoundHistograms()),
             thresholds, Events, info.AbortedBy, loadGen);
     }
 

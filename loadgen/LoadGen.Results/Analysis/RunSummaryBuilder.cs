@@ -13,7 +13,7 @@ public static class RunSummaryBuilder
     /// <param name="loadGen">This process's CPU and memory, known only to the run itself (null in a rebuild).</param>
     public static RunSummary Build(
         RunInfo info,
-        string completion,
+        RunCompletion completion,
         DateTimeOffset endedAt,
         IReadOnlyList<TopologySummary> topologies,
         IReadOnlyList<RoundSummary> rounds,
@@ -37,7 +37,7 @@ public static class RunSummaryBuilder
             StartedAt = info.StartedAt,
             EndedAt = endedAt,
             Completion = completion,
-            Verdict = Verdicts.From(results, abort is not null),
+            Verdict = RunVerdict.From(results, abort is not null),
             AbortedBy = abort,
             Topologies = topologies,
             Rounds = rounds,

@@ -387,12 +387,11 @@ public static class ShardMerge
         }
     }
 
-    private static string? WorstCompletion(IReadOnlyList<string?> completions) =>
+    private static RunCompletion? WorstCompletion(IReadOnlyList<RunCompletion?> completions) =>
         completions.Any(c => c is null) ? null
-        : completions.FirstOrDefault(c => c == Completions.Interrupted)
-          ?? completions.FirstOrDefault(c => c == Completions.Aborted)
-          ?? completions.FirstOrDefault(c => c != Completions.Completed)
-          ?? Completions.Completed;
+        : completions.Contains(RunCompletion.Interrupted) ? RunCompletion.Interrupted
+        : completions.Contains(RunCompletion.Aborted) ? RunCompletion.Aborted
+        : completions.FirstOrDefault(c => c != RunCompletion.Completed) ?? RunCompletion.Completed;
 }
 
 /// <summary>Why folders cannot be merged: every reason, each naming the folders concerned.</summary>

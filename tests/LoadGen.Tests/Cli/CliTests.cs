@@ -58,7 +58,7 @@ public class CliTests
         Assert.Contains("[backend-h2c] hold", err, StringComparison.Ordinal); // one progress line per interval
         var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
         var summary = folder.ReadSummary();
-        Assert.Equal("fail", summary.Verdict);
+        Assert.Equal("fail", summary.Verdict.Value);
         Assert.False(Assert.Single(summary.Thresholds).Passed);
         Assert.Equal(20, summary.Topologies[0].Streams.PeakActive);
         Assert.Contains("lab://backend-h2c", File.ReadAllText(folder.RunJson), StringComparison.Ordinal);

@@ -53,7 +53,7 @@ public class SignalTests
         Assert.True(p.Process.ExitCode == 130, $"exit {p.Process.ExitCode}\n{p.Out}\n{p.Err}");
         Assert.Contains("SIGTERM: stopping gracefully", p.Err, StringComparison.Ordinal);
         var summary = RunFolder.Open(dir).ReadSummary();
-        Assert.Equal("interrupted", summary.Completion);
+        Assert.Equal("interrupted", summary.Completion.Value);
         var t = Assert.Single(summary.Topologies);
         // Stopped opening, closed what was open: every stream ended as the client's own close.
         Assert.Equal(t.Streams.Opened, t.Outcomes.GetValueOrDefault("client-closed"));
@@ -88,7 +88,7 @@ public class SignalTests
         var (code, stdout, err) = await CliRunner.RunAsync("report", dir);
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
         var run = RunData.Load(dir);
-        Assert.Equal("partial", run.Summary.Completion);
+        Assert.Equal("partial", run.Summary.Completion.Value);
         Assert.Equal(20, Assert.Single(run.Summary.Topologies).Streams.PeakActive);
     }
 }

@@ -189,10 +189,10 @@ public class EngineEndToEndTests
 
         var (summary, folder) = await EngineHarness.RunAsync(scenario, ct: cts.Token);
 
-        Assert.Equal("interrupted", summary.Completion);
+        Assert.Equal("interrupted", summary.Completion.Value);
         var t = Assert.Single(summary.Topologies);
         Assert.Equal(50, t.Streams.PeakActive);
         Assert.Equal(50, t.Outcomes["client-closed"]);
-        Assert.Equal("interrupted", folder.ReadSummary().Completion);
+        Assert.Equal("interrupted", folder.ReadSummary().Completion.Value);
     }
 }

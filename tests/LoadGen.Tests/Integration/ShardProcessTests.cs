@@ -152,7 +152,7 @@ public class ShardProcessTests
 
         var merged = RunData(Assert.Single(Directory.GetDirectories(mergedDir)));
         Assert.Equal(30, merged.Summary.Topologies.Single().Streams.Opened);
-        Assert.Equal("fail", merged.Summary.Verdict);
+        Assert.Equal("fail", merged.Summary.Verdict.Value);
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]

@@ -330,7 +330,7 @@ public class AnalysisTests
         Assert.Equal((20.0, 100.0, 78.0, 0.78, 0.4), (p.HoldS, p.WantedMean, p.HeldMean, p.HeldShare, p.MinShare));
         Assert.Contains("reconnect backoff", p.Hint, StringComparison.Ordinal);
         Assert.Equal("held 78% of 100 wanted (lowest 40%)", p.Describe());
-        Assert.Contains("t: population held 78% of 100 wanted (lowest 40%) — short of wanted 48% of the hold", Assert.Single(SummaryTable.Notes(new RunSummary { RunId = "r", Scenario = "s", StartedAt = DateTimeOffset.UnixEpoch, EndedAt = DateTimeOffset.UnixEpoch, Verdict = "pass", Topologies = [t] })), StringComparison.Ordinal);
+        Assert.Contains("t: population held 78% of 100 wanted (lowest 40%) — short of wanted 48% of the hold", Assert.Single(SummaryTable.Notes(new RunSummary { RunId = "r", Scenario = "s", StartedAt = DateTimeOffset.UnixEpoch, EndedAt = DateTimeOffset.UnixEpoch, Verdict = RunVerdict.Pass, Topologies = [t] })), StringComparison.Ordinal);
 
         var r = ThresholdEvaluator.Evaluate([Thresholds.Parse("population > 95%")!, Thresholds.Parse("population > 75%")!], [t]);
         Assert.Equal([(78.0, false), (78.0, true)], r.Select(x => (x.Actual!.Value, x.Passed)));

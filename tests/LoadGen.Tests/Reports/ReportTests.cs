@@ -50,7 +50,7 @@ public class ReportTests
             Scenario = scenario,
             StartedAt = start,
             EndedAt = start.AddSeconds(150),
-            Verdict = "none",
+            Verdict = RunVerdict.None,
             Topologies =
             [
                 new TopologySummary
@@ -352,7 +352,7 @@ public class ReportTests
         var md = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.Markdown));
         Assert.Contains("did not finish", md, StringComparison.Ordinal);
         var run = RunData.Load(dir);
-        Assert.Equal("partial", run.Summary.Completion);
+        Assert.Equal("partial", run.Summary.Completion.Value);
         var t = Assert.Single(run.Summary.Topologies);
         Assert.Equal(50, t.Streams.PeakActive);
         Assert.True(t.LatencyMs.Count > 500, $"{t.LatencyMs.Count} round trips recovered");
@@ -430,7 +430,7 @@ public class ReportTests
 
         Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
         var summary = RunData.Load(dir).Summary;
-        Assert.Equal(("aborted", "fail"), (summary.Completion, summary.Verdict));
+        Assert.Equal(("aborted", "fail"), (summary.Completion.Value, summary.Verdict.Value));
         var abort = summary.AbortedBy;
         Assert.NotNull(abort);
         Assert.Equal(("p50 < 1ms", "backend-h2c"), (abort.Threshold.Expression, abort.Threshold.Topology));
@@ -466,7 +466,7 @@ public class ReportTests
 
         Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
         var summary = RunData.Load(dir).Summary;
-        Assert.Equal(("completed", "fail"), (summary.Completion, summary.Verdict));
+        Assert.Equal(("completed", "fail"), (summary.Completion.Value, summary.Verdict.Value));
         Assert.Null(summary.AbortedBy);
         Assert.DoesNotContain("ABORT", err, StringComparison.Ordinal);
     }

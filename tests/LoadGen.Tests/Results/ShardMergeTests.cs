@@ -107,7 +107,7 @@ public class ShardMergeTests
         var info = RunData.Load(merged.Folder.Path);
         Assert.Equal("run-a", merged.Folder.RunId);
         Assert.Equal(3, File.ReadAllText(merged.Folder.RunJson).Split("\"folder\"").Length - 1);
-        Assert.Equal(Completions.Completed, info.Summary.Completion);
+        Assert.Equal(RunCompletion.Completed, info.Summary.Completion);
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]

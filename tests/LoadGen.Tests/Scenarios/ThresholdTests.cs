@@ -131,7 +131,7 @@ public class ThresholdTests
             Scenario = "s",
             StartedAt = DateTimeOffset.UnixEpoch,
             EndedAt = DateTimeOffset.UnixEpoch,
-            Verdict = "none",
+            Verdict = RunVerdict.None,
             Topologies = [Topology("old", 80, new() { ["client-closed"] = 1 }, streamHours: 1)],
         };
         Threshold[] thresholds =
