@@ -1,3 +1,4 @@
+// Over 400 lines: one reason to change — the embedded .NET proxy's behaviour as a stand-in for ESP or the gateway (listeners, forwarding, and the Envoy knobs that cut streams); the knobs act inside the forwarding loop they share.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;

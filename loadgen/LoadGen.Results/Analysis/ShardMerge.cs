@@ -1,3 +1,4 @@
+// Over 400 lines: one reason to change — how shard folders become one run folder (checks that they are one run's, the interval-by-interval sum, the outcomes' connection numbers, the merged run.json); each part reads the others' bookkeeping.
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

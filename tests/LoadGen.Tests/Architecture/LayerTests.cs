@@ -25,6 +25,12 @@ public class LayerTests
     private static readonly Assembly Results = typeof(LoadGen.Results.RunSummary).Assembly;
     private static readonly Assembly Reports = typeof(LoadGen.Reports.RunData).Assembly;
     private static readonly Assembly Lab = typeof(LoadGen.Lab.LabTopologies).Assembly;
+    private static readonly Assembly Cli = typeof(LoadGen.Cli.Cli).Assembly;
+    private static readonly Assembly Sample = typeof(LoadGen.Examples.CodeFirst.LabChatScenario).Assembly;
+
+    /// <summary>What writes a run folder's files: Results' writers and rebuild, driven by Core's engine, merge and reports only.</summary>
+    private static readonly string[] RunFileWriters =
+        ["LoadGen.Results.HdrLogWriter", "LoadGen.Results.NdjsonWriter", "LoadGen.Results.OutcomeWriter", "LoadGen.Results.Analysis.RunFiles"];
 
     public static TheoryData<string> Layers() => [.. CoreLayers];
 
@@ -47,10 +53,42 @@ public class LayerTests
         var namespaces = Core.GetTypes().Select(t => t.Namespace).OfType<string>()
             .Where(n => n.StartsWith("LoadGen.", StringComparison.Ordinal))
             .Distinct()
-            .Where(n => !CoreLayers.Any(l => n == l || n.StartsWith(l + ".", StringComparison.Ordinal)) && n != "LoadGen.Core")
+            .Where(n => !CoreLayers.Any(l => n == l || n.StartsWith(l + ".", StringComparison.Ordinal)))
             .ToList();
 
+        // The root namespace too: a type there would sit in no layer, and a Metrics → root → Engine reference would pass every rule.
         Assert.Empty(namespaces);
+    }
+
+    /// <summary>The CLI asks Results and Core for a run and its reports; it never writes a run file itself (one owner for the folder).</summary>
+    [Fact]
+    public void Cli_WritesNoRunFileItself()
+    {
+        var result = Types.InAssembly(Cli).ShouldNot().HaveDependencyOnAny(RunFileWriters).GetResult();
+
+        Assert.True(result.IsSuccessful, Explain("LoadGen.Cli", result));
+    }
+
+    /// <summary>
+    /// The code-first sample is what a user copies: its scenario uses Core and Reports only — the lab is for the host
+    /// program that stands up a backend when no target is given — and writes no run file itself.
+    /// </summary>
+    [Fact]
+    public void CodeFirstSample_ScenarioUsesCoreAndReportsOnly()
+    {
+        var result = Types.InAssembly(Sample).That().DoNotHaveName("Program").ShouldNot()
+            .HaveDependencyOnAny([.. RunFileWriters, "LoadGen.Lab", "LoadGen.Cli"]).GetResult();
+
+        Assert.True(result.IsSuccessful, Explain("the code-first sample's scenario", result));
+    }
+
+    /// <summary>The rules above can fail: a type that reaches a writer is caught (this test's own assembly does).</summary>
+    [Fact]
+    public void TheWriterRule_CatchesAReference()
+    {
+        var result = Types.InAssembly(typeof(LayerTests).Assembly).That().HaveName(nameof(Metrics.HdrLogTests)).Should().HaveDependencyOnAny(RunFileWriters).GetResult();
+
+        Assert.True(result.IsSuccessful, "HdrLogTests uses HdrLogWriter, and the rule does not see it");
     }
 
     [Fact]
