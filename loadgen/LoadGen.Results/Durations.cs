@@ -29,20 +29,21 @@ public static partial class Durations
             return false;
         }
 
-        var total = TimeSpan.Zero;
+        var seconds = 0.0;
         foreach (var (n, u) in m.Groups["n"].Captures.Zip(m.Groups["u"].Captures))
         {
             var x = double.Parse(n.Value, CultureInfo.InvariantCulture);
-            total += u.Value switch
+            seconds += x * u.Value switch
             {
-                "ms" => TimeSpan.FromMilliseconds(x),
-                "s" => TimeSpan.FromSeconds(x),
-                "m" => TimeSpan.FromMinutes(x),
-                _ => TimeSpan.FromHours(x),
+                "ms" => 0.001,
+                "s" => 1,
+                "m" => 60,
+                _ => 3600,
             };
         }
 
-        value = total;
+        // Longer than a TimeSpan holds (100000000000h): the longest one, so a range check says "out of range" at its line.
+        value = seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
         return true;
     }
 

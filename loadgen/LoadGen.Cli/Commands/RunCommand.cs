@@ -187,6 +187,12 @@ internal static class RunCommand
         {
             summary = await engine.RunAsync(resolved, folder, lab.RunTargets, ct);
         }
+        catch (ScenarioException e)
+        {
+            // The model's own rules, on the scenario as the flags left it (the file itself was checked at load).
+            console.Error($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             CliLog.Failed(log.Factory.CreateLogger("LoadGen.Cli"), e, "the run folder could not be written");

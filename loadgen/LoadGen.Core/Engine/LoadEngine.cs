@@ -67,6 +67,14 @@ public sealed class LoadEngine
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(folder);
+        // The rules the YAML loader runs, for a scenario built in code too — on the targets as written (lab://…), not as
+        // the CLI resolved them to loopback addresses — before any file is written or stream opened.
+        var asWritten = targets is null ? scenario : scenario with
+        {
+            Targets = [.. scenario.Targets.Select(t => targets.FirstOrDefault(r => r.Name == t.Name) is { } r
+                && r.Address.StartsWith("lab://", StringComparison.Ordinal) && Uri.TryCreate(r.Address, UriKind.Absolute, out var lab) ? t with { Address = lab } : t)],
+        };
+        asWritten.ThrowIfInvalid();
         if (scenario.Faults.Count > 0 && Faults is null)
         {
             throw new InvalidOperationException("the scenario has faults on cue but no fault injector was given (faults act on lab:// topologies)");

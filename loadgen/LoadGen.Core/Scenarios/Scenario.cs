@@ -6,7 +6,7 @@ using LoadGen.Results.Analysis;
 namespace LoadGen.Core.Scenarios;
 
 /// <summary>A whole load test: the same workload run against each target (topology) in turn.</summary>
-public sealed record Scenario
+public sealed partial record Scenario
 {
     public string Name { get; init; } = "scenario";
 

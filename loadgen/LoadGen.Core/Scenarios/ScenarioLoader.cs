@@ -16,9 +16,6 @@ public static partial class ScenarioLoader
 {
     private const int MaxStreams = 1_000_000;
 
-    /// <summary>What the lab service's ClientFrame adds to its payload (sequence number, field tags, lengths, first-message directives), rounded up.</summary>
-    private const int LabFrameOverhead = 64;
-
     public static Scenario LoadFile(string path)
     {
         if (Directory.Exists(path))
@@ -117,33 +114,10 @@ public static partial class ScenarioLoader
         }
 
         scenario = WithService(scenario, root);
-        if (scenario.Faults.Count > 0 && scenario.Targets.FirstOrDefault(t => t.Address.Scheme != "lab") is { } outside)
+        // The rules across fields live on the model (code-first scenarios run them too); here each problem gets its line.
+        if (scenario.Validate() is { Count: > 0 } invalid)
         {
-            var node = root.Get("faults")!;
-            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "faults",
-                $"faults on cue act on the lab's own parts, but target '{outside.Name}' ({outside.Address}) is not a lab:// topology");
-        }
-
-        if (scenario.Service is null && scenario.Workload is null
-            && scenario.Targets.FirstOrDefault(t => scenario.Messages.PayloadBytes + LabFrameOverhead > t.MaxSendMessageBytes) is { } small)
-        {
-            // The lab service's frame is the payload plus a few bytes of sequence number and directives.
-            var node = (root.Get("messages") is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode("payloadBytes"), out var p) ? p : null) ?? root.Get("messages") ?? root.Node;
-            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "messages.payloadBytes",
-                $"{scenario.Messages.PayloadBytes:#,0} bytes per message is over target '{small.Name}''s maxSendMessageSize ({small.MaxSendMessageBytes:#,0} bytes): the client would refuse every message (client-error:message-too-large)");
-        }
-
-        if (scenario.Profile.Duration <= TimeSpan.Zero)
-        {
-            var node = root.Get("profile")!;
-            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "profile",
-                "the profile lasts 0s: every phase is over 0s, so no stream would live long enough to measure anything; give a ramp an 'over' or add a hold");
-        }
-
-        if (root.Get("lab") is { } labNode && scenario.Targets.All(t => t.Address.Scheme != "lab"))
-        {
-            throw new ScenarioException(file, (int)labNode.Start.Line, (int)labNode.Start.Column, "lab",
-                $"these settings shape the lab's own NGINX, gateway and backend, but no target is a lab:// topology ({string.Join(", ", scenario.Targets.Select(t => t.Address))}): they would be ignored; remove the section or target lab://…");
+            throw new ScenarioException(invalid.Select(p => Locate(root, p)).ToList());
         }
 
         if (scenario.Service is null && scenario.Workload is null && scenario.Targets.Where(t => t.Address.Scheme != "lab").ToList() is { Count: > 0 } own)
@@ -154,16 +128,35 @@ public static partial class ScenarioLoader
                 "name your method and message in service: (docs/own-service.md)");
         }
 
-        var last = scenario.Faults.Count == 0 ? TimeSpan.Zero : scenario.Faults.Max(f => f.At);
-        var round = scenario.Profile.SplitHold(scenario.Rounds).Duration;
-        UnmeasurableThresholds(root, scenario, round, warnings);
-        if (scenario.Faults.Count > 0 && last >= round)
-        {
-            var node = root.Get("faults")!;
-            throw new ScenarioException(file, (int)node.Start.Line, (int)node.Start.Column, "faults",
-                $"a fault at {Durations.Format(last)} would never fire: each {(scenario.Rounds > 1 ? "round" : "target's run")} lasts {Durations.Format(round)}");
-        }
+        UnmeasurableThresholds(root, scenario, scenario.Profile.SplitHold(scenario.Rounds).Duration, warnings);
         return scenario;
+    }
+
+    /// <summary>
+    /// A model problem at the line of its field: the path (<c>targets[1].authority</c>) walked as far as the file has
+    /// it, so a field left to its default points at its section.
+    /// </summary>
+    private static ScenarioException Locate(YamlFields root, ScenarioProblem problem)
+    {
+        YamlNode node = root.Node;
+        foreach (var part in problem.Field.Split('.'))
+        {
+            var bracket = part.IndexOf('[', StringComparison.Ordinal);
+            var key = bracket < 0 ? part : part[..bracket];
+            if (node is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode(key), out var child))
+            {
+                break;
+            }
+
+            node = child;
+            if (bracket >= 0 && int.TryParse(part[(bracket + 1)..^1], System.Globalization.CultureInfo.InvariantCulture, out var index)
+                && node is YamlSequenceNode seq && index < seq.Children.Count)
+            {
+                node = seq.Children[index];
+            }
+        }
+
+        return new ScenarioException(root.File, (int)node.Start.Line, (int)node.Start.Column, problem.Field, problem.Problem);
     }
 
     /// <summary>

@@ -37,7 +37,11 @@ internal static class EngineHarness
     {
         var dir = TestTemp.Path("run");
         var folder = RunFolder.Create(dir, scenario.Name, DateTimeOffset.UtcNow);
-        var summary = await new LoadEngine { Faults = faults }.RunAsync(scenario, folder, cancellationToken: ct);
+        // With a fault injector the targets are lab topologies the test stood up itself: say so as the CLI does
+        // (run.json's address lab://NAME, resolved to the loopback one), so the scenario's lab-only rules see them as such.
+        IReadOnlyList<RunTarget>? targets = faults is null ? null
+            : [.. scenario.Targets.Select(t => new RunTarget(t.Name, $"lab://{t.Name}", t.Address.ToString(), null))];
+        var summary = await new LoadEngine { Faults = faults }.RunAsync(scenario, folder, targets, ct);
         return (summary, folder);
     }
 }
