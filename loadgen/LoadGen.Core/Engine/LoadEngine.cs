@@ -132,7 +132,7 @@ public sealed class LoadEngine
                 ThreadPoolQueueMax = generator.QueueMax,
                 AllocatedMb = Math.Round((GC.GetTotalAllocatedBytes() - allocatedStart) / 1048576.0, 1),
             };
-            return RunSummaryBuilder.Build(info, completion, _time.GetUtcNow(), topologies, rounds, scenario.Thresholds, events, abort, loadGen);
+            return RunSummaryBuilder.Build(info, completion, _time.GetUtcNow(), topologies, rounds, scenario.Thresholds, events, [.. runs.SelectMany(r => r.Intervals)], abort, loadGen);
         }
 
         var roundScenario = scenario.Rounds > 1 ? scenario with { Profile = scenario.Profile.SplitHold(scenario.Rounds) } : scenario;

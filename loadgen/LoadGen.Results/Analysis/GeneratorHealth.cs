@@ -34,13 +34,19 @@ public static class GeneratorHealth
     /// <summary>GC pauses above this share of wall time mark the generator as saturated.</summary>
     public const double SaturatedGcPauseShare = 0.1;
 
-    /// <summary>The generator's health for summary.json: send lag over all topologies; CPU, GC and queue when the process measured them.</summary>
-    public static GeneratorStats Stats(IReadOnlyList<TopologySummary> topologies, ProcessStats? process)
+    /// <summary>
+    /// The generator's health for summary.json: send lag over all topologies; CPU and GC pause shares over the measured
+    /// intervals (time-weighted, from intervals.ndjson, so a rebuild from the folder judges saturation exactly as the
+    /// run did); the thread-pool queue when the process measured it (known to the live process alone).
+    /// </summary>
+    public static GeneratorStats Stats(IReadOnlyList<TopologySummary> topologies, IReadOnlyList<IntervalRecord> intervals, ProcessStats? process)
     {
         ArgumentNullException.ThrowIfNull(topologies);
+        ArgumentNullException.ThrowIfNull(intervals);
         var lag99 = topologies.Select(t => t.SendLagMs.P99).Where(v => v is not null).Max();
         var lag999 = topologies.Select(t => t.SendLagMs.P999).Where(v => v is not null).Max();
-        double? cpu = process is null || process.Processors <= 0 ? null : Math.Round(process.AvgCpuPercentOfOneCore / 100 / process.Processors, 3);
+        var cpu = WeightedMean(intervals, i => i.LoadGenCpuShare, 3);
+        var gc = WeightedMean(intervals, i => i.LoadGenGcPauseShare, 4);
         var why = new List<string>();
         if (lag99 >= SaturatedSendLagMs)
         {
@@ -49,15 +55,30 @@ public static class GeneratorHealth
 
         if (cpu >= SaturatedCpuShare)
         {
-            why.Add(string.Create(CultureInfo.InvariantCulture, $"CPU {cpu * 100:0}% of all {process!.Processors} cores"));
+            why.Add(string.Create(CultureInfo.InvariantCulture, $"CPU {cpu * 100:0}% of all the machine's cores"));
         }
 
-        if (process?.GcPauseShare >= SaturatedGcPauseShare)
+        if (gc >= SaturatedGcPauseShare)
         {
-            why.Add(string.Create(CultureInfo.InvariantCulture, $"GC pauses {process.GcPauseShare * 100:0.0}% of the time"));
+            why.Add(string.Create(CultureInfo.InvariantCulture, $"GC pauses {gc * 100:0.0}% of the time"));
         }
 
-        return new GeneratorStats(cpu, lag99, lag999, process?.GcPauseShare, process?.ThreadPoolQueueMax, why.Count > 0, why.Count > 0 ? string.Join("; ", why) : null);
+        return new GeneratorStats(cpu, lag99, lag999, gc, process?.ThreadPoolQueueMax, why.Count > 0, why.Count > 0 ? string.Join("; ", why) : null);
+    }
+
+    /// <summary>The mean of a per-interval share, weighted by each interval's length; null when no interval has it.</summary>
+    private static double? WeightedMean(IReadOnlyList<IntervalRecord> intervals, Func<IntervalRecord, double?> share, int digits)
+    {
+        var (sum, seconds) = (0.0, 0.0);
+        foreach (var i in intervals)
+        {
+            if (share(i) is { } v && (i.End - i.Start).TotalSeconds is var s && s > 0)
+            {
+                (sum, seconds) = (sum + (v * s), seconds + s);
+            }
+        }
+
+        return seconds > 0 ? Math.Round(sum / seconds, digits) : null;
     }
 
     /// <summary>One line for a report's first screen: the generator's figures and whether it kept up.</summary>

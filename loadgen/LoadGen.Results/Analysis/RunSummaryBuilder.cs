@@ -10,6 +10,7 @@ public static class RunSummaryBuilder
     /// <param name="info">run.json as written (scenario, start, warnings; end and completion when it finished).</param>
     /// <param name="thresholds">The scenario's thresholds; judged here against <paramref name="topologies"/>.</param>
     /// <param name="abort">The interval check that stopped the run, if one did: that threshold stays failed.</param>
+    /// <param name="intervals">Every interval record of the run: the generator's CPU and GC share come from them, so a rebuild judges saturation as the run did.</param>
     /// <param name="loadGen">This process's CPU and memory, known only to the run itself (null in a rebuild).</param>
     public static RunSummary Build(
         RunInfo info,
@@ -19,6 +20,7 @@ public static class RunSummaryBuilder
         IReadOnlyList<RoundSummary> rounds,
         IReadOnlyList<Threshold> thresholds,
         IReadOnlyList<FaultEvent> events,
+        IReadOnlyList<IntervalRecord> intervals,
         ThresholdAbort? abort = null,
         ProcessStats? loadGen = null)
     {
@@ -45,7 +47,7 @@ public static class RunSummaryBuilder
             Events = events,
             Warnings = [.. info.Warnings, .. GeneratorHealth.Warnings(topologies)],
             LoadGen = loadGen,
-            Generator = GeneratorHealth.Stats(topologies, loadGen),
+            Generator = GeneratorHealth.Stats(topologies, intervals, loadGen),
             Schedule = info.ScenarioSettings.MessageSchedule(),
             InFlight = info.ScenarioSettings.MessageSchedule() == "closed" ? Math.Max(1, info.ScenarioSettings.MessageInt("maxInFlight") ?? 1) : null,
         };

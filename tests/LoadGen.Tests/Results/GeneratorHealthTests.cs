@@ -33,20 +33,36 @@ public class GeneratorHealthTests
     [Fact]
     public void Stats_SayWhichFigureMadeTheGeneratorSaturated()
     {
-        var kept = GeneratorHealth.Stats([Topology("a", 8)], new ProcessStats(200, 10, 60, 2) { GcPauseShare = 0.02, ThreadPoolQueueMax = 3 });
-        var cpu = GeneratorHealth.Stats([Topology("a", 8)], new ProcessStats(200, 10, 190, 2) { GcPauseShare = 0.02, ThreadPoolQueueMax = 3 });
-        var gc = GeneratorHealth.Stats([Topology("a", 8)], new ProcessStats(200, 10, 60, 2) { GcPauseShare = 0.15 });
-        var rebuilt = GeneratorHealth.Stats([Topology("a", 8), Topology("b", 33)], null);
+        var process = new ProcessStats(200, 10, 60, 2) { ThreadPoolQueueMax = 3 };
+        var kept = GeneratorHealth.Stats([Topology("a", 8)], [Interval(0.3, 0.02)], process);
+        // A busy second out of ten is not a saturated run; time-weighted, 5 s at 0.99 and 5 s at 0.91 is.
+        var oneBusySecond = GeneratorHealth.Stats([Topology("a", 8)], [Interval(0.99, 0.02, 1), Interval(0.3, 0.02, 9)], process);
+        var cpu = GeneratorHealth.Stats([Topology("a", 8)], [Interval(0.99, 0.02, 5), Interval(0.91, 0.02, 5)], process);
+        var gc = GeneratorHealth.Stats([Topology("a", 8)], [Interval(0.3, 0.15)], process);
+        var rebuilt = GeneratorHealth.Stats([Topology("a", 8), Topology("b", 33)], [], null);
 
         Assert.False(kept.Saturated);
         Assert.Equal(0.3, kept.CpuShareOfCores);
         Assert.StartsWith("LoadGen kept up: CPU 30% of the machine, send lag p99 8 ms", GeneratorHealth.Describe(kept), StringComparison.Ordinal);
+        Assert.Equal(3, kept.ThreadPoolQueueMax);
+        Assert.False(oneBusySecond.Saturated);
+        Assert.Equal(0.369, oneBusySecond.CpuShareOfCores);
         Assert.True(cpu.Saturated);
-        Assert.Contains("CPU 95% of all 2 cores", cpu.Why, StringComparison.Ordinal);
+        Assert.Contains("CPU 95% of all the machine's cores", cpu.Why, StringComparison.Ordinal);
         Assert.Contains("GC pauses 15.0% of the time", gc.Why, StringComparison.Ordinal);
         Assert.True(rebuilt.Saturated);
         Assert.Equal(33, rebuilt.SendLagP99Ms);
         Assert.Null(rebuilt.CpuShareOfCores);
         Assert.StartsWith("LoadGen was SATURATED (send lag p99 33 ms", GeneratorHealth.Describe(rebuilt), StringComparison.Ordinal);
     }
+
+    private static IntervalRecord Interval(double cpu, double gc, double seconds = 1) => new()
+    {
+        Topology = "a",
+        Start = DateTimeOffset.UnixEpoch,
+        End = DateTimeOffset.UnixEpoch.AddSeconds(seconds),
+        Phase = "hold",
+        LoadGenCpuShare = cpu,
+        LoadGenGcPauseShare = gc,
+    };
 }
