@@ -11,7 +11,7 @@ namespace LoadGen.Cli;
 /// </summary>
 internal sealed class RunLog : ILoggerProvider
 {
-    public const string FileName = "loadgen.log";
+    public const string FileName = LoadGen.Results.RunFolder.LogFile;
 
     private readonly Lock _lock = new();
     private readonly List<string> _held = [];

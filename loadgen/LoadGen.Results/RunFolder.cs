@@ -4,12 +4,31 @@ using System.Text.Json;
 namespace LoadGen.Results;
 
 /// <summary>
-/// reports/out/&lt;run-id&gt;/: the contract between engine, reports and shards. run.json,
-/// latency.hlog, outcomes.ndjson and summary.json live here.
+/// reports/out/&lt;run-id&gt;/: the contract between engine, reports and shards. Every file a run folder can hold is
+/// declared here, whoever writes it: the data (run.json, latency.hlog, intervals, outcomes, events, summary.json), the
+/// reports (summary.md, report.html, junit.xml, comparison.json), a timeout probe's probe.json and loadgen.log.
 /// </summary>
 public sealed class RunFolder
 {
     public const string RunFile = "run.json";
+
+    /// <summary>The release-review page (LoadGen.Reports).</summary>
+    public const string MarkdownFile = "summary.md";
+
+    /// <summary>The self-contained HTML report with charts (LoadGen.Reports).</summary>
+    public const string HtmlFile = "report.html";
+
+    /// <summary>Thresholds and comparison gates as JUnit test cases (LoadGen.Reports).</summary>
+    public const string JunitFile = "junit.xml";
+
+    /// <summary>The comparison's verdicts, gates and figures with intervals (LoadGen.Reports).</summary>
+    public const string ComparisonFile = "comparison.json";
+
+    /// <summary>What `loadgen probe-timeouts` found, one entry per target (LoadGen.Core's timeout probe).</summary>
+    public const string ProbeFile = "probe.json";
+
+    /// <summary>LoadGen's own log: the CLI's, the engine's and the lab's events (written by the CLI).</summary>
+    public const string LogFile = "loadgen.log";
     public const string LatencyFile = "latency.hlog";
     public const string OutcomesFile = "outcomes.ndjson";
     public const string SummaryFile = "summary.json";

@@ -6,10 +6,10 @@ namespace LoadGen.Reports;
 /// <summary>Writes summary.md, report.html, junit.xml and comparison.json for a run folder, from what the folder holds.</summary>
 public static class ReportWriter
 {
-    public const string Markdown = "summary.md";
-    public const string Html = "report.html";
-    public const string Junit = "junit.xml";
-    public const string ComparisonJson = "comparison.json";
+    public const string Markdown = RunFolder.MarkdownFile;
+    public const string Html = RunFolder.HtmlFile;
+    public const string Junit = RunFolder.JunitFile;
+    public const string ComparisonJson = RunFolder.ComparisonFile;
 
     public sealed record Written(string Html, string Markdown, string Junit, IReadOnlyList<TopologyComparison> Comparisons);
 

@@ -29,7 +29,7 @@ public sealed record ProbeResult(
 public sealed record ProbeTargetReport(string Target, string Address, IReadOnlyList<ProbeResult> Results)
 {
     /// <summary>probe.json in the run folder: one entry per target probed (so far, when interrupted).</summary>
-    public const string FileName = "probe.json";
+    public const string FileName = RunFolder.ProbeFile;
 
     /// <summary>A lab target: which parts stood behind it — real binaries (with versions) or embedded stand-ins; null for your own endpoint.</summary>
     public string? Components { get; init; }

@@ -62,6 +62,11 @@ public class CliTests
         Assert.False(Assert.Single(summary.Thresholds).Passed);
         Assert.Equal(20, summary.Topologies[0].Streams.PeakActive);
         Assert.Contains("lab://backend-h2c", File.ReadAllText(folder.RunJson), StringComparison.Ordinal);
+        // One owner for the folder: every file the run left is one RunFolder declares.
+        var declared = typeof(RunFolder).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string)).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
+        Assert.All(Directory.GetFiles(folder.Path).Select(Path.GetFileName), f => Assert.True(declared.Contains(f!), $"{f} is in the run folder but RunFolder does not declare it"));
+        Assert.Contains(RunFolder.LogFile, Directory.GetFiles(folder.Path).Select(Path.GetFileName));
     }
 
     [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
