@@ -70,6 +70,9 @@ public sealed record ScenarioSettings
 
     public string? CloseTimeout { get; init; }
 
+    /// <summary>The warm-up before measuring (TimeSpan's invariant form), spelled <c>warmup</c> as the scenario key and the
+    /// --warmup flag are. run.json files that spelled it <c>warmUp</c> still read: property names are read case-insensitively.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("warmup")]
     public string? WarmUp { get; init; }
 
     /// <summary>The thresholds' expressions (see the threshold grammar), judged at the end.</summary>

@@ -32,4 +32,18 @@ public class VocabularyTests
 
         Assert.Contains("verdict 'maybe': expected pass, fail or none", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>One spelling of warm-up everywhere (the scenario key, the flag, run.json); run.json files that spelled it warmUp still read.</summary>
+    [Theory]
+    [InlineData("warmup")]
+    [InlineData("warmUp")]
+    public void WarmUp_IsWrittenAsWarmup_AndTheOldSpellingStillReads(string key)
+    {
+        var settings = JsonSerializer.Deserialize<ScenarioSettings>($$"""{"{{key}}":"00:00:04"}""", RunSummary.JsonOptions)!;
+        var written = JsonDocument.Parse(JsonSerializer.Serialize(settings, RunSummary.JsonOptions)).RootElement;
+
+        Assert.Equal("00:00:04", settings.WarmUp);
+        Assert.Equal("00:00:04", written.GetProperty("warmup").GetString());
+        Assert.DoesNotContain(written.EnumerateObject(), p => p.Name == "warmUp");
+    }
 }
