@@ -24,42 +24,74 @@ public static class Ndjson
     public static NdjsonFile<T> Read<T>(string path)
     {
         var records = new List<T>();
-        if (!File.Exists(path))
-        {
-            return new NdjsonFile<T>(records, [], false);
-        }
-
         var damaged = new List<int>();
-        var text = File.ReadAllText(path);
-        var lines = text.Split('\n');
-        // A file that does not end in a newline was cut during its last write.
-        var unterminated = text.Length > 0 && text[^1] != '\n';
         var torn = false;
-        for (var i = 0; i < lines.Length; i++)
+        foreach (var (line, number, last, unterminated) in Lines(path))
         {
-            if (lines[i].Length == 0)
-            {
-                continue;
-            }
-
             try
             {
-                records.Add(JsonSerializer.Deserialize<T>(lines[i], Options) ?? throw new JsonException("null"));
+                records.Add(JsonSerializer.Deserialize<T>(line, Options) ?? throw new JsonException("null"));
             }
             catch (JsonException)
             {
-                if (unterminated && i == lines.Length - 1)
+                if (last && unterminated)
                 {
                     torn = true;
                 }
                 else
                 {
-                    damaged.Add(i + 1);
+                    damaged.Add(number);
                 }
             }
         }
 
         return new NdjsonFile<T>(records, damaged, torn);
+    }
+
+    /// <summary>
+    /// The non-empty lines of <paramref name="path"/>, read as a stream (a day-long soak's outcomes are never one string
+    /// in memory), each with its 1-based number, whether it is the last one, and whether the file ends without a newline
+    /// (a write cut short by a kill). Nothing when the file is missing.
+    /// </summary>
+    private static IEnumerable<(string Line, int Number, bool Last, bool Unterminated)> Lines(string path)
+    {
+        if (!File.Exists(path))
+        {
+            yield break;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
+        var unterminated = false;
+        if (stream.Length > 0)
+        {
+            stream.Seek(-1, SeekOrigin.End);
+            unterminated = stream.ReadByte() != '\n';
+            stream.Seek(0, SeekOrigin.Begin);
+        }
+
+        using var reader = new StreamReader(stream);
+        (string Line, int Number)? pending = null;
+        var number = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            number++;
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (pending is { } p)
+            {
+                yield return (p.Line, p.Number, false, unterminated);
+            }
+
+            pending = (line, number);
+        }
+
+        if (pending is { } lastLine)
+        {
+            yield return (lastLine.Line, lastLine.Number, true, unterminated);
+        }
     }
 }
 
