@@ -3,6 +3,7 @@ using LoadGen.Lab.Embedded;
 using LoadGen.Lab.Esp;
 using LoadGen.Lab.Gateway;
 using LoadGen.Lab.Tls;
+using Microsoft.Extensions.Logging;
 
 namespace LoadGen.Lab;
 
@@ -248,8 +249,8 @@ public sealed class LabTopologies : IAsyncDisposable
         return false;
     }
 
-    private Microsoft.Extensions.Logging.ILogger Log =>
-        _options.Logs?.CreateLogger("LoadGen.Lab") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    private ILogger Log =>
+        (ILogger?)_options.Logs?.CreateLogger<LabTopologies>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public async ValueTask DisposeAsync()
     {

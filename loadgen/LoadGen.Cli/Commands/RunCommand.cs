@@ -7,6 +7,7 @@ using LoadGen.Core.Scenarios;
 using LoadGen.Reports;
 using LoadGen.Results;
 using LoadGen.Results.Analysis;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace LoadGen.Cli.Commands;
@@ -177,7 +178,7 @@ internal static class RunCommand
             Aborting = a => live.Event($"ABORT: {a.Describe()} — stopping: no new streams, open ones closed, reports written"),
             Progress = live.Progress,
             Telemetry = telemetry,
-            Logger = log.Factory.CreateLogger("LoadGen.Core.Engine"),
+            LoggerFactory = log.Factory,
             Shard = shard,
             StartAt = startAt,
             RunWarnings = [.. lab.Fallbacks.Select(f => $"{f} — this run did not measure the real path"), .. lab.EmbeddedByChoice],
@@ -195,14 +196,14 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            CliLog.Failed(log.Factory.CreateLogger("LoadGen.Cli"), e, "the run folder could not be written");
+            CliLog.Failed(log.Factory.CreateLogger(typeof(Cli).FullName!), e, "the run folder could not be written");
             console.Error($"error: LoadGen could not write the run folder {folder.Path}: {e.Message}");
             return ExitCodes.LoadGenFailed;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // LoadGen's own failure: one line here, the stack trace in the run folder's log.
-            CliLog.Failed(log.Factory.CreateLogger("LoadGen.Cli"), e, "an internal error");
+            CliLog.Failed(log.Factory.CreateLogger(typeof(Cli).FullName!), e, "an internal error");
             console.Error($"error: LoadGen itself failed ({e.GetType().Name}: {e.Message}); this is not the target's doing nor a gate's verdict — the stack trace is in {Path.Combine(folder.Path, RunLog.FileName)}");
             return ExitCodes.LoadGenFailed;
         }

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Logging;
 namespace LoadGen.Core.Engine;
 
 /// <summary>
-/// The engine's log messages (source-generated, stable event ids 1000–1099), written to loadgen.log in
-/// the run folder — never the console's job. Per-stream events are Debug: a run of thousands of
-/// streams logs them only when asked (--log-level debug).
+/// The engine's log messages (source-generated, stable event ids 1000–1099, each named after its method), written to
+/// loadgen.log in the run folder — never the console's job. Per-stream events are Debug (an unplanned end, with the
+/// exception it was decided from) or Trace (every open): a run of thousands of streams logs them only when asked.
 /// </summary>
 internal static partial class EngineLog
 {
@@ -21,8 +21,11 @@ internal static partial class EngineLog
     [LoggerMessage(1011, LogLevel.Information, "{Topology}: round {Round} ended after {Seconds:0.###} s; {LostForGood} loss(es) still waiting to re-open")]
     public static partial void RoundEnded(ILogger logger, string topology, int round, double seconds, long lostForGood);
 
-    [LoggerMessage(1030, LogLevel.Debug, "{Topology}: stream {StreamId} ended unplanned as {Cause} after {LifetimeS} s ({Exception})")]
-    public static partial void StreamLost(ILogger logger, string topology, long streamId, string cause, double? lifetimeS, string? exception);
+    [LoggerMessage(1030, LogLevel.Debug, "{Topology}: stream {StreamId} ended unplanned as {Cause} after {LifetimeS} s")]
+    public static partial void StreamLost(ILogger logger, string topology, long streamId, string cause, double? lifetimeS, Exception? exception);
+
+    [LoggerMessage(1032, LogLevel.Trace, "{Topology}: stream {StreamId} opened in {OpenMs:0.###} ms on TCP connection {Connection} (attempt {Attempt})")]
+    public static partial void StreamOpened(ILogger logger, string topology, long streamId, double openMs, long connection, int attempt);
 
     [LoggerMessage(1031, LogLevel.Debug, "{Topology}: stream {StreamId} re-opening in {DelayMs:0} ms (attempt {Attempt})")]
     public static partial void ReopenScheduled(ILogger logger, string topology, long streamId, double delayMs, int attempt);

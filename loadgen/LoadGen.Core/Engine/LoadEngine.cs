@@ -58,8 +58,13 @@ public sealed class LoadEngine
     /// </summary>
     public DateTimeOffset? StartAt { get; init; }
 
-    /// <summary>Where the engine's events go (loadgen.log in the run folder, from the CLI); nowhere by default.</summary>
-    public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>
+    /// Where the engine's events go (loadgen.log in the run folder, from the CLI); nowhere by default. Each part logs
+    /// under its own type's category (LoadEngine, RoundRunner, ConnectionPool, LoadStream, FaultCues).
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    private ILogger Logger => field ??= LoggerFactory.CreateLogger<LoadEngine>();
 
     /// <param name="targets">As recorded in run.json (what a lab:// address resolved to); defaults to the scenario's.</param>
     /// <param name="cancellationToken">Stops the run early: streams are closed gracefully and the folder is still written.</param>
@@ -191,7 +196,7 @@ public sealed class LoadEngine
                 folder.WriteJson(RunFolder.RunFile, info);
             }
 
-            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(Faults, events, FaultEvent, _time, Logger), Checkpoint);
+            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(Faults, events, FaultEvent, _time, LoggerFactory.CreateLogger<FaultCues>()), Checkpoint);
             // Interleaved rounds, the order reversed every other round (A, B, B, A, A, B …): drift on a shared
             // machine hits every topology alike, and so does going first or second in a round (with a fixed order,
             // the lab's A/A bench had the first topology 1.3–2.9 ms slower at p50 in 6 of 16 rounds, never the second).
@@ -204,7 +209,7 @@ public sealed class LoadEngine
                         break;
                     }
 
-                    await new RoundRunner(roundScenario, run, round, writers, _time, Progress, Logger).RunAsync(stop.Token);
+                    await new RoundRunner(roundScenario, run, round, writers, _time, Progress, LoggerFactory).RunAsync(stop.Token);
                 }
             }
 
@@ -335,7 +340,7 @@ public sealed class LoadEngine
             using var hlog = new HdrLogWriter(Stream.Null, _time.GetUtcNow(), "warm-up");
             using var intervals = new NdjsonWriter<IntervalRecord>(Path.Combine(dir.FullName, RunFolder.IntervalsFile));
             using var events = new NdjsonWriter<FaultEvent>(Path.Combine(dir.FullName, RunFolder.EventsFile));
-            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(null, events, null, _time, Logger), () => { });
+            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(null, events, null, _time, LoggerFactory.CreateLogger<FaultCues>()), () => { });
             foreach (var target in scenario.Targets)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -343,7 +348,7 @@ public sealed class LoadEngine
                     break;
                 }
 
-                await new RoundRunner(warm, new TopologyRun(target, workload, _time), 0, writers, _time, Progress, Logger).RunAsync(cancellationToken);
+                await new RoundRunner(warm, new TopologyRun(target, workload, _time), 0, writers, _time, Progress, LoggerFactory).RunAsync(cancellationToken);
             }
         }
         finally

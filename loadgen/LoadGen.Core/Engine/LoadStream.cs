@@ -156,6 +156,7 @@ internal sealed partial class LoadStream
             var openedAt = time.GetTimestamp();
             Interlocked.Exchange(ref _openedAt, openedAt);
             var openMicros = Micros(asked, openedAt);
+            EngineLog.StreamOpened(_s.Log, _s.Metrics.Topology, Id, openMicros / 1000.0, tcpConnection, Attempt);
             _s.Metrics.Open.RecordMicros(openMicros);
             _s.Metrics.Telemetry?.OpenTime(openMicros);
             if (LostAt != 0)
@@ -222,7 +223,7 @@ internal sealed partial class LoadStream
             _s.Outcomes.Write(record);
             if (!EndCauses.IsPlanned(record.Cause))
             {
-                EngineLog.StreamLost(_s.Log, record.Topology, Id, record.Cause, record.LifetimeS, record.Exception);
+                EngineLog.StreamLost(_s.Log, record.Topology, Id, record.Cause, record.LifetimeS, outcome.Error);
             }
         }
     }

@@ -14,7 +14,7 @@ internal sealed record RunWriters(HdrLogWriter Hlog, NdjsonWriter<IntervalRecord
 /// cut into intervals (<see cref="IntervalCutter"/>), faults fired on cue (<see cref="FaultCues"/>),
 /// then every stream closed and the last interval cut.
 /// </summary>
-internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round, RunWriters writers, TimeProvider time, Action<ProgressSnapshot>? progress, ILogger log)
+internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round, RunWriters writers, TimeProvider time, Action<ProgressSnapshot>? progress, ILoggerFactory logs)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
@@ -30,7 +30,8 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
         var pendingFaults = new List<Task>();
         var nextFault = 0;
         int? roundTag = scenario.Rounds > 1 ? round : null;
-        using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics, log, time);
+        var log = logs.CreateLogger<RoundRunner>();
+        using var pool = new ConnectionPool(target, scenario.Connections, profile.Peak, metrics, logs.CreateLogger<ConnectionPool>(), time);
         var settings = new StreamSettings(
             metrics,
             pool,
@@ -42,7 +43,7 @@ internal sealed class RoundRunner(Scenario scenario, TopologyRun run, int round,
             scenario.Messages.InFlightCap,
             scenario.Connections.OpenTimeout,
             run.Headers,
-            log);
+            logs.CreateLogger<LoadStream>());
         var population = new Population(settings, scenario.Reconnect, profile.MaxOpensPerSecond, time, profile.Shard, round);
         var cutter = new IntervalCutter(run, writers.Hlog, writers.Intervals, roundTag, (pool.Planned, pool.PerConnection), time);
         var start = time.GetTimestamp();

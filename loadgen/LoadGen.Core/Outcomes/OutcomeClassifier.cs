@@ -8,7 +8,11 @@ using static LoadGen.Results.EndCauses;
 namespace LoadGen.Core.Outcomes;
 
 /// <summary>What ended a stream, as one cause from the vocabulary in docs/outcomes.md.</summary>
-public sealed record Classification(string Cause, string? GrpcStatus, long? Http2Code, string ExceptionChain, string? Detail);
+public sealed record Classification(string Cause, string? GrpcStatus, long? Http2Code, string ExceptionChain, string? Detail)
+{
+    /// <summary>The exception the cause was decided from (null when none was raised): for the log, never for a file or report.</summary>
+    public Exception? Error { get; init; }
+}
 
 /// <summary>
 /// Turns the exception that ended a stream into one cause, reading the whole exception chain:
@@ -45,7 +49,7 @@ public static partial class OutcomeClassifier
         var chain = Chain(exception).ToList();
         var rpc = chain.OfType<RpcException>().First();
         var cause = rpc.StatusCode == StatusCode.ResourceExhausted ? MessageTooLarge : ClientError(rpc.StatusCode.ToString());
-        return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail);
+        return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail) { Error = exception };
     }
 
     /// <summary>
@@ -65,12 +69,17 @@ public static partial class OutcomeClassifier
         var chain = Chain(exception).ToList();
         var rpc = chain.OfType<RpcException>().First();
         var cause = rpc.StatusCode == StatusCode.ResourceExhausted ? ReplyTooLarge : ClientError(rpc.StatusCode.ToString());
-        return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail);
+        return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail) { Error = exception };
     }
 
     public static Classification Classify(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
+        return Decide(exception) with { Error = exception };
+    }
+
+    private static Classification Decide(Exception exception)
+    {
         var chain = Chain(exception).ToList();
         var kinds = string.Join(" > ", chain.Select(e => e.GetType().Name));
         var rpc = chain.OfType<RpcException>().FirstOrDefault();

@@ -28,6 +28,7 @@ public class RunLogTests
         """;
 
     [Theory(Timeout = SerialLoad.TimeoutMs)]
+    [InlineData("trace", true)]
     [InlineData("debug", true)]
     [InlineData("information", false)]
     public async Task Run_WritesLoadgenLog_InTheRunFolder_AtTheLevelAsked(string level, bool perStream)
@@ -40,12 +41,15 @@ public class RunLogTests
         var log = await File.ReadAllTextAsync(Path.Combine(s.RunFolder, "loadgen.log"));
         var folder = RunFolder.Open(s.RunFolder);
         // The lab came up before the folder existed: its lines were held and written first.
-        Assert.Contains("[2001 EmbeddedStarted] LoadGen.Lab: ESP stand-in up", log, StringComparison.Ordinal);
-        Assert.Contains($"[1000 RunStarted] LoadGen.Core.Engine: run {folder.RunId}", log, StringComparison.Ordinal);
-        Assert.Contains("[1010 RoundStarted] LoadGen.Core.Engine: gateway: round 1 started", log, StringComparison.Ordinal);
-        Assert.Contains("[1001 RunEnded] LoadGen.Core.Engine: run " + folder.RunId + " ended: completed", log, StringComparison.Ordinal);
+        Assert.Contains("[2001 EmbeddedStarted] LoadGen.Lab.LabTopologies: ESP stand-in up", log, StringComparison.Ordinal);
+        Assert.Contains($"[1000 RunStarted] LoadGen.Core.Engine.LoadEngine: run {folder.RunId}", log, StringComparison.Ordinal);
+        Assert.Contains("[1010 RoundStarted] LoadGen.Core.Engine.RoundRunner: gateway: round 1 started", log, StringComparison.Ordinal);
+        Assert.Contains("[1001 RunEnded] LoadGen.Core.Engine.LoadEngine: run " + folder.RunId + " ended: completed", log, StringComparison.Ordinal);
         Assert.True(log.IndexOf("[2001 ", StringComparison.Ordinal) < log.IndexOf("[1000 ", StringComparison.Ordinal), "lab lines come first");
-        Assert.Equal(perStream, log.Contains("[1030 StreamLost] LoadGen.Core.Engine: gateway: stream", StringComparison.Ordinal));
+        Assert.Equal(perStream, log.Contains("[1030 StreamLost] LoadGen.Core.Engine.LoadStream: gateway: stream", StringComparison.Ordinal));
+        // The exception the cause was decided from, as an exception (type, message, stack), not a string of type names.
+        Assert.Equal(perStream, log.Contains("Grpc.Core.RpcException: Status(StatusCode=\"ResourceExhausted\"", StringComparison.Ordinal));
+        Assert.Equal(level == "trace", log.Contains("[1032 StreamOpened] LoadGen.Core.Engine.LoadStream: gateway: stream", StringComparison.Ordinal));
         Assert.Equal(perStream, log.Contains("as server-status:ResourceExhausted", StringComparison.Ordinal));
         Assert.Equal(perStream, log.Contains("[1020 ConnectionOpened]", StringComparison.Ordinal));
         // The console keeps its own lines; the log's never reach it.
