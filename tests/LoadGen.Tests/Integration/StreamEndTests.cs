@@ -44,7 +44,13 @@ public class StreamEndTests
         var scenario = EngineHarness.Scenario(backend.GrpcAddress, streams: 5, TimeSpan.FromSeconds(2), m => m with { PayloadBytes = 100_000 });
         scenario = scenario with { Targets = [scenario.Targets[0] with { MaxSendMessageBytes = 1024 }] };
 
-        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+        // With the lab's own workload the size is known beforehand: the scenario is refused before any stream opens.
+        var refused = await Assert.ThrowsAsync<LoadGen.Core.Inputs.ScenarioException>(() => EngineHarness.RunAsync(scenario));
+        Assert.Equal("messages.payloadBytes", refused.Field);
+        Assert.Equal(0, backend.Stats.TotalStreams);
+
+        // A workload given in code (whose message sizes the scenario cannot know) meets the client's own check at run time.
+        var (summary, folder) = await EngineHarness.RunAsync(scenario with { Workload = LoadGen.Core.Engine.LabWorkload.Create(scenario.Messages) });
 
         var t = Assert.Single(summary.Topologies);
         // Every stream, first opens and the ones that replaced them, ended so; none as the server's or a planned end.
