@@ -36,7 +36,7 @@ internal static class CommandSupport
         {
             LoadGen.Core.Engine.LoadEngine.Preflight(scenario);
         }
-        catch (InvalidOperationException e)
+        catch (LoadGen.Core.Inputs.InputException e)
         {
             console.Error($"error: {e.Message}");
             return false;

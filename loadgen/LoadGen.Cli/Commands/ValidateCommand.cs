@@ -32,7 +32,7 @@ internal static class ValidateCommand
                     {
                         _ = LoadGen.Core.Connections.TlsTrust.For(t);
                     }
-                    catch (InvalidOperationException e)
+                    catch (LoadGen.Core.Inputs.InputException e)
                     {
                         console.Error($"error: {s.Source}: {e.Message}");
                         return ExitCodes.BadInput;

@@ -37,7 +37,7 @@ public sealed class MetadataSource
     public string? LastRefreshError { get; private set; }
 
     /// <summary>Null when the target sends no metadata; reads every value once, so a missing one fails here.</summary>
-    /// <exception cref="InvalidOperationException">A value cannot be read: the message names the target, header and source.</exception>
+    /// <exception cref="InputException">A value cannot be read: the message names the target, header and source.</exception>
     public static MetadataSource? Create(TargetOptions target, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -57,7 +57,7 @@ public sealed class MetadataSource
                     {
                         _current = Read();
                     }
-                    catch (InvalidOperationException e)
+                    catch (InputException e)
                     {
                         Interlocked.Increment(ref _refreshFailures);
                         LastRefreshError = Secrets.Redact(e.Message);
@@ -81,14 +81,14 @@ public sealed class MetadataSource
             {
                 value = MetadataTemplate.Expand(entry.Template, Secrets.Register);
             }
-            catch (InvalidOperationException e)
+            catch (InputException e)
             {
-                throw new InvalidOperationException($"target '{_target.Name}', metadata '{entry.Name}': {Secrets.Redact(e.Message)}", e);
+                throw new InputException($"target '{_target.Name}', metadata '{entry.Name}': {Secrets.Redact(e.Message)}", e);
             }
 
             if (MetadataTemplate.NotAscii(value) is { } at)
             {
-                throw new InvalidOperationException($"target '{_target.Name}', metadata '{entry.Name}': the value read has a character that is not printable ASCII at position {at + 1}: gRPC metadata values are printable ASCII");
+                throw new InputException($"target '{_target.Name}', metadata '{entry.Name}': the value read has a character that is not printable ASCII at position {at + 1}: gRPC metadata values are printable ASCII");
             }
 
             metadata.Add(entry.Name, value);

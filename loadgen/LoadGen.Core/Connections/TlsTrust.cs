@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using LoadGen.Core.Inputs;
 using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Core.Connections;
@@ -33,7 +34,7 @@ public static class TlsTrust
     }
 
     /// <summary>The target's TLS: its CA bundle, client certificate, server name, or (said loudly elsewhere) no verification.</summary>
-    /// <exception cref="InvalidOperationException">A certificate or key file cannot be used; the message says which and why.</exception>
+    /// <exception cref="InputException">A certificate or key file cannot be used; the message says which and why.</exception>
     public static SslClientAuthenticationOptions For(TargetOptions target)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -44,7 +45,7 @@ public static class TlsTrust
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
         {
-            throw new InvalidOperationException($"target '{target.Name}': the CA bundle {target.CaFile} cannot be read as PEM certificates: {e.Message}", e);
+            throw new InputException($"target '{target.Name}': the CA bundle {target.CaFile} cannot be read as PEM certificates: {e.Message}", e);
         }
 
         if (target.ServerName is { } name)
@@ -61,14 +62,14 @@ public static class TlsTrust
                 var cert = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
                 if (cert.NotAfter < DateTime.Now)
                 {
-                    throw new InvalidOperationException($"target '{target.Name}': the client certificate {certFile} expired on {cert.NotAfter:u}");
+                    throw new InputException($"target '{target.Name}': the client certificate {certFile} expired on {cert.NotAfter:u}");
                 }
 
                 ssl.ClientCertificates = [cert];
             }
             catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
             {
-                throw new InvalidOperationException($"target '{target.Name}': the client certificate {certFile} with key {target.ClientKeyFile ?? "(in the same file)"} cannot be used: {e.Message}", e);
+                throw new InputException($"target '{target.Name}': the client certificate {certFile} with key {target.ClientKeyFile ?? "(in the same file)"} cannot be used: {e.Message}", e);
             }
         }
 

@@ -291,7 +291,7 @@ public sealed class LoadEngine
     /// Checks before anything runs that every target can be reached as configured: its certificate and
     /// key files load, and every metadata value can be read (env var set, file readable and not empty).
     /// </summary>
-    /// <exception cref="InvalidOperationException">What cannot be used, naming the target, the field and the source, never a value.</exception>
+    /// <exception cref="Inputs.InputException">What cannot be used, naming the target, the field and the source, never a value.</exception>
     public static void Preflight(Scenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);

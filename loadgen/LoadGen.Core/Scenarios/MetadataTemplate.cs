@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LoadGen.Core.Inputs;
 
 namespace LoadGen.Core.Scenarios;
 
@@ -124,7 +125,7 @@ public static partial class MetadataTemplate
     /// The template with every placeholder replaced. <paramref name="onSecret"/> gets each value that
     /// came from a placeholder, so it can be redacted wherever it might surface.
     /// </summary>
-    /// <exception cref="InvalidOperationException">An env var is unset or empty, or a file is missing, unreadable or empty.</exception>
+    /// <exception cref="InputException">An env var is unset or empty, or a file is missing, unreadable or empty.</exception>
     public static string Expand(string template, Action<string> onSecret) =>
         Placeholder().Replace(template, m =>
         {
@@ -134,7 +135,7 @@ public static partial class MetadataTemplate
             {
                 value = Environment.GetEnvironmentVariable(source) is { Length: > 0 } v
                     ? v.Trim()
-                    : throw new InvalidOperationException($"environment variable {source} is not set");
+                    : throw new InputException($"environment variable {source} is not set");
             }
             else
             {
@@ -144,18 +145,18 @@ public static partial class MetadataTemplate
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw new InvalidOperationException($"{source} cannot be read: {e.Message}", e);
+                    throw new InputException($"{source} cannot be read: {e.Message}", e);
                 }
 
                 if (value.Length == 0)
                 {
-                    throw new InvalidOperationException($"{source} is empty");
+                    throw new InputException($"{source} is empty");
                 }
             }
 
             if (value.Contains('\n', StringComparison.Ordinal) || value.Contains('\r', StringComparison.Ordinal))
             {
-                throw new InvalidOperationException($"the value of {kind}:{source} spans several lines; a header value is one line");
+                throw new InputException($"the value of {kind}:{source} spans several lines; a header value is one line");
             }
 
             onSecret(value);
