@@ -7,11 +7,11 @@ namespace LoadGen.Cli.Commands;
 internal static class CommandSupport
 {
     /// <summary>Loads a scenario file; on a bad one prints where it is wrong and returns null (exit 2).</summary>
-    public static Scenario? LoadScenario(CliConsole console, FileInfo file)
+    public static Scenario? LoadScenario(CliConsole console, FileInfo file, ScenarioPurpose purpose = ScenarioPurpose.Run)
     {
         try
         {
-            var scenario = ScenarioLoader.LoadFile(file.FullName);
+            var scenario = ScenarioLoader.LoadFile(file.FullName, purpose);
             foreach (var w in scenario.LoadWarnings)
             {
                 console.Error($"WARNING: {w}");

@@ -24,7 +24,7 @@ internal static class ProbeCommand
         };
         cmd.SetAction(async (pr, ct) =>
         {
-            if (CommandSupport.LoadScenario(console, pr.GetValue(scenario)!) is not { } s)
+            if (CommandSupport.LoadScenario(console, pr.GetValue(scenario)!, ScenarioPurpose.Probe) is not { } s)
             {
                 return ExitCodes.BadInput;
             }

@@ -16,7 +16,8 @@ public static partial class ScenarioLoader
 {
     private const int MaxStreams = 1_000_000;
 
-    public static Scenario LoadFile(string path)
+    /// <param name="purpose">What the scenario is loaded for: a timeout probe needs no profile (it opens its own streams).</param>
+    public static Scenario LoadFile(string path, ScenarioPurpose purpose = ScenarioPurpose.Run)
     {
         if (Directory.Exists(path))
         {
@@ -33,10 +34,10 @@ public static partial class ScenarioLoader
             throw new ScenarioException(path, 0, 0, "(file)", $"cannot read the scenario file: {e.Message}");
         }
 
-        return Load(text, path);
+        return Load(text, path, purpose);
     }
 
-    public static Scenario Load(string yaml, string file)
+    public static Scenario Load(string yaml, string file, ScenarioPurpose purpose = ScenarioPurpose.Run)
     {
         var stream = new YamlStream();
         try
@@ -91,7 +92,8 @@ public static partial class ScenarioLoader
             Source = file,
             Name = Read(() => root.String("name"), null) ?? Path.GetFileNameWithoutExtension(file),
             Targets = Read<IReadOnlyList<TargetOptions>>(() => ReadTargets(root), []),
-            Profile = Read(() => ReadProfile(root), new PopulationProfile()),
+            // A probe opens its own streams: a probe-only file needs no profile (the default stands in, unused).
+            Profile = Read(() => purpose == ScenarioPurpose.Probe && root.Get("profile") is null ? new PopulationProfile() : ReadProfile(root), new PopulationProfile()),
             Messages = Read(() => ReadMessages(root), new MessagePlan()),
             Connections = Read(() => ReadConnections(root), new ConnectionOptions()),
             Reconnect = Read(() => ReadReconnect(root), new ReconnectPolicy()),
@@ -176,4 +178,14 @@ public static partial class ScenarioLoader
             }
         }
     }
+}
+
+/// <summary>What a scenario file is loaded for.</summary>
+public enum ScenarioPurpose
+{
+    /// <summary>run, compare, validate: the profile is required.</summary>
+    Run,
+
+    /// <summary>probe-timeouts: the probe opens its own streams, so the profile may be left out.</summary>
+    Probe,
 }

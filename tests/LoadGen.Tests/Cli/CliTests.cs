@@ -188,10 +188,6 @@ public class CliTests
             targets:
               - name: backend-h2c
                 address: lab://backend-h2c
-            profile:
-              phases:
-                - ramp: 1
-                  over: 1s
             probe:
               min: 500ms
               max: 2s
@@ -201,8 +197,12 @@ public class CliTests
               directions: [client-quiet, both-quiet]
             """);
 
+        // A probe opens its own streams: its scenario needs no profile; a run of the same file does.
+        var (runCode, _, runErr) = await Run("validate", "--scenario", file);
         var (code, stdout, err) = await Run("probe-timeouts", "--scenario", file, "--out", outDir);
 
+        Assert.Equal(2, runCode);
+        Assert.Contains("profile", runErr, StringComparison.Ordinal);
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
         Assert.Contains("client-quiet  cut-off none found", stdout, StringComparison.Ordinal);
         Assert.Contains("no cut-off: streams survived 2 s quiet", stdout, StringComparison.Ordinal);
