@@ -9,7 +9,7 @@ namespace LoadGen.Core.Engine;
 /// A reply that frees the slot the sender waits for runs the sender on at once, on the reply's thread (it only starts a
 /// write and waits again); a cancelled wait is handed to the thread pool.
 /// </summary>
-public sealed class InFlightWindow : IValueTaskSource
+internal sealed class InFlightWindow : IValueTaskSource
 {
     private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<bool> _core;

@@ -6,7 +6,7 @@ namespace LoadGen.Core.Engine;
 /// window, a slow write), the overdue messages go out at once, each carrying its original scheduled
 /// time, so latency measured from that time includes the stall (coordinated-omission correction).
 /// </summary>
-public sealed class OpenLoopSender
+internal sealed class OpenLoopSender
 {
     private readonly TimeProvider _time;
     private readonly Func<TimeSpan> _nextGap;

@@ -16,7 +16,7 @@ namespace LoadGen.Core.Engine;
 /// from when its wait ended, not from its time: <see cref="OpenLoopSender"/>), or late by the wake-up and the senders
 /// released before it, which the send lag figure measures.
 /// </summary>
-public sealed class SendClock
+internal sealed class SendClock
 {
     private readonly Lane[] _lanes;
 

@@ -6,7 +6,7 @@ namespace LoadGen.Core.Engine;
 /// Gaps between one stream's sends: fixed, or exponential (Poisson arrivals) with the same mean. One
 /// schedule serves every stream of a round, from their own threads: its random source is locked.
 /// </summary>
-public sealed class SendSchedule
+internal sealed class SendSchedule
 {
     private readonly ScheduleKind _kind;
     private readonly TimeSpan _interval;
