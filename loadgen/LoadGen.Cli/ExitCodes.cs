@@ -1,14 +1,16 @@
+using LoadGen.Results.Analysis;
+
 namespace LoadGen.Cli;
 
-/// <summary>Process exit codes, as documented in README and `loadgen --help`.</summary>
+/// <summary>Process exit codes, as documented in README and `loadgen --help`: the policy shared with code-first programs (<see cref="RunExit"/>).</summary>
 internal static class ExitCodes
 {
-    public const int Ok = 0;
-    public const int ThresholdsFailed = 1;
-    public const int BadInput = 2;
-    public const int RunFailed = 3;
+    public const int Ok = RunExit.Ok;
+    public const int ThresholdsFailed = RunExit.ThresholdsFailed;
+    public const int BadInput = RunExit.BadInput;
+    public const int RunFailed = RunExit.RunFailed;
 
     /// <summary>LoadGen itself failed (its own I/O, an internal error): never a gate's verdict nor the target's doing.</summary>
-    public const int LoadGenFailed = 4;
-    public const int Interrupted = 130;
+    public const int LoadGenFailed = RunExit.LoadGenFailed;
+    public const int Interrupted = RunExit.Interrupted;
 }

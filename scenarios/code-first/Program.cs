@@ -28,4 +28,11 @@ var (summary, folder, reports) = await LabChatScenario.RunAsync(
 var t = summary.Topologies[0];
 Console.WriteLine($"{t.Name}: {t.Streams.Opened} streams, {t.Messages.Sent} sent, {t.Messages.Received} received, p50 {t.LatencyMs.P50} ms, p99 {t.LatencyMs.P99} ms; verdict {summary.Verdict}");
 Console.WriteLine($"run folder: {folder}\nreport:     {reports.Html}");
-return summary.Verdict == LoadGen.Results.RunVerdict.Fail ? 1 : 0;
+// The same exit codes as `loadgen run`: 1 a threshold failed, 3 the target never opened or never answered.
+var (code, errors) = LoadGen.Results.Analysis.RunExit.Judge(summary, LoadGen.Results.RunFolder.Open(folder));
+foreach (var e in errors)
+{
+    Console.Error.WriteLine($"error: {e}");
+}
+
+return code;

@@ -239,40 +239,23 @@ internal static class RunCommand
             reportsWritten = false;
         }
 
-        if (summary.Completion == RunCompletion.Interrupted)
-        {
-            return ExitCodes.Interrupted;
-        }
-
-        if (!reportsWritten)
+        if (!reportsWritten && summary.Completion != RunCompletion.Interrupted)
         {
             return ExitCodes.LoadGenFailed;
         }
 
-        var unreachable = summary.Topologies.Where(t => t.Streams.Opened == 0).ToList();
-        var outcomes = unreachable.Count > 0 ? RunData.ReadOutcomes(folder.OutcomesPath) : [];
-        foreach (var t in unreachable)
+        var (code, errors) = RunExit.Judge(summary, folder, gateFailed, noGate);
+        foreach (var e in errors)
         {
-            console.Error($"error: {TargetDiagnosis.NeverOpened(t, outcomes)}");
+            console.Error($"error: {e}");
         }
 
-        // A run that sent and got nothing back measured nothing: never a pass.
-        var silent = summary.Topologies.Where(t => t.Streams.Opened > 0 && t.Messages.Sent > 0 && t.Messages.Received == 0).ToList();
-        foreach (var t in silent)
-        {
-            console.Error($"error: {TargetDiagnosis.NeverAnswered(t)}");
-        }
-
-        // Nothing came back only because the scenario's own client limits refused it: bad input, not the target's failure.
-        var thresholdsFailed = summary.Verdict == RunVerdict.Fail || gateFailed;
-        if (thresholdsFailed && noGate)
+        if (noGate && (summary.Verdict == RunVerdict.Fail || gateFailed) && code == ExitCodes.Ok)
         {
             console.Error("thresholds failed on this run's figures; --no-gate: exit 0 (in a sharded run the merge judges the whole run)");
         }
 
-        return unreachable.Count > 0 || silent.Any(t => !TargetDiagnosis.ClientRefusedEverything(t)) ? ExitCodes.RunFailed
-            : silent.Count > 0 ? ExitCodes.BadInput
-            : thresholdsFailed && !noGate ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
+        return code;
     }
 
     /// <summary>OTLP resource attributes: which run, scenario and shard the metrics belong to (and the topology, when there is one).</summary>

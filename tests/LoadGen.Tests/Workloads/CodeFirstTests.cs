@@ -28,6 +28,26 @@ public class CodeFirstTests
         Assert.Single(summary.Thresholds);
         Assert.Contains("loadgen.lab.v1.LabService/Chat", await File.ReadAllTextAsync(reports.Markdown));
         Assert.True(new FileInfo(reports.Html).Length > 10_000);
+        // The exit-code policy a code-first program shares with `loadgen run`: all good.
+        var (code, errors) = LoadGen.Results.Analysis.RunExit.Judge(summary, LoadGen.Results.RunFolder.Open(folder));
+        Assert.Equal(LoadGen.Results.Analysis.RunExit.Ok, code);
+        Assert.Empty(errors);
+    }
+
+    /// <summary>A code-first run against a port nobody listens on exits as `loadgen run` would: 3, naming the target — never 0.</summary>
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task Example_AgainstNothing_ExitsThree_AsTheCliWould_NamingTheTarget()
+    {
+        var port = LabBackend.FreePort(System.Net.IPAddress.Loopback);
+        var outDir = TestTemp.Path("run");
+
+        var (summary, folder, _) = await LabChatScenario.RunAsync(new Uri($"http://127.0.0.1:{port}"), outDir, streams: 3, hold: TimeSpan.FromSeconds(1));
+        var (code, errors) = LoadGen.Results.Analysis.RunExit.Judge(summary, LoadGen.Results.RunFolder.Open(folder));
+
+        Assert.Equal(LoadGen.Results.Analysis.RunExit.RunFailed, code);
+        Assert.Contains(summary.Topologies[0].Name, Assert.Single(errors), StringComparison.Ordinal);
+        // A shard leaves thresholds to the merge, never an unreachable target.
+        Assert.Equal(LoadGen.Results.Analysis.RunExit.RunFailed, LoadGen.Results.Analysis.RunExit.Judge(summary, LoadGen.Results.RunFolder.Open(folder), noGate: true).Code);
     }
 }
 
