@@ -64,7 +64,9 @@ public sealed class LoadEngine
     /// </summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
-    private ILogger Logger => field ??= LoggerFactory.CreateLogger<LoadEngine>();
+    internal ILogger Logger => field ??= LoggerFactory.CreateLogger<LoadEngine>();
+
+    internal TimeProvider Time => _time;
 
     /// <param name="targets">As recorded in run.json (what a lab:// address resolved to); defaults to the scenario's.</param>
     /// <param name="cancellationToken">Stops the run early: streams are closed gracefully and the folder is still written.</param>
@@ -88,10 +90,6 @@ public sealed class LoadEngine
         // A service: section with reflect waits for the server's descriptors.
         scenario = await ServiceReflection.ResolveAsync(scenario, cancellationToken);
         var workload = scenario.Workload ?? LabWorkload.Create(scenario.Messages);
-        var wallStart = Stopwatch.GetTimestamp();
-        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
-        var allocatedStart = GC.GetTotalAllocatedBytes();
-        using var generator = new GeneratorSampler();
         Preflight(scenario);
         targets ??= scenario.Targets.Select(t => new RunTarget(t.Name, t.Address.ToString(), null, null)).ToList();
         targets = [.. targets.Select(t => t with { Connection = Connection(scenario.Targets.FirstOrDefault(x => x.Name == t.Name)) })];
@@ -105,125 +103,8 @@ public sealed class LoadEngine
             info = info with { Shard = new ShardInfo(slice.Index, slice.Count, plan.RunId, hash, StartAt) };
         }
 
-        folder.WriteJson(RunFolder.RunFile, info);
-        EngineLog.RunStarted(Logger, folder.RunId, scenario.Name, scenario.Targets.Count, scenario.Rounds, scenario.Profile.Peak);
-
-        var runs = scenario.Targets.Select(t => new TopologyRun(t, workload, _time)).ToList();
-        foreach (var r in runs)
-        {
-            Telemetry?.Attach(r.Metrics, workload.Method);
-        }
-
-        // An abortOnFail threshold that fails an interval check stops the run as Ctrl-C would.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ThresholdAbort? abort = null;
-
-        RunSummary Build(RunCompletion completion, IReadOnlyList<FaultEvent> events)
-        {
-            var now = _time.GetTimestamp();
-            var topologies = runs.Where(r => r.HasRun)
-                .Select(r => TopologySummaryBuilder.Build(r.Inputs(targets.FirstOrDefault(t => t.Name == r.Target.Name), scenario.Messages.Interval, events, now)))
-                .ToList();
-            var rounds = TopologySummaryBuilder.Rounds(runs.SelectMany(r => r.Intervals), runs.SelectMany(r => r.RoundHistograms).ToDictionary());
-            var wall = Stopwatch.GetElapsedTime(wallStart);
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
-            var loadGen = new ProcessStats(
-                Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
-                Math.Round(cpu.TotalSeconds, 2),
-                Math.Round(100 * cpu.TotalSeconds / Math.Max(0.001, wall.TotalSeconds), 1),
-                Environment.ProcessorCount)
-            {
-                GcPauseShare = generator.GcPauseShare,
-                ThreadPoolQueueMax = generator.QueueMax,
-                AllocatedMb = Math.Round((GC.GetTotalAllocatedBytes() - allocatedStart) / 1048576.0, 1),
-            };
-            return RunSummaryBuilder.Build(info, completion, _time.GetUtcNow(), topologies, rounds, scenario.Thresholds, events, [.. runs.SelectMany(r => r.Intervals)], abort, loadGen);
-        }
-
-        var roundScenario = scenario.Rounds > 1 ? scenario with { Profile = scenario.Profile.SplitHold(scenario.Rounds) } : scenario;
-        if (slice is not null)
-        {
-            // This shard's slice of every level, of the opens per second and of a fixed connection count.
-            roundScenario = roundScenario with
-            {
-                Profile = roundScenario.Profile.For(slice),
-                Connections = roundScenario.Connections.Count > 0 ? roundScenario.Connections with { Count = Math.Max(1, slice.Of(roundScenario.Connections.Count)) } : roundScenario.Connections,
-            };
-        }
-
-        IReadOnlyList<FaultEvent> faultEvents;
-        await using (var outcomes = new OutcomeWriter(folder.OutcomesPath))
-        {
-            using var hlogStream = new FileStream(folder.Latency, FileMode.Create, FileAccess.Write, FileShare.Read);
-            using var hlog = new HdrLogWriter(hlogStream, info.StartedAt, $"LoadGen {info.LoadGenVersion} run {folder.RunId}; values in microseconds");
-            using var intervals = new NdjsonWriter<IntervalRecord>(folder.Intervals);
-            using var events = new NdjsonWriter<FaultEvent>(folder.Events);
-            // The rolling partial summary: what `loadgen report` shows if the process dies before the end.
-            void Checkpoint()
-            {
-                var partial = Build(RunCompletion.Partial, events.All);
-                folder.WriteJson(RunFolder.PartialSummaryFile, partial);
-                if (abort is null && ThresholdEvaluator.FirstAbort(scenario.Thresholds, partial, _time.GetUtcNow() - info.StartedAt) is { } failed)
-                {
-                    abort = failed;
-                    EngineLog.Aborting(Logger, failed.Describe());
-                    Aborting?.Invoke(failed);
-                    stop.Cancel();
-                }
-            }
-
-            if (StartAt is { } at)
-            {
-                // The warm-up ends at the shared start: it begins that much before.
-                await DelayUntilAsync(at - scenario.WarmUp, stop.Token);
-            }
-
-            if (scenario.WarmUp > TimeSpan.Zero)
-            {
-                await WarmUpAsync(scenario, workload, stop.Token);
-            }
-
-            if (StartAt is { } start)
-            {
-                await DelayUntilAsync(start, stop.Token);
-                var late = Math.Round(Math.Max(0, (_time.GetUtcNow() - start).TotalSeconds), 2);
-                info = info with
-                {
-                    Shard = info.Shard is { } sh ? sh with { StartLateS = late } : null,
-                    Warnings = late < LateWarningS ? info.Warnings : [.. info.Warnings, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"{(info.Shard is { } s ? $"shard {s.Index}/{s.Count}" : "this run")} started its phases {late:0.0} s after the shared start time {start.UtcDateTime:yyyy-MM-ddTHH:mm:ss}Z: its streams ran that much later than the others'")],
-                };
-                folder.WriteJson(RunFolder.RunFile, info);
-            }
-
-            var writers = new RunWriters(hlog, intervals, outcomes, new FaultCues(Faults, events, FaultEvent, _time, LoggerFactory.CreateLogger<FaultCues>()), Checkpoint);
-            // Interleaved rounds, the order reversed every other round (A, B, B, A, A, B …): drift on a shared
-            // machine hits every topology alike, and so does going first or second in a round (with a fixed order,
-            // the lab's A/A bench had the first topology 1.3–2.9 ms slower at p50 in 6 of 16 rounds, never the second).
-            for (var round = 1; round <= scenario.Rounds; round++)
-            {
-                foreach (var run in round % 2 == 1 ? runs : Enumerable.Reverse(runs))
-                {
-                    if (stop.IsCancellationRequested)
-                    {
-                        break;
-                    }
-
-                    await new RoundRunner(roundScenario, run, round, writers, _time, Progress, LoggerFactory).RunAsync(stop.Token);
-                }
-            }
-
-            faultEvents = events.All;
-        }
-
-        var completion = cancellationToken.IsCancellationRequested ? RunCompletion.Interrupted : abort is not null ? RunCompletion.Aborted : RunCompletion.Completed;
-        var summary = Build(completion, faultEvents);
-        folder.WriteJson(RunFolder.SummaryFile, summary);
-        folder.WriteJson(RunFolder.RunFile, info with { EndedAt = summary.EndedAt, Completion = completion, AbortedBy = abort });
-        // The final summary supersedes the rolling one.
-        File.Delete(folder.PartialSummary);
-        EngineLog.RunEnded(Logger, folder.RunId, completion.Value, summary.Verdict.Value);
-        return summary;
+        using var session = new RunSession(this, scenario, folder, targets, info, workload, slice);
+        return await session.RunAsync(cancellationToken);
     }
 
     /// <summary>A shard starting this much after the shared start time is named in the run's warnings.</summary>
@@ -241,7 +122,7 @@ public sealed class LoadEngine
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(what))[..16];
     }
 
-    private async Task DelayUntilAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    internal async Task DelayUntilAsync(DateTimeOffset at, CancellationToken cancellationToken)
     {
         var wait = at - _time.GetUtcNow();
         if (wait > TimeSpan.Zero)
@@ -321,7 +202,7 @@ public sealed class LoadEngine
     /// Each target in turn carries a few streams for <see cref="Scenario.WarmUp"/>, with throwaway metrics
     /// and files: the process's first handshakes and calls must not count against the first topology.
     /// </summary>
-    private async Task WarmUpAsync(Scenario scenario, StreamWorkload workload, CancellationToken cancellationToken)
+    internal async Task WarmUpAsync(Scenario scenario, StreamWorkload workload, CancellationToken cancellationToken)
     {
         var streams = WarmUpStreamsFor(scenario);
         var warm = scenario with
