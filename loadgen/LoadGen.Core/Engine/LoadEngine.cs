@@ -1,11 +1,9 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using LoadGen.Core.Connections;
 using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
 using LoadGen.Core.Workloads;
 using LoadGen.Results;
-using LoadGen.Results.Analysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,13 +1,6 @@
-using System.Runtime.CompilerServices;
-using Grpc.Core;
-using LoadGen.Core.Connections;
-using LoadGen.Core.Inputs;
-using LoadGen.Core.Metrics;
 using LoadGen.Core.Outcomes;
 using LoadGen.Core.Workloads;
 using LoadGen.Results;
-using LoadGen.Results.Analysis;
-using Microsoft.Extensions.Logging;
 
 namespace LoadGen.Core.Engine;
 

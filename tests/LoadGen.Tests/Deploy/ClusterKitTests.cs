@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
@@ -358,23 +357,8 @@ public partial class ClusterKitTests
     }
 
     /// <summary>deploy/soak.sh PATH LABEL --render: what it would create, with no cluster.</summary>
-    private static async Task<IReadOnlyList<object>> RenderScriptAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(PublishTests.RepoRoot(), "deploy", "soak.sh"));
-        foreach (var a in args.Append("--render"))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(cts.Token);
-        Assert.True(p.ExitCode == 0, $"soak.sh {string.Join(' ', args)}: exit {p.ExitCode}\n{await stderr}");
-        return Load(await stdout);
-    }
+    private static async Task<IReadOnlyList<object>> RenderScriptAsync(params string[] args) =>
+        Load(await OutputOfAsync("bash", [Path.Combine(PublishTests.RepoRoot(), "deploy", "soak.sh"), .. args, "--render"]));
 
     [GeneratedRegex(@"\bloadgen_[a-z_]+(?=\{)")]
     private static partial Regex MetricName();

@@ -240,16 +240,25 @@ public partial class KubernetesManifestTests
     internal static async Task<IReadOnlyList<object>> RenderAsync(string dir)
     {
         var full = Path.IsPathRooted(dir) ? dir : Path.Combine(PublishTests.RepoRoot(), "deploy", "k8s", dir);
-        var psi = new ProcessStartInfo(LoadGen.Lab.LabBinaries.Find("LOADGEN_KUBECTL", "kubectl") ?? "kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("kustomize");
-        psi.ArgumentList.Add(full);
+        return Load(await OutputOfAsync(LoadGen.Lab.LabBinaries.Find("LOADGEN_KUBECTL", "kubectl") ?? "kubectl", "kustomize", full));
+    }
+
+    /// <summary>What <paramref name="program"/> printed on a successful run (a minute at most); a failure names its stderr.</summary>
+    internal static async Task<string> OutputOfAsync(string program, params string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p.WaitForExitAsync(cts.Token);
-        Assert.True(p.ExitCode == 0, $"kubectl kustomize {dir}: exit {p.ExitCode}\n{await stderr}");
-        return Load(await stdout);
+        Assert.True(p.ExitCode == 0, $"{Path.GetFileName(program)} {string.Join(' ', args)}: exit {p.ExitCode}\n{await stderr}");
+        return await stdout;
     }
 
     /// <summary>Rendered YAML, every object loaded strictly as its kind (Istio kinds as generic objects).</summary>

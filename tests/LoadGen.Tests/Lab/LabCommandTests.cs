@@ -78,6 +78,26 @@ public class LabCommandTests
         return Process.Start(psi)!;
     }
 
+    /// <summary>Runs `loadgen ARGS` to its end (killed past <paramref name="limit"/>): its exit code and what it printed.</summary>
+    private static async Task<(int Code, string Out, string Err)> RunLoadgenAsync(IReadOnlyDictionary<string, string?> env, TimeSpan limit, params string[] args)
+    {
+        using var p = StartLoadgen(env, args);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
     private static Process StartLabUp(params string[] args) => StartLoadgen(null, ["lab", "up", .. args]);
 
     [Theory(Timeout = SerialLoad.TimeoutMs)]
@@ -93,22 +113,17 @@ public class LabCommandTests
             ["LOADGEN_HAPROXY"] = "none",
             [LoadGen.Lab.LabBinaries.RequireVariable] = required ? "1" : null,
         };
-        using var p = StartLoadgen(env, "demo", "--streams", "40", "--duration", "2s", "--warmup", "0s", "--out", outDir, "--quiet");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await p.WaitForExitAsync(cts.Token);
-        var (o, e) = (await stdout, await stderr);
+        var (exit, o, e) = await RunLoadgenAsync(env, TimeSpan.FromSeconds(90), "demo", "--streams", "40", "--duration", "2s", "--warmup", "0s", "--out", outDir, "--quiet");
 
         if (required)
         {
-            Assert.True(p.ExitCode == 3, $"exit {p.ExitCode}\n{o}\n{e}");
+            Assert.True(exit == 3, $"exit {exit}\n{o}\n{e}");
             Assert.Contains("LOADGEN_REQUIRE_LAB_BINARIES is set, so the embedded fallback is not allowed", e, StringComparison.Ordinal);
             Assert.False(Directory.Exists(outDir) && Directory.GetDirectories(outDir).Length > 0, "no run folder for a run that did not start");
             return;
         }
 
-        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{o}\n{e}");
+        Assert.True(exit == 0, $"exit {exit}\n{o}\n{e}");
         Assert.Contains("WARNING: ESP stand-in is the embedded .NET proxy, not NGINX", e, StringComparison.Ordinal);
         Assert.Contains("WARNING: gateway stand-in is the embedded .NET proxy, not HAProxy", e, StringComparison.Ordinal);
         var summary = LoadGen.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
@@ -141,14 +156,9 @@ public class LabCommandTests
             ["LOADGEN_HAPROXY"] = haproxy ? null : "none",
             [LoadGen.Lab.LabBinaries.RequireVariable] = null,
         };
-        using var p = StartLoadgen(env, "demo", "--streams", "40", "--duration", "2s", "--warmup", "0s", "--out", outDir, "--quiet");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await p.WaitForExitAsync(cts.Token);
-        var (o, e) = (await stdout, await stderr);
+        var (exit, o, e) = await RunLoadgenAsync(env, TimeSpan.FromSeconds(120), "demo", "--streams", "40", "--duration", "2s", "--warmup", "0s", "--out", outDir, "--quiet");
 
-        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{o}\n{e}");
+        Assert.True(exit == 0, $"exit {exit}\n{o}\n{e}");
         var summary = LoadGen.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
         Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
         // Both paths carried every stream to its planned end: none refused, none reset.
@@ -171,15 +181,10 @@ public class LabCommandTests
     public async Task LabCheck_HaproxyAskedFor_InFrontOfTheEmbeddedEsp_IsRefusedWithTheReason()
     {
         var env = new Dictionary<string, string?> { ["LOADGEN_NGINX"] = "none", [LoadGen.Lab.LabBinaries.RequireVariable] = null };
-        using var p = StartLoadgen(env, "lab", "check", "--topology", "gateway", "--lab", "real");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(cts.Token);
-        var (o, e) = (await stdout, await stderr);
+        var (exit, o, e) = await RunLoadgenAsync(env, TimeSpan.FromSeconds(60), "lab", "check", "--topology", "gateway", "--lab", "real");
 
         // --lab real asks for both real binaries: NGINX is the one missing, named; never LoadGen's own crash.
-        Assert.True(p.ExitCode == 3, $"exit {p.ExitCode}\n{o}\n{e}");
+        Assert.True(exit == 3, $"exit {exit}\n{o}\n{e}");
         Assert.Contains("the ESP stand-in needs NGINX", e, StringComparison.Ordinal);
         Assert.DoesNotContain("Please report it", o + e, StringComparison.Ordinal);
     }
