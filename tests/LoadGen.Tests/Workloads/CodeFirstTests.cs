@@ -28,9 +28,10 @@ public class CodeFirstTests
         Assert.Single(summary.Thresholds);
         Assert.Contains("loadgen.lab.v1.LabService/Chat", await File.ReadAllTextAsync(reports.Markdown));
         Assert.True(new FileInfo(reports.Html).Length > 10_000);
-        // The exit-code policy a code-first program shares with `loadgen run`: all good.
+        // The exit-code policy a code-first program shares with `loadgen run`: the target answered, so no error, and the
+        // code is the threshold's verdict (its p99 bound can fail on a busy machine: 1, never 3 or 0 for a failed one).
         var (code, errors) = LoadGen.Results.Analysis.RunExit.Judge(summary, LoadGen.Results.RunFolder.Open(folder));
-        Assert.Equal(LoadGen.Results.Analysis.RunExit.Ok, code);
+        Assert.Equal(summary.Verdict == LoadGen.Results.RunVerdict.Fail ? LoadGen.Results.Analysis.RunExit.ThresholdsFailed : LoadGen.Results.Analysis.RunExit.Ok, code);
         Assert.Empty(errors);
     }
 
