@@ -12,8 +12,9 @@ namespace LoadGen.Reports;
 /// </summary>
 public sealed class RunData
 {
-    private RunData(RunFiles files, RunSummary summary, IReadOnlyList<string> damage)
+    private RunData(RunFiles files, RunSummary summary, IReadOnlyList<string> damage, IReadOnlyList<string> missing)
     {
+        Missing = missing;
         Folder = files.Folder;
         Summary = summary;
         Intervals = files.Intervals;
@@ -44,6 +45,12 @@ public sealed class RunData
 
     /// <summary>What in the folder could not be read (damaged lines, an unreadable run.json); empty when all was well.</summary>
     public IReadOnlyList<string> Damage { get; }
+
+    /// <summary>
+    /// The data files a rebuilt summary needed and did not find (latency.hlog, intervals.ndjson, outcomes.ndjson):
+    /// empty when summary.json was read or every file is there. Figures and thresholds resting on them are "nothing measured".
+    /// </summary>
+    public IReadOnlyList<string> Missing { get; }
 
     /// <summary>True when summary.json was missing and the summary was rebuilt from the flushed files.</summary>
     public bool Rebuilt => Summary.Completion == RunCompletion.Partial;
@@ -84,6 +91,7 @@ public sealed class RunData
             }
         }
 
+        var missing = new List<string>();
         if (summary is not null)
         {
             // As written at the end of the run.
@@ -95,13 +103,18 @@ public sealed class RunData
         else if (files.HasRun)
         {
             summary = files.Rebuild();
+            missing.AddRange(new[] { folder.Latency, folder.Intervals, folder.OutcomesPath }.Where(f => !File.Exists(f)).Select(Path.GetFileName).OfType<string>());
+            if (missing.Count > 0)
+            {
+                damage.Add($"{string.Join(", ", missing)} missing: the figures that rest on {(missing.Count > 1 ? "them" : "it")} are 'nothing measured', and so are the thresholds judged on them");
+            }
         }
         else
         {
             throw new FileNotFoundException($"{folder.Path} is not a run folder: it has no {RunFolder.SummaryFile}, {RunFolder.RunFile}, {RunFolder.LatencyFile} or {RunFolder.IntervalsFile}");
         }
 
-        return new RunData(files, summary, damage);
+        return new RunData(files, summary, damage, missing);
     }
 
     /// <summary>outcomes.ndjson, one record per line; a line cut short by a kill is skipped.</summary>

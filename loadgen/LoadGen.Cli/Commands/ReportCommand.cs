@@ -169,6 +169,14 @@ internal static class ReportCommand
         }
 
         PrintPaths(console, written);
+        if (run.Missing.Count > 0 && run.Summary.Thresholds.Any(t => t.Actual is null))
+        {
+            // Not a failed gate: the folder lacks what the gate needs.
+            console.Error($"error: {path}: {run.Summary.Thresholds.Count(t => t.Actual is null)} threshold(s) not judged: {string.Join(", ", run.Missing)} missing from the folder " +
+                "(copy the whole run folder; the reports mark them 'nothing measured')");
+            return ExitCodes.BadInput;
+        }
+
         return ExitCodes.Ok;
     }
 

@@ -123,7 +123,7 @@ public sealed class RunFiles
         var thresholds = settings.Thresholds.Select(Thresholds.Parse).OfType<Threshold>().ToList();
         var endedAt = info.EndedAt ?? (Intervals.Count > 0 ? Intervals.Max(i => i.End) : Latency.Count > 0 ? Latency.Max(l => l.End) : startedAt);
         return RunSummaryBuilder.Build(info, info.Completion ?? RunCompletion.Partial, endedAt, topologies, TopologySummaryBuilder.Rounds(Intervals, RoundHistograms()),
-            thresholds, Events, Intervals, info.AbortedBy, loadGen);
+            thresholds, Events, Intervals, info.AbortedBy, loadGen, Info is null ? null : [.. Info.Targets.Select(t => t.Name)]);
     }
 
     /// <summary>A topology's whole-run histograms by kind: its interval histograms added up (exact).</summary>

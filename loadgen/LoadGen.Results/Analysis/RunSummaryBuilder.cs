@@ -12,6 +12,7 @@ public static class RunSummaryBuilder
     /// <param name="abort">The interval check that stopped the run, if one did: that threshold stays failed.</param>
     /// <param name="intervals">Every interval record of the run: the generator's CPU and GC share come from them, so a rebuild judges saturation as the run did.</param>
     /// <param name="loadGen">This process's CPU and memory, known only to the run itself (null in a rebuild).</param>
+    /// <param name="expected">run.json's targets, in a rebuild: one without data gets its thresholds "nothing measured", failed.</param>
     public static RunSummary Build(
         RunInfo info,
         RunCompletion completion,
@@ -22,10 +23,11 @@ public static class RunSummaryBuilder
         IReadOnlyList<FaultEvent> events,
         IReadOnlyList<IntervalRecord> intervals,
         ThresholdAbort? abort = null,
-        ProcessStats? loadGen = null)
+        ProcessStats? loadGen = null,
+        IReadOnlyList<string>? expected = null)
     {
         ArgumentNullException.ThrowIfNull(info);
-        var results = ThresholdEvaluator.Evaluate(thresholds, topologies);
+        var results = ThresholdEvaluator.Evaluate(thresholds, topologies, expected);
         if (abort is { Threshold: var stopped })
         {
             // The check that stopped the run stays failed, whatever the last seconds of closing did to the figure.

@@ -19,7 +19,11 @@ public static class ThresholdEvaluator
         return failed is null ? null : new ThresholdAbort(failed, Math.Round(elapsed.TotalSeconds, 1));
     }
 
-    public static List<ThresholdResult> Evaluate(IReadOnlyList<Threshold> thresholds, IReadOnlyList<TopologySummary> topologies)
+    /// <param name="expected">
+    /// The topologies the run was to measure (run.json's targets): one with no summary (its data files are
+    /// missing) gets each threshold "nothing measured", failed — a report never passes on data it does not have.
+    /// </param>
+    public static List<ThresholdResult> Evaluate(IReadOnlyList<Threshold> thresholds, IReadOnlyList<TopologySummary> topologies, IReadOnlyList<string>? expected = null)
     {
         var results = new List<ThresholdResult>();
         static double? Pick(TopologySummary t, Threshold th)
@@ -78,6 +82,14 @@ public static class ThresholdEvaluator
                         var fresh = versus is null ? null : (double?)topo.Outcomes.Keys.Count(k => IsUnplanned(k) && !versus.Outcomes.ContainsKey(k));
                         results.Add(new ThresholdResult(t.Expression, topo.Name, fresh, 0, t.Unit, fresh == 0));
                         break;
+                }
+            }
+
+            foreach (var name in (expected ?? []).Where(n => topologies.All(x => x.Name != n)))
+            {
+                if (t.Kind is not (ThresholdKind.Delta or ThresholdKind.NoNewCause) || (t.Versus != name && !(t.Versus == "baseline" && expected![0] == name)))
+                {
+                    results.Add(new ThresholdResult(t.Expression, name, null, t.Limit, t.Unit, false));
                 }
             }
         }

@@ -293,6 +293,20 @@ public class CliTests
         Assert.True(code == 2, $"exit {code}\n{err}");
         Assert.Contains("not a usable run folder", err, StringComparison.Ordinal);
 
+        // Only run.json copied (the data files left behind): its threshold is not judged, never passed on nothing → 2,
+        // the missing files named on the console, junit.xml failing the threshold instead of an empty suite.
+        var bare = TestTemp.Path("only-run-json");
+        Directory.CreateDirectory(bare);
+        File.Copy(folder.RunJson, Path.Combine(bare, RunFolder.RunFile));
+        (code, _, err) = await Run("report", bare);
+        Assert.True(code == 2, $"exit {code}\n{err}");
+        Assert.Contains("1 threshold(s) not judged: latency.hlog, intervals.ndjson, outcomes.ndjson missing", err, StringComparison.Ordinal);
+        var junit = System.Xml.Linq.XDocument.Load(Path.Combine(bare, "junit.xml"));
+        var testCase = Assert.Single(junit.Descendants("testcase"));
+        Assert.Equal("p99 < 10s", testCase.Attribute("name")?.Value);
+        Assert.Contains("nothing measured", testCase.Element("failure")?.Attribute("message")?.Value ?? "(no failure)", StringComparison.Ordinal);
+        Assert.Contains("nothing measured", await File.ReadAllTextAsync(Path.Combine(bare, "summary.md")), StringComparison.Ordinal);
+
         // Reports that cannot be written (report.html is a directory): LoadGen's own failure → 4, never 0 or 1.
         await File.WriteAllLinesAsync(folder.Latency, hlog);
         File.Delete(Path.Combine(folder.Path, "report.html"));
