@@ -73,11 +73,18 @@ internal sealed class ConnectionFlags
             }
         }
 
+        if (parse.GetValue(_insecure) && (parse.GetValue(_ca) is not null || scenario.Targets.Any(t => t.CaFile is not null)))
+        {
+            // Both would mean "check the certificate against this CA" and "check nothing": the run would silently do the second.
+            console.Error($"error: --insecure turns the server certificate check off, so the CA file ({(parse.GetValue(_ca) is { } ca ? "--ca-file " + ca.FullName : "the scenario's caFile")}) would never be used: give one or the other");
+            return null;
+        }
+
         foreach (var file in new[] { parse.GetValue(_ca), parse.GetValue(_cert), parse.GetValue(_key) })
         {
-            if (file is { Exists: false })
+            if (file is not null && LoadGen.Core.Inputs.InputFiles.Problem(file.FullName) is { } problem)
             {
-                console.Error($"error: no such file: {file.FullName}");
+                console.Error($"error: {problem}");
                 return null;
             }
         }

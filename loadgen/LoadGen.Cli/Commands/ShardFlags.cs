@@ -142,6 +142,14 @@ internal sealed class ShardFlags
             shardFrom = $"${IndexEnv}/${CountEnv}";
         }
 
+        if (shardText is null && parse.GetValue(_runId) is { } lone)
+        {
+            // Taken silently, it did nothing: an unsharded run's folder is named by its start time and scenario.
+            error = $"--run-id '{lone}' names the run that shards make together, and this run has no --shard (nor ${IndexEnv}): it would be ignored. " +
+                "Drop it, or pass --shard INDEX/COUNT (a single process is --shard 0/1)";
+            return false;
+        }
+
         if (shardText is null)
         {
             return true;

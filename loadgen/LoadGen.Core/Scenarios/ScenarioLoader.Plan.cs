@@ -208,6 +208,11 @@ public static partial class ScenarioLoader
             var t = Thresholds.Parse(text) ?? throw root.Error(expression, field,
                 $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p99|p999|max, optionally 'uncorrected'), " +
                 "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline', 'unanswered < 0.1%', 'population > 95%'");
+            if (Thresholds.CannotFail(t) is { } never)
+            {
+                throw root.Error(expression, field, never);
+            }
+
             if (f is not null)
             {
                 t = t with { AbortOnFail = f.Bool("abortOnFail", false) };

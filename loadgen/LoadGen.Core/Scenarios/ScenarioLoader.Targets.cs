@@ -97,7 +97,7 @@ public static partial class ScenarioLoader
         }
 
         path = Path.GetFullPath(path, Path.GetDirectoryName(Path.GetFullPath(root.File)) ?? ".");
-        return File.Exists(path) ? path : throw f.Error(f.Get(key)!, f.FieldPath(key), $"no such file: {path}");
+        return Inputs.InputFiles.Problem(path) is { } problem ? throw f.Error(f.Get(key)!, f.FieldPath(key), problem) : path;
     }
 
     private static KeepAlivePings? ReadKeepAlive(YamlFields target)

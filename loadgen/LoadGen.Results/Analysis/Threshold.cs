@@ -137,6 +137,15 @@ public static partial class Thresholds
         return new Threshold(trimmed, Metric(m.Groups["metric"].Value), m.Groups["unc"].Success, limit.TotalMilliseconds) { Source = text };
     }
 
+    /// <summary>Why a parsed threshold is a mistake although it parses (it can never fail); null when it can.</summary>
+    public static string? CannotFail(Threshold threshold)
+    {
+        ArgumentNullException.ThrowIfNull(threshold);
+        return threshold.Kind == ThresholdKind.Unanswered && threshold.Limit > 100
+            ? $"'{threshold.Expression}' can never fail: at most 100% of the messages sent go unanswered; write a share below 100%, such as 'unanswered < 1%'"
+            : null;
+    }
+
     private static ThresholdMetric Metric(string name) => name switch
     {
         "p50" => ThresholdMetric.P50,
