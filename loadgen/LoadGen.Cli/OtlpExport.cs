@@ -52,7 +52,14 @@ internal sealed class OtlpExport : IDisposable
         }
 
         options.TimeoutMilliseconds = 5_000;
-        var where = $"{options.Endpoint} ({(options.Protocol == OtlpExportProtocol.Grpc ? "grpc" : "http/protobuf")})";
+        // --otlp-endpoint refuses a query string and userinfo; OTEL_EXPORTER_OTLP_ENDPOINT may still carry them
+        // (an api_key=… some collectors take): never shown, and masked in the exporter's own messages.
+        foreach (var part in new[] { options.Endpoint.UserInfo, options.Endpoint.Query.TrimStart('?'), options.Endpoint.Fragment.TrimStart('#') })
+        {
+            Core.Inputs.Secrets.Register(part);
+        }
+
+        var where = $"{Core.Scenarios.TargetRules.Shown(options.Endpoint)} ({(options.Protocol == OtlpExportProtocol.Grpc ? "grpc" : "http/protobuf")})";
         var listener = new FailureListener(where, console);
         var provider = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("loadgen", serviceVersion: typeof(OtlpExport).Assembly.GetName().Version?.ToString()).AddAttributes(resource))

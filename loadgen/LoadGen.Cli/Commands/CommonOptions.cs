@@ -88,11 +88,11 @@ internal sealed class RunFlags
             var text = r.GetValueOrDefault<string>();
             if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                r.AddError($"--otlp-endpoint '{LoadGen.Core.Inputs.Secrets.Redact(text ?? "")}': expected a collector URL such as http://127.0.0.1:4317 (gRPC) or http://127.0.0.1:4318/v1/metrics (http/protobuf)");
+                r.AddError($"--otlp-endpoint '{LoadGen.Core.Scenarios.TargetRules.Shown(LoadGen.Core.Inputs.Secrets.Redact(text ?? ""))}': expected a collector URL such as http://127.0.0.1:4317 (gRPC) or http://127.0.0.1:4318/v1/metrics (http/protobuf)");
             }
-            else if (LoadGen.Core.Scenarios.TargetRules.UserInfoProblem(uri) is { } userInfo)
+            else if (LoadGen.Core.Scenarios.TargetRules.UrlProblem(uri) is { } inUrl)
             {
-                r.AddError($"--otlp-endpoint: {userInfo} (OTEL_EXPORTER_OTLP_HEADERS carries collector credentials)");
+                r.AddError($"--otlp-endpoint: {inUrl} (OTEL_EXPORTER_OTLP_HEADERS carries collector credentials)");
             }
         });
     }

@@ -150,10 +150,10 @@ internal static class CompareCommand
 
             if (TargetRules.AddressProblem(address, out var parsed) is not null)
             {
-                // A URL with a password in it is refused without echoing it.
-                console.Error(Uri.TryCreate(address, UriKind.Absolute, out var asked) && TargetRules.UserInfoProblem(asked) is { } userInfo
-                    ? $"error: --topologies '{name}': {userInfo}"
-                    : $"error: --topologies '{raw}': expected a lab topology ({string.Join(", ", LabTargets.Known)}) or NAME=URL with http:// or https://");
+                // A URL with a password or a token in it is refused without echoing it.
+                console.Error(Uri.TryCreate(address, UriKind.Absolute, out var asked) && TargetRules.UrlProblem(asked) is { } inUrl
+                    ? $"error: --topologies '{name}': {inUrl}"
+                    : $"error: --topologies '{name}={TargetRules.Shown(address)}': expected a lab topology ({string.Join(", ", LabTargets.Known)}) or NAME=URL with http:// or https://");
                 return [];
             }
 

@@ -33,12 +33,38 @@ public static partial class MetadataTemplate
             || n.StartsWith("x-b3-", StringComparison.Ordinal);
     }
 
-    /// <summary>What outputs may say about an entry's value: the template when its literal text is public, else the mask.</summary>
+    /// <summary>
+    /// What outputs may say about an entry's value: the template when its literal text can carry no secret — a
+    /// public name, placeholders alone, or a credential's scheme word beside them ("Bearer ${env:TOKEN}") — else
+    /// the mask, whole ("tok-1 ${env:X}" under x-session is masked: its literal part may be half the credential).
+    /// </summary>
     public static string Shown(MetadataEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return IsKnownPublic(entry.Name) || Placeholders(entry.Template).Any() ? entry.Template : Inputs.Secrets.Mask;
+        return IsKnownPublic(entry.Name) || (Placeholders(entry.Template).Any() && LiteralIsHarmless(entry.Template)) ? entry.Template : Inputs.Secrets.Mask;
     }
+
+    /// <summary>The template's literal text: what is left when its placeholders are taken out.</summary>
+    public static string Literal(string template) => Placeholder().Replace(template, "\n");
+
+    /// <summary>
+    /// True when the literal text beside a template's placeholders can carry no secret: at most one HTTP
+    /// authentication scheme word at the start (Bearer, Basic, …) and separators (spaces, ':', '=', ',', ';', '.', '-', '/').
+    /// </summary>
+    public static bool LiteralIsHarmless(string template)
+    {
+        var segments = Literal(template).Split('\n');
+        var first = segments[0].Trim();
+        var scheme = first.Length == 0 || (AuthSchemes.Contains(first) && segments.Length > 1 && segments[0].EndsWith(' '));
+        return scheme && segments.Skip(1).All(x => x.All(c => c is ' ' or ':' or '=' or ',' or ';' or '.' or '-' or '/'));
+    }
+
+    /// <summary>HTTP authentication schemes (IANA's registry and the common non-registered ones): words, never credentials.</summary>
+    private static readonly HashSet<string> AuthSchemes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Basic", "Bearer", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate", "NTLM", "OAuth", "PrivateToken",
+        "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "Token", "ApiKey", "Api-Key", "Key", "JWT",
+    };
 
     /// <summary>Why <paramref name="name"/> cannot be sent as metadata; null when it can.</summary>
     public static string? NameProblem(string name) =>
@@ -72,10 +98,20 @@ public static partial class MetadataTemplate
             throw new ArgumentException($"'{name}' carries a credential: take it from the environment or a file (\"Bearer ${{env:TOKEN}}\", \"${{file:/run/secrets/key}}\"), never write it into a scenario or a command line");
         }
 
-        if (placeholders.Count == 0 && !IsKnownPublic(name))
+        if (IsSecretName(name) && !LiteralIsHarmless(template))
         {
-            // A literal value under a name not known to be public: masked in every output from now on.
-            Inputs.Secrets.Register(template);
+            // "Basic s3cr3t${env:X}": the literal half of a credential would sit in the scenario and every report.
+            throw new ArgumentException($"'{name}' mixes literal text with ${{env:}}/${{file:}}: beside a placeholder a credential may have only its scheme word (\"Bearer ${{env:TOKEN}}\"); take the whole credential from the environment or a file");
+        }
+
+        if (!IsKnownPublic(name))
+        {
+            // Literal text under a name not known to be public — the whole value, or each literal part beside a
+            // placeholder that is not a scheme word or a separator: masked in every output from now on.
+            foreach (var part in placeholders.Count == 0 ? [template] : Literal(template).Split('\n').Select(p => p.Trim()).Where(p => !AuthSchemes.Contains(p)))
+            {
+                Inputs.Secrets.Register(part.Trim(' ', ':', '=', ',', ';', '.', '-', '/'));
+            }
         }
 
         var absolute = template;
@@ -89,9 +125,9 @@ public static partial class MetadataTemplate
             if (kind == "file")
             {
                 var full = Path.GetFullPath(source, baseDir);
-                if (!File.Exists(full))
+                if (InputFiles.Problem(full) is { } problem)
                 {
-                    throw new ArgumentException($"no such file: {full}");
+                    throw new ArgumentException(problem);
                 }
 
                 absolute = absolute.Replace($"${{file:{source}}}", $"${{file:{full}}}", StringComparison.Ordinal);

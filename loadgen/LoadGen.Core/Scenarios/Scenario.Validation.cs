@@ -55,6 +55,17 @@ public sealed partial record Scenario
                 problems.Add(new($"targets[{i}].address", $"lab://{t.Address.Host} is not a lab topology (known: {string.Join(", ", LabTopologies.Select(n => "lab://" + n))})"));
             }
 
+            if (t.Insecure && t.CaFile is not null)
+            {
+                problems.Add(new($"targets[{i}].insecure", "turns the server certificate check off, so caFile would never be used: give one or the other"));
+            }
+
+            if (TargetRules.UrlProblem(t.Address) is { } inUrl)
+            {
+                // A code-first target never went through the address parser: the same rule here.
+                problems.Add(new($"targets[{i}].address", inUrl));
+            }
+
             if (t.Authority is { } authority && authority.Contains('@', StringComparison.Ordinal))
             {
                 // Never echo it: the part before '@' is a user name or password.

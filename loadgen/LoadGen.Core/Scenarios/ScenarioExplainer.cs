@@ -59,7 +59,7 @@ public static class ScenarioExplainer
                     }
                     else
                     {
-                        y.Unset(3, m.Name, "a literal value, masked (its name is not on the short list of public headers)");
+                        y.Unset(3, m.Name, "masked: the value has literal text and the name is not on the short list of public headers");
                     }
                 }
 
