@@ -332,6 +332,20 @@ public class CliTests
         Assert.DoesNotContain("s3cr3t", stdout + err, StringComparison.Ordinal);
     }
 
+    [Theory(Timeout = Integration.SerialLoad.TimeoutMs)]
+    [InlineData("--run-id|r1", "--run-id 'r1' names the run that shards make together, and this run has no --shard")]
+    [InlineData("--insecure|--ca-file|/etc/hostname", "--insecure turns the server certificate check off, so the CA file (--ca-file /etc/hostname) would never be used")]
+    [InlineData("--ca-file|/etc", "/etc is a directory, not a file")]
+    public async Task FlagsThatWouldDoNothing_AreRefused_BeforeAnyStream(string flags, string problem)
+    {
+        var outDir = TestTemp.Path("flags");
+        var (code, stdout, err) = await Run(["run", "--scenario", TempFile(Short("p99 < 10s").Replace("lab://backend-h2c", "https://127.0.0.1:9", StringComparison.Ordinal)), "--out", outDir, .. flags.Split('|')]);
+
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains(problem, err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir), "no run folder: nothing ran");
+    }
+
     [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
     public async Task Secrets_UserInfoInATargetAddress_IsRefusedAtItsLine_NeverEchoed()
     {
