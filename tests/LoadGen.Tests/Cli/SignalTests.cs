@@ -62,6 +62,7 @@ public class SignalTests
         Assert.False(File.Exists(Path.Combine(dir, RunFolder.PartialSummaryFile)), "the final summary replaces the rolling one");
         Assert.True(File.Exists(Path.Combine(dir, ReportWriter.Html)));
         Assert.Contains(ReportWriter.Markdown, p.Out, StringComparison.Ordinal);
+        JunitAssert.NotCompleted(dir, "interrupted");
     }
 
     [Fact]
@@ -90,5 +91,6 @@ public class SignalTests
         var run = RunData.Load(dir);
         Assert.Equal("partial", run.Summary.Completion.Value);
         Assert.Equal(20, Assert.Single(run.Summary.Topologies).Streams.PeakActive);
+        JunitAssert.NotCompleted(dir, "partial");
     }
 }

@@ -353,6 +353,7 @@ public class ReportTests
         Assert.Contains("did not finish", md, StringComparison.Ordinal);
         var run = RunData.Load(dir);
         Assert.Equal("partial", run.Summary.Completion.Value);
+        LoadGen.Tests.Cli.JunitAssert.NotCompleted(dir, "partial");
         var t = Assert.Single(run.Summary.Topologies);
         Assert.Equal(50, t.Streams.PeakActive);
         Assert.True(t.LatencyMs.Count > 500, $"{t.LatencyMs.Count} round trips recovered");
