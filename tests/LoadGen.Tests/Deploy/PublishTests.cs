@@ -49,14 +49,14 @@ public class PublishTests
         }
 
         // The build stage's RUN line, with Docker's TARGETARCH for an amd64 image.
-        var (code, log) = await RunAsync("sh", src, TimeSpan.FromMinutes(3), "deploy/publish.sh", "amd64", output);
+        var (code, log) = await RunAsync("sh", src, MachineLoad.Deadline(TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(5)), "deploy/publish.sh", "amd64", output);
         Assert.True(code == 0, $"publish failed ({code}):\n{log}");
         var binary = Path.Combine(output, "loadgen");
         Assert.True(File.Exists(binary), $"no {binary}:\n{log}");
         // Self-contained: the runtime travels with it (the final image has none).
         Assert.True(File.Exists(Path.Combine(output, "libcoreclr.so")), "not self-contained: no libcoreclr.so");
 
-        var (demo, demoLog) = await RunAsync(binary, runs, TimeSpan.FromSeconds(90),
+        var (demo, demoLog) = await RunAsync(binary, runs, MachineLoad.Deadline(TimeSpan.FromSeconds(90), TimeSpan.FromMinutes(2.5)),
             "demo", "--lab", "embedded", "--streams", "10", "--duration", "2s", "--warmup", "0s", "--quiet", "--out", runs);
         Assert.True(demo is 0 or 1, $"the published demo failed ({demo}):\n{demoLog}");
         var folder = Assert.Single(Directory.GetDirectories(runs));

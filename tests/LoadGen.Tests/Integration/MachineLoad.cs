@@ -13,4 +13,12 @@ internal static class MachineLoad
     /// <summary>No run's generator was saturated and the machine is not over-committed (load average under its cores).</summary>
     public static bool Clean(params LoadGen.Results.RunSummary[] runs) =>
         runs.All(r => r.Generator?.Saturated == false) && Average() < Environment.ProcessorCount;
+
+    /// <summary>
+    /// A deadline for work that only waits on the machine (a publish, a child process starting): what it takes on a
+    /// quiet machine, stretched by how over-committed the machine is now (load average per core, at least 1), at most
+    /// <paramref name="most"/> — a busy runner slows it down, it does not make it wrong.
+    /// </summary>
+    public static TimeSpan Deadline(TimeSpan quiet, TimeSpan most) =>
+        TimeSpan.FromTicks(Math.Min(most.Ticks, (long)(quiet.Ticks * Math.Max(1, Average() / Environment.ProcessorCount))));
 }

@@ -10,9 +10,10 @@ public sealed class SerialLoad
     public const string Name = "load";
 
     /// <summary>
-    /// Every async test here fails by itself after 4 minutes (xunit's Timeout, honoured in a collection without
-    /// parallelization): the longest takes about one. Below the blame collector's 5-minute hang guard, so a
-    /// stuck test is named and the suite goes on.
+    /// Every async test here fails by itself after 8 minutes (xunit's Timeout, honoured in a collection without
+    /// parallelization): the longest takes about one on a quiet machine, and a test that waits on the machine (a
+    /// publish) stretches its own deadline with the load (<see cref="MachineLoad.Deadline"/>). Below the blame
+    /// collector's 9-minute hang guard, so a stuck test is named and the suite goes on.
     /// </summary>
-    public const int TimeoutMs = 240_000;
+    public const int TimeoutMs = 480_000;
 }
