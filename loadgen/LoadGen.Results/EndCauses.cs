@@ -7,7 +7,7 @@ namespace LoadGen.Results;
 public static class EndCauses
 {
     /// <summary>Bumped whenever a cause is added, renamed or re-derived; written into summary.json.</summary>
-    public const int VocabularyVersion = 8;
+    public const int VocabularyVersion = 9;
 
     public const string ClientClosed = "client-closed";
     public const string ClientCancelled = "client-cancelled";

@@ -324,6 +324,12 @@ internal static class RunCommand
             console.Line($"aborted: {abort.Describe()}");
         }
 
+        foreach (var w in LoadGen.Results.Analysis.RunWarnings.For(summary.Topologies))
+        {
+            // Next to the verdict, not only in the files: a saturated generator, messages left unanswered.
+            console.Error($"WARNING: {w}");
+        }
+
         console.Line($"verdict: {summary.Verdict} ({summary.Completion})");
         console.Line($"run folder: {folder.Path}");
     }

@@ -21,6 +21,7 @@ internal sealed class ConnectionPool : IDisposable
     private readonly int[] _streams;
     private readonly long[] _newest;
     private readonly long[] _newestAt;
+    private readonly IConnectionFrames?[] _watches;
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource[] _warm;
     private readonly SemaphoreSlim _capacity;
@@ -38,13 +39,15 @@ internal sealed class ConnectionPool : IDisposable
         _streams = new int[Planned];
         _newest = new long[Planned];
         _newestAt = new long[Planned];
+        _watches = new IConnectionFrames?[Planned];
         _warm = Enumerable.Range(0, Planned).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _capacity = new SemaphoreSlim(Planned * PerConnection);
         for (var i = 0; i < Planned; i++)
         {
             var slot = i;
-            _channels[i] = TargetChannelFactory.Create(target, options.OpenTimeout, () =>
+            _channels[i] = TargetChannelFactory.Create(target, options.OpenTimeout, watch =>
             {
+                Volatile.Write(ref _watches[slot], watch);
                 metrics.ConnectionOpened();
                 Volatile.Write(ref _newestAt[slot], _time.GetTimestamp());
                 Volatile.Write(ref _newest[slot], metrics.ConnectionsOpened);
@@ -143,6 +146,9 @@ internal sealed class ConnectionPool : IDisposable
 
         /// <summary>When <see cref="NewestConnection"/> was connected (a timestamp of the pool's time provider).</summary>
         public long NewestConnectionAt => Volatile.Read(ref pool._newestAt[Index]);
+
+        /// <summary>What LoadGen reads of <see cref="NewestConnection"/>'s frames (its GOAWAY); null over TLS or before a connection.</summary>
+        public IConnectionFrames? NewestWatch => Volatile.Read(ref pool._watches[Index]);
 
         /// <summary>Call once the stream has its response headers or has ended.</summary>
         public void MarkWarm() => pool.Warm(Index);

@@ -40,7 +40,7 @@ public static class TargetChannelFactory
     /// be re-sent empty (<see cref="NoSilentRetryHandler"/>). One-off calls (reflection, the probe, lab check)
     /// go without that guard.
     /// </param>
-    public static HttpMessageHandler CreateHandler(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null, bool loadStreams = false)
+    public static HttpMessageHandler CreateHandler(TargetOptions target, TimeSpan? connectTimeout = null, Action<IConnectionFrames?>? connected = null, bool loadStreams = false)
     {
         ArgumentNullException.ThrowIfNull(target);
         HttpMessageHandler handler = TlsTrust.Handler(target, connectTimeout ?? DefaultConnectTimeout, connected);
@@ -49,7 +49,7 @@ public static class TargetChannelFactory
     }
 
     /// <summary>A channel to the target over <see cref="CreateHandler"/>; disposing it closes its connections.</summary>
-    public static GrpcChannel Create(TargetOptions target, TimeSpan? connectTimeout = null, Action? connected = null, bool loadStreams = false)
+    public static GrpcChannel Create(TargetOptions target, TimeSpan? connectTimeout = null, Action<IConnectionFrames?>? connected = null, bool loadStreams = false)
     {
         ArgumentNullException.ThrowIfNull(target);
         return GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions

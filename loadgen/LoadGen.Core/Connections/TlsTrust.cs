@@ -91,8 +91,8 @@ public static class TlsTrust
     /// SslOptions.TargetHost (dotnet/runtime#126842), so with a <see cref="TargetOptions.ServerName"/>
     /// the connect callback does the TLS handshake itself (ALPN h2) and hands over the SslStream.
     /// </summary>
-    /// <param name="connected">Called once per TCP connection made.</param>
-    public static SocketsHttpHandler Handler(TargetOptions target, TimeSpan connectTimeout, Action? connected = null)
+    /// <param name="connected">Called once per TCP connection made, with its <see cref="WireWatch"/> (h2c; null over TLS).</param>
+    public static SocketsHttpHandler Handler(TargetOptions target, TimeSpan connectTimeout, Action<IConnectionFrames?>? connected = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         var handler = new SocketsHttpHandler
@@ -126,13 +126,16 @@ public static class TlsTrust
                 throw;
             }
 
-            connected?.Invoke();
             var network = new NetworkStream(socket, ownsSocket: true);
             if (target.Address.Scheme != Uri.UriSchemeHttps)
             {
                 // h2c: the server's bytes are watched on their way in (an HTTP/1.1 answer, GOAWAY frames).
-                return new WireWatch(network);
+                var watch = new WireWatch(network);
+                connected?.Invoke(watch);
+                return watch;
             }
+
+            connected?.Invoke(null);
 
             if (!ownTls)
             {

@@ -36,6 +36,16 @@ public sealed class ClosedAfterGoAwayException(long errorCode, int lastStreamId,
     public int LastStreamId { get; } = lastStreamId;
 }
 
+/// <summary>A GOAWAY frame as the server sent it (RFC 9113 §6.8): its error code, the last stream it will process, its debug data (printable, up to 64 bytes).</summary>
+public sealed record GoAwayFrame(long ErrorCode, int LastStreamId, string DebugData, DateTime At);
+
+/// <summary>A connection whose server frames LoadGen reads (h2c): the GOAWAY it sent, if it did.</summary>
+public interface IConnectionFrames
+{
+    /// <summary>The server's last GOAWAY on this connection; null before one came.</summary>
+    GoAwayFrame? GoAway { get; }
+}
+
 /// <summary>
 /// The read side of a plaintext (h2c) connection, watched as the bytes arrive: an HTTP/1.1 answer to the
 /// preface, and the server's GOAWAY frames (RFC 9113 §6.8), are noted where they occur. Everything is
@@ -43,10 +53,12 @@ public sealed class ClosedAfterGoAwayException(long errorCode, int lastStreamId,
 /// <see cref="ClosedAfterGoAwayException"/>, and an HTTP/1.1 answer as <see cref="Http1AnswerException"/>.
 /// TLS connections are not watched (their frames are encrypted below SocketsHttpHandler).
 /// </summary>
-internal sealed class WireWatch(Stream inner) : Stream
+internal sealed class WireWatch(Stream inner) : Stream, IConnectionFrames
 {
     private readonly byte[] _header = new byte[9];
-    private readonly byte[] _goAway = new byte[8];
+    private readonly byte[] _goAway = new byte[8 + MaxDebugData];
+    private const int MaxDebugData = 64;
+    private int _goAwayLength;
     private int _headerFill;
     private int _payloadLeft;
     private int _goAwayFill;
@@ -59,6 +71,13 @@ internal sealed class WireWatch(Stream inner) : Stream
 
     /// <summary>A GOAWAY has arrived on this connection.</summary>
     public bool GoneAway => Volatile.Read(ref _goAwayAt) != 0;
+
+    /// <inheritdoc/>
+    public GoAwayFrame? GoAway => Volatile.Read(ref _goAwayAt) is var at and not 0
+        ? new GoAwayFrame(Volatile.Read(ref _goAwayCode), _goAwayLast, Volatile.Read(ref _goAwayDebug), new DateTime(at, DateTimeKind.Utc))
+        : null;
+
+    private string _goAwayDebug = "";
 
     public override bool CanRead => inner.CanRead;
 
@@ -228,15 +247,18 @@ internal sealed class WireWatch(Stream inner) : Stream
             if (_payloadLeft > 0)
             {
                 var take = Math.Min(_payloadLeft, data.Length);
-                if (_inGoAway && _goAwayFill < 8)
+                var want = Math.Min(_goAwayLength, _goAway.Length);
+                if (_inGoAway && _goAwayFill < want)
                 {
-                    var copy = Math.Min(8 - _goAwayFill, take);
+                    var copy = Math.Min(want - _goAwayFill, take);
                     data[..copy].CopyTo(_goAway.AsSpan(_goAwayFill));
                     _goAwayFill += copy;
-                    if (_goAwayFill == 8)
+                    if (_goAwayFill == want)
                     {
+                        // The frame (its debug data up to 64 bytes, e.g. C-core's "too_many_pings") is all here.
                         _goAwayLast = (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(_goAway) & 0x7fffffff);
                         _goAwayCode = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(_goAway.AsSpan(4));
+                        Volatile.Write(ref _goAwayDebug, want > 8 ? Printable(_goAway.AsSpan(8, want - 8)) : "");
                         Volatile.Write(ref _goAwayAt, DateTime.UtcNow.Ticks);
                     }
                 }
@@ -257,7 +279,8 @@ internal sealed class WireWatch(Stream inner) : Stream
 
             _headerFill = 0;
             _payloadLeft = (_header[0] << 16) | (_header[1] << 8) | _header[2];
-            _inGoAway = _header[3] == 0x7;
+            _inGoAway = _header[3] == 0x7 && _payloadLeft >= 8;
+            _goAwayLength = _payloadLeft;
             _goAwayFill = 0;
         }
     }

@@ -95,6 +95,7 @@ internal sealed partial class LoadStream
         var connection = -1;
         long tcpConnection = 0;
         long tcpConnectedAt = 0;
+        Connections.IConnectionFrames? frames = null;
         Classification? outcome = null;
         _s.Metrics.StreamAttempted();
         ConnectionPool.Lease? lease = null;
@@ -150,6 +151,7 @@ internal sealed partial class LoadStream
             lease.MarkWarm();
             tcpConnection = lease.NewestConnection;
             tcpConnectedAt = lease.NewestConnectionAt;
+            frames = lease.NewestWatch;
             var openedAt = time.GetTimestamp();
             Interlocked.Exchange(ref _openedAt, openedAt);
             var openMicros = Micros(asked, openedAt);
@@ -178,6 +180,8 @@ internal sealed partial class LoadStream
             lease?.MarkWarm();
             lease?.Dispose();
             outcome ??= new Classification(EndCauses.ClientCancelled, null, null, "", null);
+            // One server action, one cause: an end after the connection's GOAWAY is that GOAWAY's.
+            outcome = OutcomeClassifier.AfterGoAway(outcome, frames?.GoAway);
             _s.Metrics.StreamClosed(opened, outcome.Cause);
             var now = time.GetTimestamp();
             EndedAt = now;

@@ -72,6 +72,47 @@ public static partial class OutcomeClassifier
         return new Classification(cause, rpc.StatusCode.ToString(), null, string.Join(" > ", chain.Select(e => e.GetType().Name)), rpc.Status.Detail) { Error = exception };
     }
 
+    /// <summary>
+    /// One server action, one cause: a stream that ended on a connection whose server had sent a GOAWAY is put
+    /// down to that GOAWAY, whatever the client made of the end. grpc C-core ends each stream of an aged connection
+    /// with trailers (UNAVAILABLE) and RST_STREAM(NO_ERROR), then closes; Grpc.Net.Client surfaces that as the
+    /// status, as a PROTOCOL_ERROR of its own, or as the closed connection, stream by stream. The first two become
+    /// <see cref="EndCauses.ClosedAfterGoAway"/> (the client's reading kept in the detail); under a GOAWAY with an
+    /// error code (ENHANCE_YOUR_CALM: too many pings) every end becomes <c>goaway:CODE</c>.
+    /// </summary>
+    /// <param name="goAway">The GOAWAY the stream's connection received before the stream ended (null: none, or not watched).</param>
+    public static Classification AfterGoAway(Classification outcome, Connections.GoAwayFrame? goAway)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (goAway is null || IsPlanned(outcome.Cause))
+        {
+            return outcome;
+        }
+
+        var graceful = goAway.ErrorCode == 0;
+        var endsWithConnection = outcome.Cause == ServerStatus("Unavailable") || outcome.Cause.StartsWith("protocol-error:", StringComparison.Ordinal)
+            || outcome.Cause == Reset(0);
+        var anyTransportEnd = endsWithConnection || outcome.Cause is ClosedAfterGoAway or ConnectionLost || outcome.Cause.StartsWith("goaway:", StringComparison.Ordinal);
+        if (graceful ? !endsWithConnection : !anyTransportEnd)
+        {
+            return outcome;
+        }
+
+        var frame = $"GOAWAY {Http2ErrorName(goAway.ErrorCode)} (last stream {goAway.LastStreamId}{(goAway.DebugData.Length > 0 ? $", debug data '{goAway.DebugData}'" : "")})";
+        var client = $"the client read the end as {outcome.Cause}{(outcome.GrpcStatus is { } st && !outcome.Cause.EndsWith(st, StringComparison.Ordinal) ? $" (status {st})" : "")}" +
+            (outcome.Detail is { Length: > 0 } d ? $": {d}" : "");
+        if (graceful)
+        {
+            return outcome with { Cause = ClosedAfterGoAway, Http2Code = 0, Detail = $"the server sent {frame}, then ended the stream with its connection; {client}" };
+        }
+
+        var pings = goAway.ErrorCode == 0xb && goAway.DebugData.Contains("ping", StringComparison.OrdinalIgnoreCase)
+            ? " — the server refuses this client's keepalive pings as too frequent: set keepalive.delay at or above its minimum ping interval " +
+              "(grpc servers: 5 min unless set, grpc.http2.min_ping_interval_without_data_ms / grpc-go keepalive.EnforcementPolicy.MinTime), or ask for pings to be permitted"
+            : "";
+        return outcome with { Cause = GoAway(goAway.ErrorCode), Http2Code = goAway.ErrorCode, Detail = $"the server sent {frame}{pings}; {client}" };
+    }
+
     public static Classification Classify(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);

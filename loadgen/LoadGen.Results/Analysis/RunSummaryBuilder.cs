@@ -47,7 +47,7 @@ public static class RunSummaryBuilder
             Rounds = rounds,
             Thresholds = results,
             Events = events,
-            Warnings = [.. info.Warnings, .. GeneratorHealth.Warnings(topologies)],
+            Warnings = [.. info.Warnings, .. RunWarnings.For(topologies)],
             LoadGen = loadGen,
             Generator = GeneratorHealth.Stats(topologies, intervals, loadGen),
             Schedule = info.ScenarioSettings.MessageSchedule(),

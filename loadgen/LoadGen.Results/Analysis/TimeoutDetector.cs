@@ -232,6 +232,14 @@ public static class TimeoutDetector
             .ToList();
         // Two connections that ended at one age are already a pattern: each carried many streams.
         var age = ages.Count >= 2 ? Cluster(ages) : null;
+        if (cause == EndCauses.GoAway(0xb))
+        {
+            // Keepalive enforcement ends a connection for the client's pings: its age and its stream count say nothing
+            // about a limit of the path (the same connection lives as long as the client pings less often).
+            return new DetectedLimit(DetectedLimit.Connection, Math.Round(perConnection, 1), cause, list.Count, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the server ends connections for the client's keepalive pings → {cause}: {churn.Opened} TCP connections for {churn.Planned} planned; not an age or a stream limit — set keepalive.delay at or above the server's minimum ping interval"));
+        }
+
         var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"the server ends connections → {cause}: {churn.Opened} TCP connections for {churn.Planned} planned, about {perConnection:0.#} streams per connection");
         if (age is { } a)

@@ -1,0 +1,68 @@
+using Grpc.Core;
+using LoadGen.Protos.Lab;
+
+namespace LoadGen.Tests.Foreign;
+
+/// <summary>What a foreign server does with each stream, as production handlers do.</summary>
+/// <param name="StopReplyingAfter">Answer this many messages, then read on without answering (0: answer all).</param>
+/// <param name="EndOkAfter">End every stream with OK this long after it opened (null: never).</param>
+public sealed record ForeignHandler(int StopReplyingAfter = 0, TimeSpan? EndOkAfter = null);
+
+/// <summary>
+/// A gRPC server on grpc C-core (the Grpc.Core package's native library — the core that C++, Python, Ruby and PHP
+/// servers run on), in this process, h2c on loopback, serving the lab's Chat method as an echo. Its channel
+/// arguments are the server options users set in production (grpc.max_connection_age_ms, keepalive enforcement…).
+/// </summary>
+internal sealed class CCoreServer : IAsyncDisposable
+{
+    private readonly Server _server;
+
+    private CCoreServer(Server server, int port)
+    {
+        _server = server;
+        Address = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public Uri Address { get; }
+
+    /// <param name="args">C-core channel arguments, e.g. ("grpc.max_connection_age_ms", 3000).</param>
+    public static CCoreServer Start(ForeignHandler handler, params (string Name, int Value)[] args)
+    {
+        var server = new Server(args.Select(a => new ChannelOption(a.Name, a.Value)))
+        {
+            Services = { LabService.BindService(new Echo(handler)) },
+            Ports = { new ServerPort("127.0.0.1", 0, ServerCredentials.Insecure) },
+        };
+        server.Start();
+        return new CCoreServer(server, server.Ports.Single().BoundPort);
+    }
+
+    public async ValueTask DisposeAsync() => await _server.KillAsync();
+
+    private sealed class Echo(ForeignHandler handler) : LabService.LabServiceBase
+    {
+        public override async Task Chat(IAsyncStreamReader<ClientFrame> requestStream, IServerStreamWriter<ServerFrame> responseStream, ServerCallContext context)
+        {
+            // Grpc.Core's MoveNext(token) cancels the whole call when the token fires: the handler's own end races the read instead.
+            var ending = handler.EndOkAfter is { } after ? Task.Delay(after) : Task.Delay(Timeout.Infinite, context.CancellationToken);
+            var answered = 0;
+            while (true)
+            {
+                var next = requestStream.MoveNext();
+                if (await Task.WhenAny(next, ending) == ending || !await next)
+                {
+                    return;
+                }
+
+                if (handler.StopReplyingAfter > 0 && answered >= handler.StopReplyingAfter)
+                {
+                    continue;
+                }
+
+                var frame = requestStream.Current;
+                await responseStream.WriteAsync(new ServerFrame { Seq = frame.Seq, Payload = frame.Payload });
+                answered++;
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Xml.Linq;
+using LoadGen.Core.Scenarios;
+using LoadGen.Results;
+using LoadGen.Tests.Cli;
+using LoadGen.Tests.Integration;
+
+namespace LoadGen.Tests.Foreign;
+
+/// <summary>
+/// LoadGen against a server on grpc C-core (not .NET), with the server options users set in production. C-core ends
+/// the streams of a connection it closes one way — trailers (UNAVAILABLE), RST_STREAM(NO_ERROR), then the close —
+/// and the .NET client reads that end stream by stream as a status, a protocol error of its own or a closed
+/// connection: LoadGen must still record one server action as one cause, and never as a stream timeout.
+/// </summary>
+[Collection(SerialLoad.Name)]
+public class CCoreServerTests
+{
+    private static async Task<(TopologySummary Topology, RunFolder Folder)> RunAsync(CCoreServer server, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null)
+    {
+        var scenario = EngineHarness.Scenario(server.Address, streams, hold, m => m with { Interval = interval });
+        scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings }] };
+        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+        return (Assert.Single(summary.Topologies), folder);
+    }
+
+    [Theory(Timeout = SerialLoad.TimeoutMs)]
+    [InlineData(0)]
+    [InlineData(1000)]
+    public async Task MaxConnectionAge_IsOneCause_ConnectionClosedAfterGoAway_AndNoStreamTimeout(int graceMs)
+    {
+        await using var server = CCoreServer.Start(new ForeignHandler(), ("grpc.max_connection_age_ms", 3000), ("grpc.max_connection_age_grace_ms", graceMs));
+
+        var (t, _) = await RunAsync(server, 50, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+
+        var because = string.Join(", ", t.Outcomes);
+        Assert.True(t.Outcomes.GetValueOrDefault(EndCauses.ClosedAfterGoAway) >= 50, because);
+        Assert.All(t.Outcomes.Keys, k => Assert.True(k is EndCauses.ClosedAfterGoAway or EndCauses.ClientClosed, because));
+        Assert.Empty(t.DetectedTimeouts);
+        var limit = Assert.Single(t.DetectedLimits);
+        Assert.Equal((DetectedLimit.Connection, EndCauses.ClosedAfterGoAway), (limit.Kind, limit.Cause));
+        Assert.InRange(limit.ConnectionAgeS ?? 0, 2.5, 3 + (graceMs / 1000.0) + 1.5);
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task KeepaliveEnforcement_IsGoAwayEnhanceYourCalm_ForEveryStream_WithTheKeepaliveHint()
+    {
+        // The client pings every second on a quiet connection; the server allows one ping per 10 s and closes after 2 strikes.
+        await using var server = CCoreServer.Start(new ForeignHandler(),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000), ("grpc.http2.max_ping_strikes", 2), ("grpc.keepalive_permit_without_calls", 0));
+
+        var (t, folder) = await RunAsync(server, 2, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60), new KeepAlivePings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), KeepAlivePolicy.Always));
+
+        var because = string.Join(", ", t.Outcomes);
+        var calm = EndCauses.GoAway(0xb);
+        Assert.Equal("goaway:ENHANCE_YOUR_CALM", calm);
+        Assert.True(t.Outcomes.GetValueOrDefault(calm) >= 2, because);
+        Assert.All(t.Outcomes.Keys, k => Assert.True(k == calm || k == EndCauses.ClientClosed, because));
+        Assert.Empty(t.DetectedTimeouts);
+        var limit = Assert.Single(t.DetectedLimits);
+        Assert.Contains("keepalive.delay", limit.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("streams per connection", limit.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("of age", limit.Text, StringComparison.Ordinal);
+        Assert.All(Ndjson.Read<OutcomeRecord>(folder.OutcomesPath).Records.Where(o => o.Cause == calm), o =>
+        {
+            Assert.Contains("debug data 'too_many_pings'", o.Detail, StringComparison.Ordinal);
+            Assert.Contains("set keepalive.delay at or above its minimum ping interval", o.Detail, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task AHandlerThatEndsWithOk_AfterTwoSeconds_IsThatAge_AndThatStatus()
+    {
+        await using var server = CCoreServer.Start(new ForeignHandler(EndOkAfter: TimeSpan.FromSeconds(2)));
+
+        var (t, _) = await RunAsync(server, 20, TimeSpan.FromSeconds(6), TimeSpan.FromMilliseconds(200));
+
+        var because = string.Join(", ", t.Outcomes);
+        Assert.True(t.Outcomes.GetValueOrDefault(EndCauses.ServerStatus("OK")) >= 20, because);
+        var age = Assert.Single(t.DetectedTimeouts);
+        Assert.Equal(("age", EndCauses.ServerStatus("OK")), (age.Direction, age.Cause));
+        Assert.InRange(age.Seconds, 1.8, 2.6);
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task AHandlerThatStopsReplying_WhileTheStreamsStayOpen_IsWarnedOnEveryOutput()
+    {
+        await using var server = CCoreServer.Start(new ForeignHandler(StopReplyingAfter: 3));
+        var s = await TempScenario.WriteAsync("stops", $"""
+            name: stops
+            targets:
+              - name: ccore
+                address: {server.Address}
+            profile:
+              phases:
+                - ramp: 20
+                  over: 1s
+                - hold: 4s
+            messages:
+              interval: 200ms
+            reportingInterval: 1s
+            closeTimeout: 1s
+            thresholds:
+              - p99 < 5s
+            """);
+
+        var (code, stdout, err) = await CliRunner.RunAsync("run", "--scenario", s.File, "--out", s.OutDir);
+
+        var t = Assert.Single(RunFolder.Open(s.RunFolder).ReadSummary().Topologies);
+        Assert.True(t.Messages.Unanswered > 0.5 * t.Messages.Sent, $"unanswered {t.Messages.Unanswered} of {t.Messages.Sent}");
+        // The replies that came are fast, so the latency threshold passes: the warning is what keeps the run from reading green.
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        const string said = "of the messages sent on ccore were never answered";
+        Assert.Contains(said, err, StringComparison.Ordinal);
+        Assert.Contains(said, await File.ReadAllTextAsync(Path.Combine(s.RunFolder, RunFolder.MarkdownFile)), StringComparison.Ordinal);
+        Assert.Contains(said, await File.ReadAllTextAsync(Path.Combine(s.RunFolder, RunFolder.HtmlFile)), StringComparison.Ordinal);
+        var properties = XDocument.Load(Path.Combine(s.RunFolder, RunFolder.JunitFile)).Descendants("property").Select(p => p.Attribute("value")?.Value ?? "");
+        Assert.Contains(properties, v => v.Contains(said, StringComparison.Ordinal));
+    }
+}
