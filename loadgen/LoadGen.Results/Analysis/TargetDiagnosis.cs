@@ -24,7 +24,9 @@ public static class TargetDiagnosis
             "http2-unavailable" => "the target speaks HTTP/1.1 only; gRPC needs HTTP/2 (for ESP: its --http2_port or --ssl_port, not --http_port)",
             "protocol-error:PROTOCOL_ERROR" or "goaway:PROTOCOL_ERROR" => "the server's HTTP/2 was invalid on the connection: over TLS, an HTTP/1.1-only port (ESP's --http_port, a health port) answering the preface with an HTTP/1.1 error looks like this",
             "http-status:401" or "http-status:403" or "server-status:Unauthenticated" or "server-status:PermissionDenied" => "the target wants credentials: send them as metadata (authorization, x-api-key) from env or a file",
-            "open-stalled" => "streams were accepted but no response headers came within the open timeout",
+            "open-stalled" when t.Connections.Opened > 0 =>
+                $"{t.Connections.Opened:#,0} TCP connection(s) were made, but no stream got response headers within the open timeout: either the port accepts connections and never answers (no TLS or HTTP/2 handshake completes: not a gRPC port, or a TLS port reached with http://), or the server holds every stream it is sent",
+            "open-stalled" => "no stream got response headers within the open timeout, and no TCP connection was counted: the address accepts nothing in time",
             EndCauses.MessageTooLarge => "LoadGen itself refused to send: the message is larger than the target's maxSendMessageSize (raise it, or send smaller messages)",
             _ => "see outcomes.ndjson for each attempt",
         };
@@ -63,6 +65,16 @@ public static class TargetDiagnosis
             var causes = string.Join(", ", t.Outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).Select(kv => $"{kv.Key} {kv.Value:#,0}"));
             return $"target '{t.Name}' ({t.Address}): {t.Messages.Sent:#,0} messages sent and no reply read — LoadGen's own client refused them ({causes}): " +
                 (t.Outcomes.ContainsKey(EndCauses.ReplyTooLarge) ? "the replies are larger than the target's maxReceiveMessageSize; raise it in the scenario" : "see docs/outcomes.md for the cause");
+        }
+
+        var unplannedEnds = t.Outcomes.Where(kv => !EndCauses.IsPlanned(kv.Key)).ToList();
+        if (t.Messages.Sent <= t.Streams.Opened && unplannedEnds.Count > 0 && unplannedEnds.All(kv => kv.Key.StartsWith("server-status:", StringComparison.Ordinal)))
+        {
+            // Each stream sent only the message that opened it and the server ended it with a status at once (trailers
+            // only): the server refused the streams, it did not keep them open unanswered.
+            var statuses = string.Join(", ", unplannedEnds.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:#,0}"));
+            return $"target '{t.Name}' ({t.Address}): the server refused every stream at open — it ended each with a status before any reply ({statuses}), " +
+                "so no latency was measured; the status says why (Unavailable: not serving or overloaded, Unimplemented: no such method, Unauthenticated: credentials)";
         }
 
         var byCause = t.UnansweredByCause.Count == 0 ? "" : $"; unanswered by how their streams ended: {string.Join(", ", t.UnansweredByCause.Select(kv => $"{kv.Key} {kv.Value:#,0}"))}";

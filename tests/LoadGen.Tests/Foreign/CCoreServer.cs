@@ -6,7 +6,8 @@ namespace LoadGen.Tests.Foreign;
 /// <summary>What a foreign server does with each stream, as production handlers do.</summary>
 /// <param name="StopReplyingAfter">Answer this many messages, then read on without answering (0: answer all).</param>
 /// <param name="EndOkAfter">End every stream with OK this long after it opened (null: never).</param>
-public sealed record ForeignHandler(int StopReplyingAfter = 0, TimeSpan? EndOkAfter = null);
+/// <param name="RefuseWith">End every stream at once with this status, before reading anything (a trailers-only answer).</param>
+public sealed record ForeignHandler(int StopReplyingAfter = 0, TimeSpan? EndOkAfter = null, StatusCode? RefuseWith = null);
 
 /// <summary>
 /// A gRPC server on grpc C-core (the Grpc.Core package's native library — the core that C++, Python, Ruby and PHP
@@ -43,6 +44,11 @@ internal sealed class CCoreServer : IAsyncDisposable
     {
         public override async Task Chat(IAsyncStreamReader<ClientFrame> requestStream, IServerStreamWriter<ServerFrame> responseStream, ServerCallContext context)
         {
+            if (handler.RefuseWith is { } refused)
+            {
+                throw new RpcException(new Status(refused, "not serving"));
+            }
+
             // Grpc.Core's MoveNext(token) cancels the whole call when the token fires: the handler's own end races the read instead.
             var ending = handler.EndOkAfter is { } after ? Task.Delay(after) : Task.Delay(Timeout.Infinite, context.CancellationToken);
             var answered = 0;

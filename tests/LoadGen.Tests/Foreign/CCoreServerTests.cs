@@ -116,4 +116,74 @@ public class CCoreServerTests
         var properties = XDocument.Load(Path.Combine(s.RunFolder, RunFolder.JunitFile)).Descendants("property").Select(p => p.Attribute("value")?.Value ?? "");
         Assert.Contains(properties, v => v.Contains(said, StringComparison.Ordinal));
     }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task EveryStreamRefusedAtOpen_IsSaidToBeRefused_NotLeftUnanswered()
+    {
+        await using var server = CCoreServer.Start(new ForeignHandler(RefuseWith: Grpc.Core.StatusCode.Unavailable));
+        var s = await TempScenario.WriteAsync("refused", $"""
+            name: refused
+            targets:
+              - name: ccore
+                address: {server.Address}
+            profile:
+              phases:
+                - ramp: 10
+                  over: 500ms
+                - hold: 2s
+            messages:
+              interval: 200ms
+            reportingInterval: 1s
+            closeTimeout: 1s
+            """);
+
+        var (code, stdout, err) = await CliRunner.RunAsync("run", "--scenario", s.File, "--out", s.OutDir);
+
+        Assert.True(code == 3, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("the server refused every stream at open", err, StringComparison.Ordinal);
+        Assert.Contains("server-status:Unavailable", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("never replies", err, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task APortThatAcceptsTcp_AndNeverSpeaks_IsSaidSo()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<System.Net.Sockets.TcpClient>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                accepted.Add(await silent.AcceptTcpClientAsync(stop.Token));
+            }
+        });
+        var s = await TempScenario.WriteAsync("silent", $"""
+            name: silent
+            targets:
+              - name: silent
+                address: http://127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}
+            profile:
+              phases:
+                - ramp: 2
+                  over: 200ms
+                - hold: 2s
+            connections:
+              openTimeout: 1s
+            reconnect:
+              enabled: false
+            closeTimeout: 1s
+            """);
+
+        var (code, stdout, err) = await CliRunner.RunAsync("run", "--scenario", s.File, "--out", s.OutDir);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accepting);
+        accepted.ForEach(c => c.Dispose());
+
+        Assert.True(code == 3, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("TCP connection(s) were made, but no stream got response headers", err, StringComparison.Ordinal);
+        Assert.Contains("no TLS or HTTP/2 handshake completes", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("streams were accepted", err, StringComparison.Ordinal);
+    }
 }
