@@ -212,13 +212,21 @@ public class ReportTests
 
         var p50 = slower.Figures.Single(f => f.Figure == "p50");
         var batches = string.Join(" | ", new[] { a, b }.Select(r => string.Join(" ", r.Rtt("backend").Select(i => Statistics.Pct(i.Histogram, 50)?.ToString("0.00", CultureInfo.InvariantCulture)))));
-        Assert.True(p50.Verdict == ComparisonVerdict.Worse, $"{p50.Reading}; interval p50s {batches}");
-        // The backend's Task.Delay never waits less than asked and overshoots by a timer tick or two (measured
-        // +7.2 ms for 5 ms on this 2-core machine at 500 delays/s): the interval must start at +5 ms, not far past it.
-        Assert.True(p50.Delta!.Low >= 4.5 && p50.Delta.High <= 10, $"p50 {p50.Reading}");
-        Assert.Equal(ComparisonVerdict.Worse, slower.Headline);
+        // Never wrong, on any machine: the slower side is never better or equivalent, a repeat never better or worse.
+        Assert.True(p50.Verdict is ComparisonVerdict.Worse or ComparisonVerdict.Inconclusive, $"{p50.Reading}; interval p50s {batches}");
+        Assert.True(p50.Verdict != ComparisonVerdict.Worse || p50.Delta!.Low > 0, $"p50 {p50.Reading}");
+        Assert.True(slower.Headline is ComparisonVerdict.Worse or ComparisonVerdict.Inconclusive, $"headline {slower.Headline}");
         Assert.DoesNotContain(repeat.Headline, new[] { ComparisonVerdict.Better, ComparisonVerdict.Worse });
         Assert.Contains(repeat.Figures.Single(f => f.Figure == "p50").Verdict, new[] { ComparisonVerdict.Equivalent, ComparisonVerdict.Inconclusive });
+        if (Integration.MachineLoad.Clean(a.Summary, b.Summary, c.Summary))
+        {
+            // The exact answer when the machine was free (bench/ measures how often it is found): the backend's Task.Delay
+            // never waits less than asked and overshoots by a timer tick or two (measured +7.2 ms for 5 ms on this 2-core
+            // machine at 500 delays/s; +11.3 ms beside a CPU burner on each core): the interval starts at +5 ms, not far past it.
+            Assert.True(p50.Verdict == ComparisonVerdict.Worse, $"{p50.Reading}; interval p50s {batches}");
+            Assert.True(p50.Delta!.Low >= 4.5 && p50.Delta.High <= 10, $"p50 {p50.Reading}");
+            Assert.Equal(ComparisonVerdict.Worse, slower.Headline);
+        }
     }
 
     [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
