@@ -15,13 +15,8 @@ namespace LoadGen.Tests.Foreign;
 [Collection(SerialLoad.Name)]
 public class CCoreServerTests
 {
-    private static async Task<(TopologySummary Topology, RunFolder Folder)> RunAsync(CCoreServer server, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null)
-    {
-        var scenario = EngineHarness.Scenario(server.Address, streams, hold, m => m with { Interval = interval });
-        scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings }] };
-        var (summary, folder) = await EngineHarness.RunAsync(scenario);
-        return (Assert.Single(summary.Topologies), folder);
-    }
+    private static Task<(TopologySummary Topology, RunFolder Folder)> RunAsync(CCoreServer server, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null) =>
+        ForeignRun.RunAsync(server.Address, streams, hold, interval, pings);
 
     [Theory(Timeout = SerialLoad.TimeoutMs)]
     [InlineData(0)]
@@ -32,12 +27,7 @@ public class CCoreServerTests
 
         var (t, _) = await RunAsync(server, 50, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
 
-        var because = string.Join(", ", t.Outcomes);
-        Assert.True(t.Outcomes.GetValueOrDefault(EndCauses.ClosedAfterGoAway) >= 50, because);
-        Assert.All(t.Outcomes.Keys, k => Assert.True(k is EndCauses.ClosedAfterGoAway or EndCauses.ClientClosed, because));
-        Assert.Empty(t.DetectedTimeouts);
-        var limit = Assert.Single(t.DetectedLimits);
-        Assert.Equal((DetectedLimit.Connection, EndCauses.ClosedAfterGoAway), (limit.Kind, limit.Cause));
+        var limit = ForeignRun.AgedConnectionsAreOneCause(t, atLeast: 50);
         Assert.InRange(limit.ConnectionAgeS ?? 0, 2.5, 3 + (graceMs / 1000.0) + 1.5);
     }
 
@@ -185,5 +175,29 @@ public class CCoreServerTests
         Assert.Contains("TCP connection(s) were made, but no stream got response headers", err, StringComparison.Ordinal);
         Assert.Contains("no TLS or HTTP/2 handshake completes", err, StringComparison.Ordinal);
         Assert.DoesNotContain("streams were accepted", err, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>What the foreign-stack tests share: a run against a server's address, and the one-cause rule for aged connections.</summary>
+internal static class ForeignRun
+{
+    public static async Task<(TopologySummary Topology, RunFolder Folder)> RunAsync(Uri address, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null)
+    {
+        var scenario = EngineHarness.Scenario(address, streams, hold, m => m with { Interval = interval });
+        scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings }] };
+        var (summary, folder) = await EngineHarness.RunAsync(scenario);
+        return (Assert.Single(summary.Topologies), folder);
+    }
+
+    /// <summary>Every unplanned end is connection-closed-after-goaway, no stream timeout is claimed, and the one limit is the connection's.</summary>
+    public static DetectedLimit AgedConnectionsAreOneCause(TopologySummary t, int atLeast)
+    {
+        var because = string.Join(", ", t.Outcomes);
+        Assert.True(t.Outcomes.GetValueOrDefault(EndCauses.ClosedAfterGoAway) >= atLeast, because);
+        Assert.All(t.Outcomes.Keys, k => Assert.True(k is EndCauses.ClosedAfterGoAway or EndCauses.ClientClosed, because));
+        Assert.Empty(t.DetectedTimeouts);
+        var limit = Assert.Single(t.DetectedLimits);
+        Assert.Equal((DetectedLimit.Connection, EndCauses.ClosedAfterGoAway), (limit.Kind, limit.Cause));
+        return limit;
     }
 }

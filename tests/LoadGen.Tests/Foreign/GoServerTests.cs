@@ -27,13 +27,8 @@ public sealed class GoFactAttribute : FactAttribute
 [Collection(SerialLoad.Name)]
 public class GoServerTests
 {
-    private static async Task<TopologySummary> RunAsync(GoServer server, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null)
-    {
-        var scenario = EngineHarness.Scenario(server.Address, streams, hold, m => m with { Interval = interval });
-        scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings }] };
-        var (summary, _) = await EngineHarness.RunAsync(scenario);
-        return Assert.Single(summary.Topologies);
-    }
+    private static async Task<TopologySummary> RunAsync(GoServer server, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null) =>
+        (await ForeignRun.RunAsync(server.Address, streams, hold, interval, pings)).Topology;
 
     [GoFact]
     public async Task MaxConnectionAge_IsOneCause_ConnectionClosedAfterGoAway_AndNoStreamTimeout()
@@ -42,12 +37,7 @@ public class GoServerTests
 
         var t = await RunAsync(server, 50, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
 
-        var because = string.Join(", ", t.Outcomes);
-        Assert.True(t.Outcomes.GetValueOrDefault(EndCauses.ClosedAfterGoAway) >= 50, because);
-        Assert.All(t.Outcomes.Keys, k => Assert.True(k is EndCauses.ClosedAfterGoAway or EndCauses.ClientClosed, because));
-        Assert.Empty(t.DetectedTimeouts);
-        var limit = Assert.Single(t.DetectedLimits);
-        Assert.Equal((DetectedLimit.Connection, EndCauses.ClosedAfterGoAway), (limit.Kind, limit.Cause));
+        ForeignRun.AgedConnectionsAreOneCause(t, atLeast: 50);
     }
 
     [GoFact]
