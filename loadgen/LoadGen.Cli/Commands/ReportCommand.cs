@@ -69,6 +69,12 @@ internal static class ReportCommand
                 console.Error($"WARNING: {run.Folder.Path}: damaged {d}");
             }
 
+            foreach (var (run, w) in loaded.SelectMany(r => LoadGen.Results.Analysis.RunWarnings.For(r.Summary.Topologies).Select(w => (r, w))))
+            {
+                // A saturated generator or unanswered messages in any run compared: said before the verdict, not only in the files.
+                console.Error($"WARNING: run {run.Folder.RunId}: {w}");
+            }
+
             var b = loaded[^1];
             var bases = loaded.Take(loaded.Count - 1).ToList();
             if (loaded.Select(r => r.Folder.RunId).Distinct(StringComparer.Ordinal).Count() != loaded.Count)
@@ -150,6 +156,11 @@ internal static class ReportCommand
         foreach (var d in run.Damage)
         {
             console.Error($"WARNING: {path}: damaged {d}");
+        }
+
+        foreach (var w in LoadGen.Results.Analysis.RunWarnings.For(run.Summary.Topologies))
+        {
+            console.Error($"WARNING: {w}");
         }
 
         ReportWriter.Written written;

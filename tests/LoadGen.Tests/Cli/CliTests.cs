@@ -156,7 +156,9 @@ public class CliTests
         }
 
         Assert.Contains("embedded .NET proxy", err, StringComparison.Ordinal);
-        Assert.DoesNotContain("WARNING", err, StringComparison.Ordinal);
+        // Asked for with --lab embedded, the embedded proxies are no warning; only the run's own end-of-run ones may be
+        // (a generator saturated on a busy machine is said next to the verdict).
+        Assert.Empty(ConsoleWarnings.Besides(err, summary));
         // compare warms each topology up first (4 s by default); nothing of it is in the run's files.
         Assert.Contains("warm-up first: 50 streams per target for 4s, recorded nowhere", err, StringComparison.Ordinal);
         Assert.Contains("[direct-tls warm-up]", err, StringComparison.Ordinal);

@@ -174,7 +174,8 @@ public class LabCommandTests
             Assert.Contains(summary.Warnings, w => w.Contains("refuses every stream", StringComparison.Ordinal));
         }
 
-        Assert.Equal(nginx && haproxy, !e.Contains("WARNING: ", StringComparison.Ordinal));
+        // Beside the end-of-run ones (a saturated generator on a busy machine), a WARNING says the lab is not all real.
+        Assert.Equal(nginx && haproxy, LoadGen.Tests.Cli.ConsoleWarnings.Besides(e, summary).Count == 0);
     }
 
     [LabFact("haproxy")]
