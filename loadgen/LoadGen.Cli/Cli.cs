@@ -13,8 +13,9 @@ internal static class Cli
             "LoadGen: load and soak tests for long-lived gRPC bidirectional streams.\n" +
             "Holds thousands of streams against one or more topologies, measures every message (HdrHistogram,\n" +
             "coordinated-omission corrected) and records why every stream ended, into a run folder.\n\n" +
-            "Exit codes: 0 ok, 1 a gate failed (a threshold; compare-runs: the candidate is worse), 2 bad input (usage, scenario,\n" +
-            "an unusable run folder, client limits that refused every reply), 3 the target never answered (no stream opened, or not one message answered), 4 LoadGen\n" +
+            "Exit codes: 0 ok, 1 a gate failed (a threshold; compare-runs and compare with --gate: the comparison failed it — without\n" +
+            "--gate a comparison only informs), 2 bad input (usage, scenario, an unusable run folder or one missing the data its thresholds\n" +
+            "need, client limits that refused every reply), 3 the target never answered (no stream opened, or not one message answered), 4 LoadGen\n" +
             "itself failed (its own I/O, an internal error), 130 interrupted.");
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(DemoCommand.Create(console));
