@@ -262,6 +262,9 @@ public sealed record DetectedLimit(string Kind, double Value, string Cause, long
     public const string Messages = "messages";
     public const string Connection = "connection";
 
+    /// <summary>The server allows fewer concurrent streams per connection than planned (<c>Value</c>: about how many); the client opened more connections.</summary>
+    public const string ConcurrentStreams = "concurrent-streams";
+
     /// <summary>Connection limits: the age at which the server ended its connections, when they cluster.</summary>
     public double? ConnectionAgeS { get; init; }
 }

@@ -80,7 +80,34 @@ public static class TimeoutDetector
             }
         }
 
+        if (churn is { } ch && ConcurrentStreamsLimit(all, ch) is { } concurrent)
+        {
+            limits.Add(concurrent);
+        }
+
         return (timeouts, limits);
+    }
+
+    /// <summary>
+    /// More connections than planned while no connection ended: the client spread the streams over extra connections
+    /// because the server allows fewer concurrent streams on one (its SETTINGS_MAX_CONCURRENT_STREAMS) than the plan
+    /// puts there — grpc-go's MaxConcurrentStreams, C-core's grpc.max_concurrent_streams, NGINX's http2_max_concurrent_streams.
+    /// </summary>
+    private static DetectedLimit? ConcurrentStreamsLimit(List<EndSample> all, ConnectionChurn churn)
+    {
+        // Conservative: any unplanned end that is not a stream's own (a status or a reset) may have cost a connection.
+        if (churn.Opened <= churn.Planned || churn.PeakActive <= 0 || churn.PerConnection <= 0
+            || all.Any(e => !e.Planned && !e.Cause.StartsWith("server-status:", StringComparison.Ordinal) && !e.Cause.StartsWith("rst:", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        // Each round carries the peak on its own connections.
+        var allowed = (long)Math.Ceiling(churn.PeakActive / (churn.Opened / (double)Math.Max(1, churn.Rounds)));
+        return allowed >= churn.PerConnection ? null
+            : new DetectedLimit(DetectedLimit.ConcurrentStreams, allowed, "", churn.Opened, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the server allows about {allowed} concurrent streams per connection (its SETTINGS_MAX_CONCURRENT_STREAMS), fewer than the plan's {churn.PerConnection}: " +
+                $"the client opened {churn.Opened} TCP connections for {churn.Planned} planned{(churn.Rounds > 1 ? $" over {churn.Rounds} rounds" : "")} to carry {churn.PeakActive:#,0} streams — set connections.maxStreamsPerConnection: {allowed}"));
     }
 
     /// <summary>
@@ -332,4 +359,7 @@ public static class TimeoutDetector
 }
 
 /// <summary>What the connection pool did: connections planned and opened, streams opened — whether connections were replaced.</summary>
-public readonly record struct ConnectionChurn(long Planned, long Opened, long StreamsOpened);
+/// <param name="PeakActive">The most streams open at once (0: unknown).</param>
+/// <param name="PerConnection">The plan's streams per connection (connections.maxStreamsPerConnection; 0: unknown).</param>
+/// <param name="Rounds">How many rounds the counts add up (each round plans and opens its own connections).</param>
+public readonly record struct ConnectionChurn(long Planned, long Opened, long StreamsOpened, long PeakActive = 0, long PerConnection = 0, int Rounds = 1);

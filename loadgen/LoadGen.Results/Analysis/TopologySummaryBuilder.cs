@@ -76,7 +76,8 @@ public static class TopologySummaryBuilder
         var last = iv.Count > 0 ? iv[^1] : null;
         var opened = iv.Sum(i => i.Opened);
         var (timeouts, limits) = TimeoutDetector.Analyse(timerEnds, TimeoutDetector.MinQuiet(inputs.MessageInterval, latency.P999, sendLag.P999),
-            new ConnectionChurn(iv.GroupBy(i => i.Round).Sum(r => (long)r.Max(i => i.ConnectionsPlanned)), iv.Sum(i => i.ConnectionsOpened), opened));
+            new ConnectionChurn(iv.GroupBy(i => i.Round).Sum(r => (long)r.Max(i => i.ConnectionsPlanned)), iv.Sum(i => i.ConnectionsOpened), opened,
+                iv.Select(i => (long)(i.PeakActive ?? i.Active)).DefaultIfEmpty(0).Max(), last?.StreamsPerConnection ?? 0, Math.Max(1, iv.Select(i => i.Round ?? 1).Distinct().Count())));
         return new TopologySummary
         {
             Name = inputs.Name,

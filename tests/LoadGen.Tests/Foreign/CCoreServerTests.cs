@@ -58,6 +58,16 @@ public class CCoreServerTests
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task MaxConcurrentStreams_BelowThePlan_IsDetected_AsTheServersLimit()
+    {
+        await using var server = CCoreServer.Start(new ForeignHandler(), ("grpc.max_concurrent_streams", 10));
+
+        var (t, _) = await RunAsync(server, 50, TimeSpan.FromSeconds(4), TimeSpan.FromMilliseconds(200));
+
+        ForeignRun.ConcurrentStreamsLimitIs(t, 10);
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
     public async Task AHandlerThatEndsWithOk_AfterTwoSeconds_IsThatAge_AndThatStatus()
     {
         await using var server = CCoreServer.Start(new ForeignHandler(EndOkAfter: TimeSpan.FromSeconds(2)));
@@ -187,6 +197,17 @@ internal static class ForeignRun
         scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings }] };
         var (summary, folder) = await EngineHarness.RunAsync(scenario);
         return (Assert.Single(summary.Topologies), folder);
+    }
+
+    /// <summary>Every stream carried to its planned end, over more connections than planned: the server's concurrent-stream limit, with its value.</summary>
+    public static void ConcurrentStreamsLimitIs(TopologySummary t, int allowed)
+    {
+        Assert.Equal(new Dictionary<string, long> { [EndCauses.ClientClosed] = t.Streams.Opened }, t.Outcomes);
+        Assert.True(t.Connections.Opened >= 50 / allowed, $"{t.Connections.Opened} connections");
+        var limit = Assert.Single(t.DetectedLimits);
+        Assert.Equal((DetectedLimit.ConcurrentStreams, (double)allowed), (limit.Kind, limit.Value));
+        Assert.Contains($"set connections.maxStreamsPerConnection: {allowed}", limit.Text, StringComparison.Ordinal);
+        Assert.Empty(t.DetectedTimeouts);
     }
 
     /// <summary>Every unplanned end is connection-closed-after-goaway, no stream timeout is claimed, and the one limit is the connection's.</summary>

@@ -55,6 +55,14 @@ public class GoServerTests
     }
 
     [GoFact]
+    public async Task MaxConcurrentStreams_BelowThePlan_IsDetected_AsTheServersLimit()
+    {
+        using var server = await GoServer.StartAsync("-max-concurrent-streams=10");
+
+        ForeignRun.ConcurrentStreamsLimitIs(await RunAsync(server, 50, TimeSpan.FromSeconds(4), TimeSpan.FromMilliseconds(200)), 10);
+    }
+
+    [GoFact]
     public async Task AHandlerThatStopsReplying_IsWarned()
     {
         using var server = await GoServer.StartAsync("-stop-replying-after=3");

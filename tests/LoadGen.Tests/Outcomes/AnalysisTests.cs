@@ -280,6 +280,25 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Detector_MoreConnectionsThanPlanned_WithNoneEnded_IsTheServersConcurrentStreamLimit_PerRound()
+    {
+        // 2 rounds of 50 streams, each round planned 1 connection of 100 and opened 5: the server allows 10 per connection.
+        var closed = Enumerable.Range(0, 100).Select(i => Lived("client-closed", 4, 0.1, 0.1, 0.2, 0.2, planned: true, connection: 1 + (i / 10))).ToList();
+
+        var spread = TimeoutDetector.Analyse(closed, churn: new ConnectionChurn(2, 10, 100, PeakActive: 50, PerConnection: 100, Rounds: 2));
+        var asPlanned = TimeoutDetector.Analyse(closed, churn: new ConnectionChurn(2, 2, 100, PeakActive: 50, PerConnection: 100, Rounds: 2));
+        var replaced = TimeoutDetector.Analyse([.. closed, .. Enumerable.Range(0, 5).Select(i => Lived("connection-lost", 2, 0.1, 0.1, 0.2, 0.2, connection: 11 + i))],
+            churn: new ConnectionChurn(2, 10, 105, PeakActive: 50, PerConnection: 100, Rounds: 2));
+
+        var l = Assert.Single(spread.Limits);
+        Assert.Equal((DetectedLimit.ConcurrentStreams, 10.0), (l.Kind, l.Value));
+        Assert.Contains("10 TCP connections for 2 planned over 2 rounds to carry 50 streams", l.Text, StringComparison.Ordinal);
+        Assert.Empty(asPlanned.Limits);
+        // Connections replaced because they broke are not the server's stream limit.
+        Assert.DoesNotContain(replaced.Limits, x => x.Kind == DetectedLimit.ConcurrentStreams);
+    }
+
+    [Fact]
     public void Detector_ConnectionsTheServerEnds_AreAConnectionLimit_NeverAnAgeTimeout()
     {
         // keepalive_requests 20 under churn: GOAWAY(NO_ERROR) every 20 streams; the streams it cut had lived ~2.8 s.
