@@ -344,7 +344,10 @@ public sealed partial record TopologyComparison(
         // Between-run variation of rates is not measured even with several baseline runs (they are pooled): claims must clear the margin then too.
         var verdict = DecideRate(ratio, r, bothRare, basis == DeltaBasis.PairedRounds ? basis : DeltaBasis.Batches);
         var counts = string.Create(CultureInfo.InvariantCulture, $"{na:#,0} vs {nb:#,0} in {ha:0.#} / {hb:0.#} stream-hours");
-        var text = bothRare
+        var text = na == 0 && nb == 0
+            // A ratio of nothing to nothing is no figure: say what happened, and the verdict below says what it proves.
+            ? string.Create(CultureInfo.InvariantCulture, $"unplanned ends: none on either side in {ha:0.#} / {hb:0.#} stream-hours")
+            : bothRare
             ? string.Create(CultureInfo.InvariantCulture, $"unplanned ends {ra:0.#} vs {rb:0.#} per 1,000 stream-hours ({counts}), both shown below {margin.FloorPer1000h:0.#}")
             : string.Create(CultureInfo.InvariantCulture, $"unplanned ends {Times(ratio.Value)} [{Times(ratio.Low)}, {Times(ratio.High)}] ({counts}; margin {Times(1 / r)}–{Times(r)})");
         var reading = verdict switch

@@ -92,6 +92,10 @@ public class ReportTests
         Assert.Equal(ComparisonVerdict.Worse, p99.Verdict);
         Assert.Equal(ComparisonVerdict.Equivalent, c.Figures.Single(r => r.Figure == "p50").Verdict);
         Assert.Equal(ComparisonVerdict.Worse, c.Headline);
+        // No unplanned end on either side: said so, never a ratio of nothing to nothing ("0.5×").
+        var ends = c.Figures.Single(r => r.Figure == "unplanned-ends");
+        Assert.StartsWith("unplanned ends: none on either side in ", ends.Reading, StringComparison.Ordinal);
+        Assert.DoesNotContain("×", ends.Reading, StringComparison.Ordinal);
         var folder = Assert.Single(Directory.GetDirectories(outDir));
         var md = await File.ReadAllTextAsync(Path.Combine(folder, ReportWriter.Markdown));
         Assert.Contains("p99 +", md, StringComparison.Ordinal);
