@@ -89,15 +89,15 @@ public static class TimeoutDetector
     }
 
     /// <summary>
-    /// More connections than planned while no connection ended: the client spread the streams over extra connections
+    /// More connections than planned while every stream reached its planned end: the client spread the streams over extra connections
     /// because the server allows fewer concurrent streams on one (its SETTINGS_MAX_CONCURRENT_STREAMS) than the plan
     /// puts there — grpc-go's MaxConcurrentStreams, C-core's grpc.max_concurrent_streams, NGINX's http2_max_concurrent_streams.
     /// </summary>
     private static DetectedLimit? ConcurrentStreamsLimit(List<EndSample> all, ConnectionChurn churn)
     {
-        // Conservative: any unplanned end that is not a stream's own (a status or a reset) may have cost a connection.
-        if (churn.Opened <= churn.Planned || churn.PeakActive <= 0 || churn.PerConnection <= 0
-            || all.Any(e => !e.Planned && !e.Cause.StartsWith("server-status:", StringComparison.Ordinal) && !e.Cause.StartsWith("rst:", StringComparison.Ordinal)))
+        // Only when every stream reached its planned end: any other end (a reset NGINX follows with a close, a lost
+        // connection) may have cost a connection, and then the extra connections are replacements, not a stream limit.
+        if (churn.Opened <= churn.Planned || churn.PeakActive <= 0 || churn.PerConnection <= 0 || all.Any(e => !e.Planned))
         {
             return null;
         }
