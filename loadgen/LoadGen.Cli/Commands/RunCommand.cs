@@ -66,6 +66,18 @@ internal static class RunCommand
         DateTimeOffset? startAt = null, TimeSpan? waitForShards = null, bool noGate = false)
     {
         scenario = settings.WarmUp is { } warmUp ? scenario with { WarmUp = warmUp } : scenario;
+        // The scenario as the flags left it (--authority, --ca-file …), checked by the engine's own rules before the lab
+        // stands up or a run folder is made: an invalid one left an empty folder behind.
+        if (scenario.Validate() is { Count: > 0 } problems)
+        {
+            foreach (var p in problems)
+            {
+                console.Error($"error: {scenario.Source}: {p.Field}: {p.Problem}");
+            }
+
+            return ExitCodes.BadInput;
+        }
+
         using var log = new RunLog(settings.LogLevel);
         await using var lab = new LabTargets(settings.Lab, log.Factory);
         var (resolved, exitCode) = await CommandSupport.ResolveLabAsync(console, lab, scenario, ct);

@@ -338,6 +338,7 @@ public class CliTests
     [InlineData("--run-id|r1", "--run-id 'r1' names the run that shards make together, and this run has no --shard")]
     [InlineData("--insecure|--ca-file|/etc/hostname", "--insecure turns the server certificate check off, so the CA file (--ca-file /etc/hostname) would never be used")]
     [InlineData("--ca-file|/etc", "/etc is a directory, not a file")]
+    [InlineData("--authority|admin:s3cr3t-PW123@api.example.com", "targets[0].authority: has a user name or password")]
     public async Task FlagsThatWouldDoNothing_AreRefused_BeforeAnyStream(string flags, string problem)
     {
         var outDir = TestTemp.Path("flags");
@@ -345,6 +346,7 @@ public class CliTests
 
         Assert.True(code == 2, $"exit {code}\n{stdout}\n{err}");
         Assert.Contains(problem, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", stdout + err, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir), "no run folder: nothing ran");
     }
 
