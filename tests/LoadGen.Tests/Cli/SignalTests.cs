@@ -78,11 +78,11 @@ public class SignalTests
         await Task.Delay(500);
         var ctrlC = CtrlC(p.Pid);
         Assert.True(ProcessSignals.Send(p.Pid, ctrlC));
-        Assert.False(await p.WaitForExitAsync(TimeSpan.FromSeconds(2)), "the first Ctrl-C waits for streams to close");
+        Assert.False(await p.WaitForExitAsync(TimeSpan.FromSeconds(2), stretch: false), "the first Ctrl-C waits for streams to close");
         Assert.Contains("stopping gracefully", p.Err, StringComparison.Ordinal);
         Assert.True(ProcessSignals.Send(p.Pid, ctrlC));
 
-        Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(3)), "the second Ctrl-C exits at once");
+        Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(3), stretch: false), "the second Ctrl-C exits at once");
         Assert.Equal(130, p.Process.ExitCode);
         Assert.False(File.Exists(Path.Combine(dir, RunFolder.SummaryFile)));
 
