@@ -136,6 +136,18 @@ public sealed record ComparisonSettings
 
     public ComparisonGate Gate { get; init; } = ComparisonGate.None;
 
+    /// <summary>What the two sides' path fingerprints must show (any: nothing; same: no field differs; changed: some field differs). A failed expectation fails the comparison's gate.</summary>
+    public PathExpectation ExpectPath { get; init; } = PathExpectation.Any;
+
+    /// <summary>Reads an expectation's name (any, same, changed); null when it is none of those.</summary>
+    public static PathExpectation? ParseExpectPath(string? text) => (text ?? "").Trim().ToLowerInvariant() switch
+    {
+        "any" => PathExpectation.Any,
+        "same" => PathExpectation.Same,
+        "changed" => PathExpectation.Changed,
+        _ => null,
+    };
+
     public Margin MarginOf(string figure) =>
         Margins.TryGetValue(figure, out var m) ? m : Figures.First(f => f.Figure == figure).Margin;
 
@@ -178,4 +190,16 @@ public sealed record ComparisonSettings
             _ => null,
         };
     }
+}
+
+/// <summary>
+/// What a comparison expects of the two sides' path fingerprints: <see cref="Same"/> for a baseline and a soak of one
+/// path (nothing on it may have changed), <see cref="Changed"/> for a migration (the soak must not have crossed the old path).
+/// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PathExpectation>))]
+public enum PathExpectation
+{
+    Any,
+    Same,
+    Changed,
 }

@@ -103,7 +103,11 @@ public sealed record WorkloadSettings(string? Method, string? Matching);
 
 /// <summary>A target as run, with what stood behind a lab:// address.</summary>
 /// <param name="Connection">How it was reached beyond its address (CA, SNI, metadata names); never a credential.</param>
-public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components, string? Connection = null);
+public sealed record RunTarget(string Name, string Address, string? ResolvedAddress, string? Components, string? Connection = null)
+{
+    /// <summary>What the path announced on the wire (TLS, SETTINGS, header names …); set at the end of the run, null before or when nothing was read.</summary>
+    public PathSeen? Path { get; init; }
+}
 
 /// <summary>
 /// One shard of a run: which slice it ran, of which run and scenario, and when it started against

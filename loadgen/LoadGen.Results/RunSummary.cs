@@ -84,6 +84,9 @@ public sealed record TopologySummary
     /// <summary>How the target was reached when set beyond its address: CA, client certificate, SNI, :authority, keepalive, compression, metadata (templates, never values).</summary>
     public string? Connection { get; init; }
 
+    /// <summary>The path's fingerprint: what its connections and streams announced on the wire (docs/fingerprint.md); null when not recorded.</summary>
+    public PathSeen? Path { get; init; }
+
     /// <summary>Stream-hours lived: the sum of every opened stream's lifetime (the exposure for cause rates).</summary>
     public double StreamHours { get; init; }
 

@@ -155,8 +155,11 @@ public sealed partial record TopologyComparison(
         }
     }
 
-    /// <summary>True when a gate is set and did not pass.</summary>
-    public bool GateFailed => !Gate.Passed;
+    /// <summary>True when a gate is set and did not pass, or the paths are not what <see cref="ComparisonSettings.ExpectPath"/> says.</summary>
+    public bool GateFailed => !Gate.Passed || !PathCheck.Passed;
+
+    /// <summary>The path expectation's outcome (always passed when the comparison expects nothing of the paths).</summary>
+    public (bool Passed, string Text) PathCheck => PathCard.Check(this);
 
     /// <summary>How the differences and their intervals were made, for the reader of the tables.</summary>
     public string DeltaMethod

@@ -30,7 +30,7 @@ public static class HtmlReport
         sb.Append(CultureInfo.InvariantCulture, $"<h1>{E(s.Scenario)} <span class=\"small\">{E(baseline?.Title(s) ?? s.RunId)}</span></h1>");
         var css = MarkdownReport.BannerClass(s, comparisons);
         sb.Append(CultureInfo.InvariantCulture, $"<div class=\"verdict {css}\" id=\"verdict\">{E(MarkdownReport.Verdict(s, comparisons))}</div>");
-        foreach (var w in MarkdownReport.Extra(warning, baseline, run))
+        foreach (var w in MarkdownReport.Extra(warning, baseline, run, comparisons))
         {
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"warn\">⚠ {E(w)}</p>");
         }
@@ -79,11 +79,20 @@ public static class HtmlReport
         {
             sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(c.Baseline.Label)} (baseline) vs {E(c.Candidate.Label)}</h2><p>{E(c.Verdict)}.</p>");
             Table(sb, "comparison-" + Id(c.Candidate.Label), ComparisonTable.Build(c), "comparison");
-            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"{(c.GateFailed ? "warn" : "small")}\">Comparison gate: {E(c.Gate.Text)}.</p>");
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"{(c.Gate.Passed ? "small" : "warn")}\">Comparison gate: {E(c.Gate.Text)}.</p>");
+            if (c.Settings.ExpectPath != LoadGen.Results.PathExpectation.Any)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<p class=\"{(c.PathCheck.Passed ? "small" : "warn")}\" id=\"path-expectation\">Path expectation: {E(c.PathCheck.Text)}.</p>");
+            }
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{E(c.DeltaMethod)}</p>");
             if (c.NewCauses.Count > 0)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"<p>New causes on {E(c.Candidate.Label)}: {E(string.Join(", ", c.NewCauses))}.</p>");
+            }
+
+            if (PathCard.Differences(c) is { } path)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<p class=\"path-difference\">Path: {E(path)}.</p>");
             }
         }
 
@@ -151,6 +160,12 @@ public static class HtmlReport
         {
             sb.Append("<h2>Rounds</h2>");
             Table(sb, "rounds", rounds);
+        }
+
+        if (PathCard.Build((baseline?.Combined(s) ?? s).Topologies) is { } pathTable)
+        {
+            sb.Append("<h2>Path <span class=\"small\">what each target announced on the wire</span></h2>");
+            Table(sb, "path", pathTable);
         }
 
         sb.Append("<h2>Environment</h2><table id=\"environment\">");

@@ -63,6 +63,23 @@ public static class JunitReport
             }
         }
 
+        foreach (var cmp in comparisons.Where(c => c.Settings.ExpectPath != PathExpectation.Any))
+        {
+            var (passed, text) = cmp.PathCheck;
+            var c = new XElement("testcase",
+                new XAttribute("classname", $"loadgen.{summary.Scenario}.compare.{cmp.Candidate.Label}"),
+                new XAttribute("name", $"expect-path {cmp.Settings.ExpectPath.ToString().ToLowerInvariant()} vs {cmp.Baseline.Label}"),
+                new XAttribute("time", "0"),
+                new XElement("system-out", text));
+            if (!passed)
+            {
+                failures++;
+                c.Add(new XElement("failure", new XAttribute("message", text), text));
+            }
+
+            cases.Add(c);
+        }
+
         var incomplete = summary.Completion != RunCompletion.Completed;
         var suite = new XElement("testsuite",
             new XAttribute("name", $"loadgen {summary.Scenario} {summary.RunId}"),
@@ -72,11 +89,16 @@ public static class JunitReport
             new XAttribute("timestamp", summary.StartedAt.ToString("s", CultureInfo.InvariantCulture)));
         var all = summary.Warnings.Concat(warnings ?? []).ToList();
         var notes = SummaryTable.Notes(summary);
-        if (all.Count + notes.Count > 0)
+        // Each topology's path fingerprint, field by field (path.TOPOLOGY.FIELD), as CI systems show properties.
+        var path = summary.Topologies.Where(t => t.Path is not null)
+            .SelectMany(t => t.Path!.Fields.Keys.Select(f => new XElement("property", new XAttribute("name", $"path.{t.Name}.{f}"), new XAttribute("value", t.Path.Show(f)))))
+            .ToList();
+        if (all.Count + notes.Count + path.Count > 0)
         {
             suite.Add(new XElement("properties",
                 all.Select((w, i) => new XElement("property", new XAttribute("name", $"warning.{i + 1}"), new XAttribute("value", w))),
-                notes.Select((n, i) => new XElement("property", new XAttribute("name", $"note.{i + 1}"), new XAttribute("value", n)))));
+                notes.Select((n, i) => new XElement("property", new XAttribute("name", $"note.{i + 1}"), new XAttribute("value", n))),
+                path));
         }
 
         suite.Add(cases);

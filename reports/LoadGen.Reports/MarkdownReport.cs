@@ -18,7 +18,7 @@ public static class MarkdownReport
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"**Verdict: {Verdict(s, comparisons)}**");
         sb.AppendLine();
-        foreach (var w in Extra(warning, baseline, run))
+        foreach (var w in Extra(warning, baseline, run, comparisons))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"> ⚠ {w}");
             sb.AppendLine();
@@ -70,8 +70,20 @@ public static class MarkdownReport
             Table(sb, ComparisonTable.Build(c));
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"Comparison gate: {c.Gate.Text}.");
+            if (c.Settings.ExpectPath != PathExpectation.Any)
+            {
+                sb.AppendLine();
+                sb.AppendLine(CultureInfo.InvariantCulture, $"Path expectation: {(c.PathCheck.Passed ? "" : "**")}{c.PathCheck.Text}{(c.PathCheck.Passed ? "" : "**")}.");
+            }
+
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"Detected timeouts: {c.Baseline.Label} {Timeouts(c.Baseline.Topology)}; {c.Candidate.Label} {Timeouts(c.Candidate.Topology)}.");
+            if (PathCard.Differences(c) is { } path)
+            {
+                sb.AppendLine();
+                sb.AppendLine(CultureInfo.InvariantCulture, $"Path: {path}.");
+            }
+
             if (c.NewCauses.Count > 0)
             {
                 sb.AppendLine();
@@ -104,6 +116,14 @@ public static class MarkdownReport
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"- {t.Name} ({t.Address}): {t.Connection}");
             }
+        }
+
+        if (PathCard.Build(shown.Topologies) is { } pathTable)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Path (what each target announced on the wire)");
+            sb.AppendLine();
+            Table(sb, pathTable);
         }
 
         if (s.Events.Count > 0)
@@ -163,7 +183,8 @@ public static class MarkdownReport
             parts.Add("PASS — every threshold held");
         }
 
-        parts.AddRange(comparisons.Select(c => c.Verdict + (c.Settings.Gate == ComparisonGate.None ? "" : $" ({c.Gate.Text})")));
+        parts.AddRange(comparisons.Select(c => c.Verdict + (c.Settings.Gate == ComparisonGate.None ? "" : $" ({c.Gate.Text})")
+            + (c.Settings.ExpectPath == PathExpectation.Any ? "" : $" ({c.PathCheck.Text})")));
         if (parts.Count == 0)
         {
             parts.Add(s.Topologies.Count == 1 ? $"{s.Topologies[0].Name}: no thresholds and nothing to compare with" : "no thresholds");
@@ -176,7 +197,7 @@ public static class MarkdownReport
     /// Warnings beyond the candidate run's own (which every report shows anyway): the comparison's (a scenario
     /// mismatch) and, for compare-runs, the baseline run's, marked as the baseline's.
     /// </summary>
-    public static IReadOnlyList<string> Extra(string? warning, BaselineRun? baseline, RunData candidate)
+    public static IReadOnlyList<string> Extra(string? warning, BaselineRun? baseline, RunData candidate, IReadOnlyList<TopologyComparison>? comparisons = null)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         var extra = new List<string>();
@@ -184,6 +205,9 @@ public static class MarkdownReport
         {
             extra.Add(warning);
         }
+
+        // A topology whose path changed between the runs compared: said where the scenario difference is.
+        extra.AddRange((comparisons ?? []).Select(PathCard.Warning).OfType<string>());
 
         if (baseline is not null)
         {
@@ -213,7 +237,7 @@ public static class MarkdownReport
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(comparisons);
-        var gated = comparisons.Where(c => c.Settings.Gate != ComparisonGate.None).ToList();
+        var gated = comparisons.Where(c => c.Settings.Gate != ComparisonGate.None || c.Settings.ExpectPath != PathExpectation.Any).ToList();
         return s.Verdict == RunVerdict.Fail || gated.Any(c => c.GateFailed) ? "bad"
             : s.Verdict == RunVerdict.Pass || gated.Count > 0 ? "good"
             : "neutral";

@@ -47,10 +47,10 @@ public static class ReportWriter
         var junit = Path.Combine(folder, Junit);
         Atomic(md, MarkdownReport.Render(run, comparisons, warning, baseline));
         Atomic(html, HtmlReport.Render(run, comparisons, warning, baseline));
-        Atomic(junit, JunitReport.Render(run.Summary, comparisons, MarkdownReport.Extra(warning, baseline, run)));
+        Atomic(junit, JunitReport.Render(run.Summary, comparisons, MarkdownReport.Extra(warning, baseline, run, comparisons)));
         if (comparisons.Count > 0)
         {
-            var warnings = MarkdownReport.Extra(warning, baseline, run).Concat(run.Summary.Warnings).ToList();
+            var warnings = MarkdownReport.Extra(warning, baseline, run, comparisons).Concat(run.Summary.Warnings).ToList();
             Atomic(Path.Combine(folder, ComparisonJson), JsonSerializer.Serialize(ComparisonRecord.From(comparisons) with { Warnings = warnings }, RunSummary.JsonOptions));
         }
 
@@ -72,7 +72,11 @@ public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnl
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public sealed record One(string Baseline, string Candidate, string Headline, string Sentence, string Basis, int Units, int BaselineRuns,
-        string Gate, bool GatePassed, string GateText, string? Problem, IReadOnlyList<string> Primary, double PrimaryLevel, IReadOnlyList<Figure> Figures, IReadOnlyList<string> NewCauses, string Method);
+        string Gate, bool GatePassed, string GateText, string? Problem, IReadOnlyList<string> Primary, double PrimaryLevel, IReadOnlyList<Figure> Figures, IReadOnlyList<string> NewCauses, string Method)
+    {
+        /// <summary>The fields whose values differ between the two sides' path fingerprints (empty when the same, or not recorded).</summary>
+        public IReadOnlyList<PathDifference> PathDifferences { get; init; } = [];
+    }
 
     /// <param name="Delta">Candidate − baseline in ms; for unplanned-ends, the candidate's rate over the baseline's.</param>
     public sealed record Figure(string Name, bool Primary, double? Baseline, double? Candidate, double? Delta, double? Low, double? High, double? Level, int? Units,
@@ -96,7 +100,10 @@ public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnl
             c.Settings.Primary, TopologyComparison.PrimaryLevel(c.Settings),
             c.Figures.Select(f => new Figure(f.Figure, f.Primary, f.Baseline, f.Candidate, Finite(f.Delta?.Value), Finite(f.Delta?.Low), Finite(f.Delta?.High), f.Delta?.Level, f.Delta?.Units,
                 f.Margin.ToString(), f.MarginValue, Name(f.Verdict), f.Reading, f.Resolve)).ToList(),
-            c.NewCauses, c.DeltaMethod)).ToList();
+            c.NewCauses, c.DeltaMethod)
+        {
+            PathDifferences = c.Baseline.Topology.Path is { } a && c.Candidate.Topology.Path is { } b ? a.Differences(b) : [],
+        }).ToList();
         var headline = ones.Count == 1 ? ones[0].Headline : string.Join("; ", ones.Select(o => $"{o.Candidate}: {o.Headline}"));
         return new ComparisonRecord(headline, ones.All(o => o.GatePassed), ones);
     }

@@ -30,7 +30,15 @@ internal sealed class ComparisonFlags
         HelpName = "LIST",
     };
 
-    public IEnumerable<Option> All => [_gate, _margin, _primary];
+    private readonly Option<string> _expectPath = new("--expect-path")
+    {
+        Description = "What the two sides' path fingerprints (TLS, the server's HTTP/2 SETTINGS, response headers: see docs/fingerprint.md) must show: " +
+            "any (shown, not judged; the default), same (exit 1 when any field differs: a baseline and a soak of one path), changed (exit 1 when none does: " +
+            "a migration whose candidate must not have crossed the old path). A side that recorded no fingerprint fails either.",
+        HelpName = "any|same|changed",
+    };
+
+    public IEnumerable<Option> All => [_gate, _expectPath, _margin, _primary];
 
     /// <summary><paramref name="settings"/> with the flags applied; null after printing what is wrong.</summary>
     public ComparisonSettings? Apply(ParseResult parse, ComparisonSettings settings, CliConsole console)
@@ -46,6 +54,17 @@ internal sealed class ComparisonFlags
             }
 
             settings = settings with { Gate = gate };
+        }
+
+        if (parse.GetValue(_expectPath) is { } expectText)
+        {
+            if (ComparisonSettings.ParseExpectPath(expectText) is not { } expect)
+            {
+                console.Error($"error: --expect-path '{expectText}': expected any, same or changed");
+                return null;
+            }
+
+            settings = settings with { ExpectPath = expect };
         }
 
         if (parse.GetValue(_primary) is { } primaryText)

@@ -37,7 +37,8 @@ internal static class ReportCommand
             "Each figure is better, worse, equivalent (its interval inside its margin) or 'cannot tell'; the headline rests on p50, p99 and the\n" +
             "unplanned-end rate. One baseline run shows variation within each run only, so better/worse must clear the margin; give several\n" +
             "baseline runs (BASE1 BASE2 … CANDIDATE) and the spread between them is measured. Exit 0 unless --gate says otherwise.\n" +
-            "Writes report.html, summary.md, junit.xml and comparison.json into <out>/compare-<baseline>-vs-<candidate>/; warns when the scenarios differ.\n" +
+            "Writes report.html, summary.md, junit.xml and comparison.json into <out>/compare-<baseline>-vs-<candidate>/; warns when the scenarios differ\n" +
+            "and when a topology's path fingerprint changed between the runs (--expect-path same|changed makes it a gate).\n" +
             "Example: loadgen compare-runs reports/out/before reports/out/after --gate not-worse")
         {
             runs, baselineTopology, candidateTopology, output,
@@ -127,10 +128,25 @@ internal static class ReportCommand
             }
 
             var c = written.Comparisons[0];
+            if (PathCard.Warning(c) is { } changed)
+            {
+                // The same topology crossed another path than in the baseline: said before the verdict, not only in the files.
+                console.Error($"WARNING: {changed}");
+            }
+
             console.Line(c.Verdict);
             if (settings.Gate != LoadGen.Results.ComparisonGate.None)
             {
                 console.Line(c.Gate.Text);
+            }
+
+            if (settings.ExpectPath != LoadGen.Results.PathExpectation.Any)
+            {
+                console.Line(c.PathCheck.Text);
+            }
+            else if (PathCard.Differences(c) is { } path)
+            {
+                console.Line($"path: {path}");
             }
 
             PrintPaths(console, written);

@@ -238,8 +238,14 @@ internal static class RunCommand
                 if (c.Settings.Gate != ComparisonGate.None)
                 {
                     console.Line($"comparison {c.Gate.Text}");
-                    gateFailed |= c.GateFailed;
                 }
+
+                if (c.Settings.ExpectPath != PathExpectation.Any)
+                {
+                    console.Line($"path: {c.PathCheck.Text}");
+                }
+
+                gateFailed |= c.GateFailed;
             }
 
             ReportCommand.PrintPaths(console, written);

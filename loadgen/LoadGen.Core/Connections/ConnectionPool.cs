@@ -52,7 +52,7 @@ internal sealed class ConnectionPool : IDisposable
                 Volatile.Write(ref _newestAt[slot], _time.GetTimestamp());
                 Volatile.Write(ref _newest[slot], metrics.ConnectionsOpened);
                 ConnectionLog.ConnectionOpened(log ?? NullLogger.Instance, metrics.Topology, metrics.ConnectionsOpened);
-            }, loadStreams: true);
+            }, loadStreams: true, path: metrics.Path);
             _invokers[i] = _channels[i].CreateCallInvoker();
         }
     }
@@ -147,7 +147,7 @@ internal sealed class ConnectionPool : IDisposable
         /// <summary>When <see cref="NewestConnection"/> was connected (a timestamp of the pool's time provider).</summary>
         public long NewestConnectionAt => Volatile.Read(ref pool._newestAt[Index]);
 
-        /// <summary>What LoadGen reads of <see cref="NewestConnection"/>'s frames (its GOAWAY); null over TLS or before a connection.</summary>
+        /// <summary>What LoadGen reads of <see cref="NewestConnection"/>'s frames (its GOAWAY); null before a connection.</summary>
         public IConnectionFrames? NewestWatch => Volatile.Read(ref pool._watches[Index]);
 
         /// <summary>Call once the stream has its response headers or has ended.</summary>

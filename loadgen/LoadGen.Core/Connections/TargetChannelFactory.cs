@@ -40,21 +40,21 @@ public static class TargetChannelFactory
     /// be re-sent empty (<see cref="NoSilentRetryHandler"/>). One-off calls (reflection, the probe, lab check)
     /// go without that guard.
     /// </param>
-    public static HttpMessageHandler CreateHandler(TargetOptions target, TimeSpan? connectTimeout = null, Action<IConnectionFrames?>? connected = null, bool loadStreams = false)
+    public static HttpMessageHandler CreateHandler(TargetOptions target, TimeSpan? connectTimeout = null, Action<IConnectionFrames?>? connected = null, bool loadStreams = false, PathRecorder? path = null)
     {
         ArgumentNullException.ThrowIfNull(target);
-        HttpMessageHandler handler = TlsTrust.Handler(target, connectTimeout ?? DefaultConnectTimeout, connected);
+        HttpMessageHandler handler = TlsTrust.Handler(target, connectTimeout ?? DefaultConnectTimeout, connected, path);
         handler = loadStreams ? new NoSilentRetryHandler(handler) : handler;
         return target.Authority is { } authority ? new AuthorityHandler(handler, authority) : handler;
     }
 
     /// <summary>A channel to the target over <see cref="CreateHandler"/>; disposing it closes its connections.</summary>
-    public static GrpcChannel Create(TargetOptions target, TimeSpan? connectTimeout = null, Action<IConnectionFrames?>? connected = null, bool loadStreams = false)
+    public static GrpcChannel Create(TargetOptions target, TimeSpan? connectTimeout = null, Action<IConnectionFrames?>? connected = null, bool loadStreams = false, PathRecorder? path = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         return GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions
         {
-            HttpHandler = CreateHandler(target, connectTimeout, connected, loadStreams),
+            HttpHandler = CreateHandler(target, connectTimeout, connected, loadStreams, path),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = target.MaxReceiveMessageBytes,
             MaxSendMessageSize = target.MaxSendMessageBytes,

@@ -87,12 +87,14 @@ public static class TlsTrust
 
     /// <summary>
     /// The HTTP/2 handler for one of the target's connections: TCP with no Nagle delay, TLS, keepalive
-    /// pings, connect timeout. SocketsHttpHandler takes the SNI from the :authority (Host) and ignores
-    /// SslOptions.TargetHost (dotnet/runtime#126842), so with a <see cref="TargetOptions.ServerName"/>
-    /// the connect callback does the TLS handshake itself (ALPN h2) and hands over the SslStream.
+    /// pings, connect timeout. The connect callback makes the TLS handshake itself (ALPN h2) and hands over the
+    /// SslStream, which SocketsHttpHandler takes as the TLS connection: so LoadGen reads the server's frames above
+    /// the decryption (<see cref="WatchedSslStream"/>) as it does on h2c, and a <see cref="TargetOptions.ServerName"/>
+    /// is the SNI (SocketsHttpHandler would take it from the :authority and ignore SslOptions.TargetHost, dotnet/runtime#126842).
     /// </summary>
-    /// <param name="connected">Called once per TCP connection made, with its <see cref="WireWatch"/> (h2c; null over TLS).</param>
-    public static SocketsHttpHandler Handler(TargetOptions target, TimeSpan connectTimeout, Action<IConnectionFrames?>? connected = null)
+    /// <param name="connected">Called once per TCP connection made, with what LoadGen reads of its frames.</param>
+    /// <param name="path">Where the connections' TLS parameters, SETTINGS and GOAWAYs are counted (the target's fingerprint).</param>
+    public static SocketsHttpHandler Handler(TargetOptions target, TimeSpan connectTimeout, Action<IConnectionFrames?>? connected = null, PathRecorder? path = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         var handler = new SocketsHttpHandler
@@ -111,7 +113,6 @@ public static class TlsTrust
             handler.KeepAlivePingPolicy = k.Policy == KeepAlivePolicy.Always ? HttpKeepAlivePingPolicy.Always : HttpKeepAlivePingPolicy.WithActiveRequests;
         }
 
-        var ownTls = target.ServerName is not null && target.Address.Scheme == Uri.UriSchemeHttps;
         var tls = handler.SslOptions;
         handler.ConnectCallback = async (context, ct) =>
         {
@@ -129,25 +130,19 @@ public static class TlsTrust
             var network = new NetworkStream(socket, ownsSocket: true);
             if (target.Address.Scheme != Uri.UriSchemeHttps)
             {
-                // h2c: the server's bytes are watched on their way in (an HTTP/1.1 answer, GOAWAY frames).
-                var watch = new WireWatch(network);
+                // h2c: the server's bytes are watched on their way in (an HTTP/1.1 answer, SETTINGS, GOAWAY frames).
+                var watch = new WireWatch(network, path);
                 connected?.Invoke(watch);
                 return watch;
             }
 
-            connected?.Invoke(null);
-
-            if (!ownTls)
-            {
-                return network;
-            }
-
-            var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+            var ssl = new WatchedSslStream(network, path);
+            connected?.Invoke(ssl);
             try
             {
                 await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
                 {
-                    TargetHost = target.ServerName,
+                    TargetHost = target.ServerName ?? SniHost(context.InitialRequestMessage),
                     ApplicationProtocols = [SslApplicationProtocol.Http2],
                     ClientCertificates = tls.ClientCertificates,
                     CertificateChainPolicy = tls.CertificateChainPolicy,
@@ -160,9 +155,29 @@ public static class TlsTrust
                 throw;
             }
 
+            path?.Tls(ssl);
             return ssl;
         };
         return handler;
+    }
+
+    /// <summary>The server name SocketsHttpHandler would send: the Host header's host (the target's :authority) when set, else the address's.</summary>
+    private static string SniHost(HttpRequestMessage request)
+    {
+        if (request.Headers.Host is { Length: > 0 } host)
+        {
+            // "name:port", "[v6]:port" or a bare name: the host part, as SocketsHttpHandler parses it.
+            if (host.StartsWith('['))
+            {
+                var close = host.IndexOf(']', StringComparison.Ordinal);
+                return close > 0 ? host[1..close] : host;
+            }
+
+            var colon = host.LastIndexOf(':');
+            return colon > 0 ? host[..colon] : host;
+        }
+
+        return request.RequestUri?.IdnHost ?? "";
     }
 }
 

@@ -39,7 +39,7 @@ public sealed class ClosedAfterGoAwayException(long errorCode, int lastStreamId,
 /// <summary>A GOAWAY frame as the server sent it (RFC 9113 §6.8): its error code, the last stream it will process, its debug data (printable, up to 64 bytes).</summary>
 public sealed record GoAwayFrame(long ErrorCode, int LastStreamId, string DebugData, DateTime At);
 
-/// <summary>A connection whose server frames LoadGen reads (h2c): the GOAWAY it sent, if it did.</summary>
+/// <summary>A connection whose server frames LoadGen reads (h2c, and TLS through its own handshake): the GOAWAY it sent, if it did.</summary>
 public interface IConnectionFrames
 {
     /// <summary>The server's last GOAWAY on this connection; null before one came.</summary>
@@ -48,36 +48,17 @@ public interface IConnectionFrames
 
 /// <summary>
 /// The read side of a plaintext (h2c) connection, watched as the bytes arrive: an HTTP/1.1 answer to the
-/// preface, and the server's GOAWAY frames (RFC 9113 §6.8), are noted where they occur. Everything is
+/// preface, and the server's frames (<see cref="ServerFrames"/>), are noted where they occur. Everything is
 /// passed through unchanged; only an end of the connection after a GOAWAY is raised as
 /// <see cref="ClosedAfterGoAwayException"/>, and an HTTP/1.1 answer as <see cref="Http1AnswerException"/>.
-/// TLS connections are not watched (their frames are encrypted below SocketsHttpHandler).
+/// TLS connections are watched by <see cref="WatchedSslStream"/> above the decryption.
 /// </summary>
-internal sealed class WireWatch(Stream inner) : Stream, IConnectionFrames
+internal sealed class WireWatch(Stream inner, PathRecorder? path = null) : Stream, IConnectionFrames
 {
-    private readonly byte[] _header = new byte[9];
-    private readonly byte[] _goAway = new byte[8 + MaxDebugData];
-    private const int MaxDebugData = 64;
-    private int _goAwayLength;
-    private int _headerFill;
-    private int _payloadLeft;
-    private int _goAwayFill;
-    private bool _inGoAway;
-    private long _seen;
-    private long _goAwayAt;
-    private long _goAwayCode;
-    private int _goAwayLast;
-    private readonly byte[] _first = new byte[5];
-
-    /// <summary>A GOAWAY has arrived on this connection.</summary>
-    public bool GoneAway => Volatile.Read(ref _goAwayAt) != 0;
+    private readonly ServerFrames _frames = new(path, checkFirstBytes: true);
 
     /// <inheritdoc/>
-    public GoAwayFrame? GoAway => Volatile.Read(ref _goAwayAt) is var at and not 0
-        ? new GoAwayFrame(Volatile.Read(ref _goAwayCode), _goAwayLast, Volatile.Read(ref _goAwayDebug), new DateTime(at, DateTimeKind.Utc))
-        : null;
-
-    private string _goAwayDebug = "";
+    public GoAwayFrame? GoAway => _frames.GoAway;
 
     public override bool CanRead => inner.CanRead;
 
@@ -96,24 +77,24 @@ internal sealed class WireWatch(Stream inner) : Stream, IConnectionFrames
         {
             n = await inner.ReadAsync(buffer, cancellationToken);
         }
-        catch (IOException e) when (GoneAway)
+        catch (IOException e) when (_frames.GoneAway)
         {
-            throw AfterGoAway(e);
+            throw _frames.AfterGoAway(e);
         }
 
         if (n == 0)
         {
             // A zero-byte read (SocketsHttpHandler waits for data that way) returns 0 with the connection open;
             // only 0 for a real buffer is the end of the connection.
-            return GoneAway && !buffer.IsEmpty ? throw AfterGoAway(null) : 0;
+            return _frames.GoneAway && !buffer.IsEmpty ? throw _frames.AfterGoAway(null) : 0;
         }
 
-        if (_seen == 0 && n >= 5 && buffer.Span[..5].SequenceEqual("HTTP/"u8))
+        if (_frames.Seen == 0 && n >= 5 && buffer.Span[..5].SequenceEqual("HTTP/"u8))
         {
             throw await Http1AnswerAsync(buffer[..n].ToArray(), cancellationToken);
         }
 
-        Watch(buffer.Span[..n]);
+        _frames.Watch(buffer.Span[..n]);
         return n;
     }
 
@@ -169,10 +150,10 @@ internal sealed class WireWatch(Stream inner) : Stream, IConnectionFrames
         {
             await inner.WriteAsync(buffer, cancellationToken);
         }
-        catch (IOException e) when (GoneAway)
+        catch (IOException e) when (_frames.GoneAway)
         {
             // A write that met the closed connection: the same end as a read that did.
-            throw AfterGoAway(e);
+            throw _frames.AfterGoAway(e);
         }
     }
 
@@ -194,94 +175,5 @@ internal sealed class WireWatch(Stream inner) : Stream, IConnectionFrames
         }
 
         base.Dispose(disposing);
-    }
-
-    private ClosedAfterGoAwayException AfterGoAway(Exception? e) =>
-        new(_goAwayCode, _goAwayLast, TimeSpan.FromTicks(DateTime.UtcNow.Ticks - Volatile.Read(ref _goAwayAt)), e);
-
-    /// <summary>The start of what came, as text a person can read (up to 60 characters, controls as '.').</summary>
-    private static string Printable(ReadOnlySpan<byte> data)
-    {
-        var text = Encoding.ASCII.GetString(data[..Math.Min(60, data.Length)]);
-        return new string([.. text.Select(c => c is >= ' ' and < (char)127 ? c : '.')]);
-    }
-
-    /// <summary>Follows the frame boundaries of what the server sent (reads are in order, one at a time).</summary>
-    private void Watch(ReadOnlySpan<byte> data)
-    {
-        // The server's first bytes: an HTTP/2 server starts with a SETTINGS frame, an HTTP/1.1 one with "HTTP/".
-        if (_seen < 5)
-        {
-            // Judged on the first five bytes however the reads split them (a loaded machine can hand over one byte).
-            var take = (int)Math.Min(5 - _seen, data.Length);
-            data[..take].CopyTo(_first.AsSpan((int)_seen));
-            var have = _seen + take;
-
-            // A TLS record (alert 0x15 or handshake 0x16, version 3.x) where HTTP/2 frames should start.
-            if (have >= 2 && _first[0] is 0x15 or 0x16 && _first[1] == 0x03)
-            {
-                throw new TlsAnswerException(_first[0] == 0x15 ? "a TLS alert" : "a TLS handshake record");
-            }
-
-            if (have == 5 && _first.AsSpan().SequenceEqual("HTTP/"u8))
-            {
-                // Only when "HTTP/" came split over reads (ReadAsync handles the usual case with the whole answer).
-                throw new Http1AnswerException("HTTP/…");
-            }
-
-            // Anything else whose first frame header is not a SETTINGS frame (type 0x4 in byte 3) is no HTTP/2 answer:
-            // Python's http.server answers the preface with a bare HTML error page, for one.
-            if (have == 5 && _first[3] != 0x04)
-            {
-                // What came so far (the earlier reads' bytes, then this one's) for the message.
-                var shown = new byte[(int)_seen + data.Length];
-                _first.AsSpan(0, (int)_seen).CopyTo(shown);
-                data.CopyTo(shown.AsSpan((int)_seen));
-                throw new NotHttp2AnswerException(Printable(shown));
-            }
-        }
-
-        _seen += data.Length;
-        while (!data.IsEmpty)
-        {
-            if (_payloadLeft > 0)
-            {
-                var take = Math.Min(_payloadLeft, data.Length);
-                var want = Math.Min(_goAwayLength, _goAway.Length);
-                if (_inGoAway && _goAwayFill < want)
-                {
-                    var copy = Math.Min(want - _goAwayFill, take);
-                    data[..copy].CopyTo(_goAway.AsSpan(_goAwayFill));
-                    _goAwayFill += copy;
-                    if (_goAwayFill == want)
-                    {
-                        // The frame (its debug data up to 64 bytes, e.g. C-core's "too_many_pings") is all here.
-                        _goAwayLast = (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(_goAway) & 0x7fffffff);
-                        _goAwayCode = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(_goAway.AsSpan(4));
-                        Volatile.Write(ref _goAwayDebug, want > 8 ? Printable(_goAway.AsSpan(8, want - 8)) : "");
-                        Volatile.Write(ref _goAwayAt, DateTime.UtcNow.Ticks);
-                    }
-                }
-
-                _payloadLeft -= take;
-                data = data[take..];
-                continue;
-            }
-
-            var need = Math.Min(9 - _headerFill, data.Length);
-            data[..need].CopyTo(_header.AsSpan(_headerFill));
-            _headerFill += need;
-            data = data[need..];
-            if (_headerFill < 9)
-            {
-                return;
-            }
-
-            _headerFill = 0;
-            _payloadLeft = (_header[0] << 16) | (_header[1] << 8) | _header[2];
-            _inGoAway = _header[3] == 0x7 && _payloadLeft >= 8;
-            _goAwayLength = _payloadLeft;
-            _goAwayFill = 0;
-        }
     }
 }

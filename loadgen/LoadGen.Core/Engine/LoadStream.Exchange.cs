@@ -83,6 +83,12 @@ internal sealed partial class LoadStream
             receiveError = e;
         }
 
+        var trailers = call.ServerTrailers();
+        if (trailers is not null)
+        {
+            _s.Metrics.Path.Trailers(trailers);
+        }
+
         if (sendError is WorkloadCodeException && !_abortRequested)
         {
             return OutcomeClassifier.Classify(sendError);
@@ -99,7 +105,7 @@ internal sealed partial class LoadStream
         if (receiveError is not null)
         {
             // Decided from where the error arose: a status the client raised on a read, with no trailers from the server, is the client's.
-            return _abortRequested ? Cancelled(receiveError) : OutcomeClassifier.ClassifyReceiveFailure(receiveError, call.ServerSentTrailers());
+            return _abortRequested ? Cancelled(receiveError) : OutcomeClassifier.ClassifyReceiveFailure(receiveError, trailers is not null);
         }
 
         if (sendError is not null && !_closeRequested)

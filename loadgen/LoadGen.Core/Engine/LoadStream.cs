@@ -149,6 +149,7 @@ internal sealed partial class LoadStream
 
             openTimeout.Dispose();
             lease.MarkWarm();
+            _s.Metrics.Path.Headers(await call.ResponseHeadersAsync);
             tcpConnection = lease.NewestConnection;
             tcpConnectedAt = lease.NewestConnectionAt;
             frames = lease.NewestWatch;

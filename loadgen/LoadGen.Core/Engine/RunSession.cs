@@ -71,7 +71,13 @@ internal sealed class RunSession : IDisposable
         var completion = cancellationToken.IsCancellationRequested ? RunCompletion.Interrupted : _abort is not null ? RunCompletion.Aborted : RunCompletion.Completed;
         var summary = Build(completion, faultEvents);
         _folder.WriteJson(RunFolder.SummaryFile, summary);
-        _folder.WriteJson(RunFolder.RunFile, _info with { EndedAt = summary.EndedAt, Completion = completion, AbortedBy = _abort });
+        _folder.WriteJson(RunFolder.RunFile, _info with
+        {
+            EndedAt = summary.EndedAt,
+            Completion = completion,
+            AbortedBy = _abort,
+            Targets = [.. _info.Targets.Select(t => t with { Path = summary.Topologies.FirstOrDefault(s => s.Name == t.Name)?.Path })],
+        });
         // The final summary supersedes the rolling one.
         File.Delete(_folder.PartialSummary);
         EngineLog.RunEnded(_engine.Logger, _folder.RunId, completion.Value, summary.Verdict.Value);

@@ -134,6 +134,7 @@ public static class ScenarioExplainer
 
         y.Key(0, "comparison");
         y.Line(1, "gate", s.Comparison.Gate switch { ComparisonGate.NotWorse => "not-worse", ComparisonGate.Equivalent => "equivalent", _ => "none" });
+        y.Line(1, "expectPath", s.Comparison.ExpectPath.ToString().ToLowerInvariant());
         y.Line(1, "primary", "[" + string.Join(", ", s.Comparison.Primary) + "]");
         y.Key(1, "margins");
         foreach (var (figure, _, _) in ComparisonSettings.Figures)

@@ -236,7 +236,7 @@ public static partial class ScenarioLoader
         return list;
     }
 
-    /// <summary>The <c>comparison:</c> section: <c>gate</c>, <c>primary</c> figures and per-figure <c>margins</c>.</summary>
+    /// <summary>The <c>comparison:</c> section: <c>gate</c>, <c>expectPath</c>, <c>primary</c> figures and per-figure <c>margins</c>.</summary>
     private static ComparisonSettings ReadComparison(YamlFields root)
     {
         var node = root.Get("comparison");
@@ -254,6 +254,16 @@ public static partial class ScenarioLoader
             {
                 Gate = ComparisonSettings.ParseGate(text) ?? throw f.Error(gateNode, f.FieldPath("gate"),
                     $"'{text}' is not a gate; write none (the comparison informs), not-worse (fail unless every primary figure is shown within its margin or better) or equivalent (fail unless every primary figure is shown within its margin)"),
+            };
+        }
+
+        if (f.Get("expectPath") is { } expectNode)
+        {
+            var text = f.Scalar(expectNode, f.FieldPath("expectPath"));
+            settings = settings with
+            {
+                ExpectPath = ComparisonSettings.ParseExpectPath(text) ?? throw f.Error(expectNode, f.FieldPath("expectPath"),
+                    $"'{text}' is not an expectation; write any (the paths are shown, not judged), same (fail when any field of the two paths' fingerprints differs) or changed (fail when none does)"),
             };
         }
 

@@ -238,16 +238,15 @@ public sealed class BidiWorkload<TRequest, TResponse> : StreamWorkload
 
         public Status GetStatus() => call.GetStatus();
 
-        public bool ServerSentTrailers()
+        public Metadata? ServerTrailers()
         {
             try
             {
-                _ = call.GetTrailers();
-                return true;
+                return call.GetTrailers();
             }
             catch (InvalidOperationException)
             {
-                return false;
+                return null;
             }
         }
 

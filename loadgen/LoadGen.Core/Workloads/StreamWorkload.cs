@@ -88,8 +88,8 @@ internal interface IStreamCall : IDisposable
 
     Status GetStatus();
 
-    /// <summary>Whether the server ended the call with trailers (its own status); false when the client ended it itself.</summary>
-    bool ServerSentTrailers();
+    /// <summary>The trailers the server ended the call with (its own status); null when the client ended it itself.</summary>
+    Metadata? ServerTrailers();
 }
 
 /// <summary>A workload's own code (message, open, reply or matching function) threw: the stream ends as <c>workload-error:TYPE</c>.</summary>

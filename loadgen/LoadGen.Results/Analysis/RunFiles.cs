@@ -110,6 +110,7 @@ public sealed class RunFiles
                 Address = t.ResolvedAddress ?? t.Address,
                 Components = t.Components,
                 Connection = t.Connection,
+                Path = t.Path,
                 Method = settings.Workload.Method,
                 Matching = settings.Workload.Matching,
                 MessageInterval = settings.MessageInterval(),

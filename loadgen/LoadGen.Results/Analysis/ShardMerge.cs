@@ -143,6 +143,8 @@ public static class ShardMerge
             EndedAt = completions.Any(c => c is null) ? null : shards.Max(s => s.Info.EndedAt),
             Completion = WorstCompletion(completions),
             AbortedBy = shards.Select(s => s.Info.AbortedBy).FirstOrDefault(a => a is not null),
+            // Each target's fingerprint over every shard's connections and streams.
+            Targets = [.. first.Targets.Select(t => t with { Path = PathSeen.Sum(shards.Select(s => s.Info.Targets.FirstOrDefault(x => x.Name == t.Name)?.Path)) })],
             Warnings = [.. shards.SelectMany(s => s.Info.Warnings).Distinct(StringComparer.Ordinal), .. warnings,
                 .. shards.Where(s => s.Info.Completion is null).Select(s => $"shard {s.Shard.Index}/{count} ({s.Name}) did not finish (killed, or still running): its streams count only up to its last flushed interval")],
         };

@@ -18,6 +18,9 @@ public sealed record TopologyInputs
 
     public string? Connection { get; init; }
 
+    /// <summary>What the path announced on the wire; null when nothing was recorded (a run before fingerprints, or killed).</summary>
+    public PathSeen? Path { get; init; }
+
     public string? Method { get; init; }
 
     public string? Matching { get; init; }
@@ -84,6 +87,7 @@ public static class TopologySummaryBuilder
             Address = inputs.Address,
             Components = inputs.Components,
             Connection = inputs.Connection,
+            Path = inputs.Path,
             DurationS = Math.Round(iv.Sum(i => (i.End - i.Start).TotalSeconds), 3),
             Rounds = Math.Max(1, iv.Select(i => i.Round ?? 1).Distinct().Count()),
             Streams = new StreamCounts(iv.Sum(i => i.Attempted), opened, iv.Sum(i => i.Ended),

@@ -170,4 +170,77 @@ public class WireTests
 
         Assert.Equal(settings.Length, total);
     }
+
+    /// <summary>
+    /// What a server announces on a connection, however the reads split it: its first SETTINGS frame (each parameter, "not
+    /// sent" for those it left out), the connection window it opened before any stream's frame, and a GOAWAY with its
+    /// debug data — the path's fingerprint as LoadGen records it.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public async Task TheServersSettings_Window_AndGoAway_AreRecorded_HoweverTheReadsSplitThem(int chunk)
+    {
+        byte[] frames =
+        [
+            // SETTINGS: MAX_CONCURRENT_STREAMS 10, INITIAL_WINDOW_SIZE 65536, ENABLE_CONNECT_PROTOCOL 1.
+            0, 0, 18, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 10, 0, 4, 0, 1, 0, 0, 0, 8, 0, 0, 0, 1,
+            // SETTINGS ACK (not the server's settings).
+            0, 0, 0, 4, 1, 0, 0, 0, 0,
+            // WINDOW_UPDATE on stream 0: +1,048,576.
+            0, 0, 4, 8, 0, 0, 0, 0, 0, 0, 16, 0, 0,
+            // A second SETTINGS frame later in the connection: not the first, not recorded.
+            0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 99,
+            // GOAWAY ENHANCE_YOUR_CALM, last stream 1, debug data "too_many_pings".
+            0, 0, 22, 7, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 11, .. "too_many_pings"u8.ToArray(),
+        ];
+        var path = new LoadGen.Core.Connections.PathRecorder();
+        await using var watch = new LoadGen.Core.Connections.WireWatch(new Chunked(frames, chunk), path);
+        var buffer = new byte[64];
+
+        // The connection's end after the GOAWAY is the server's close, raised where it happens.
+        await Assert.ThrowsAsync<LoadGen.Core.Connections.ClosedAfterGoAwayException>(async () =>
+        {
+            while (await watch.ReadAsync(buffer) > 0)
+            {
+            }
+        });
+
+        var seen = path.Snapshot();
+        Assert.Equal(1, seen.Connections);
+        Assert.Equal("10", seen.Show(PathFields.MaxConcurrentStreams));
+        Assert.Equal("65536", seen.Show(PathFields.InitialWindowSize));
+        Assert.Equal(PathFields.NotSent, seen.Show(PathFields.MaxFrameSize));
+        Assert.Equal(PathFields.NotSent, seen.Show(PathFields.HeaderTableSize));
+        Assert.Equal("1", seen.Show(PathFields.Setting(8)));
+        Assert.Equal("1048576", seen.Show(PathFields.ConnectionWindowIncrement));
+        Assert.Equal("ENHANCE_YOUR_CALM 'too_many_pings'", seen.Show(PathFields.GoAway));
+        Assert.Equal(("ENHANCE_YOUR_CALM", "too_many_pings"), (EndCauses.Http2ErrorName(watch.GoAway!.ErrorCode), watch.GoAway.DebugData));
+    }
+
+    [Fact]
+    public async Task AServerThatOpensNoConnectionWindow_BeforeItsFirstStreamFrame_IsRecordedAsNotSent()
+    {
+        // An empty SETTINGS frame (every parameter at its default), then HEADERS on stream 1 with no WINDOW_UPDATE before.
+        byte[] frames = [0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1, 1, 4, 0, 0, 0, 1, 0x88];
+        var path = new LoadGen.Core.Connections.PathRecorder();
+        await using var watch = new LoadGen.Core.Connections.WireWatch(new Chunked(frames, 3), path);
+        var buffer = new byte[64];
+        while (await watch.ReadAsync(buffer) > 0)
+        {
+        }
+
+        var seen = path.Snapshot();
+        Assert.Equal(PathFields.NotSent, seen.Show(PathFields.ConnectionWindowIncrement));
+        Assert.Equal(PathFields.NotSent, seen.Show(PathFields.MaxConcurrentStreams));
+        Assert.Equal(PathFields.NotSent, seen.Show(PathFields.InitialWindowSize));
+    }
+
+    /// <summary>Hands its bytes over <c>chunk</c> at a time.</summary>
+    private sealed class Chunked(byte[] bytes, int chunk) : MemoryStream(bytes)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(chunk, buffer.Length)], cancellationToken);
+    }
 }
