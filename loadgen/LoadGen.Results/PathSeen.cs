@@ -75,8 +75,8 @@ public sealed record PathSeen
 
     /// <summary>
     /// The fields whose values differ between this path and <paramref name="other"/>: a field seen on one side only,
-    /// or whose sets of values differ (counts aside — one more connection is no new path). A field seen only by
-    /// chance on a side (GOAWAY, trailers, which depend on how streams ended) is left out.
+    /// or whose sets of values differ (counts aside — one more connection is no new path). Fields that are not the
+    /// path's own (<see cref="PathFields.IsIdentity"/>: GOAWAY, trailers, the certificate's hash) are left out.
     /// </summary>
     public IReadOnlyList<PathDifference> Differences(PathSeen other)
     {
@@ -114,8 +114,11 @@ public static class PathFields
     public const string TlsCipher = "tls.cipher";
     public const string TlsAlpn = "tls.alpn";
 
-    /// <summary>The server certificate: "CN=leaf; issuer CN=ca; sha256 0123456789abcdef".</summary>
+    /// <summary>The server certificate's names: "leaf-name; issuer ca-name".</summary>
     public const string TlsCertificate = "tls.certificate";
+
+    /// <summary>The server certificate's SHA-256 (first 16 hex digits): shown, but not a difference of the path (certificates rotate).</summary>
+    public const string TlsCertificateHash = "tls.certificate.sha256";
 
     /// <summary>Prefix of the server's first SETTINGS frame's values, e.g. "h2.max_concurrent_streams"; "not sent" when the server left it out.</summary>
     public const string SettingsPrefix = "h2.";
@@ -159,6 +162,9 @@ public static class PathFields
         _ => string.Create(CultureInfo.InvariantCulture, $"{SettingsPrefix}setting_0x{id:x}"),
     };
 
-    /// <summary>Fields that belong to the path itself, not to how this run's streams happened to end (GOAWAY and trailers do not).</summary>
-    public static bool IsIdentity(string field) => field is not (GoAway or TrailerNames);
+    /// <summary>
+    /// Fields that belong to the path itself: not how this run's streams happened to end (GOAWAY, trailers), nor the
+    /// certificate's hash (a renewed certificate is the same path; its names and issuer are compared).
+    /// </summary>
+    public static bool IsIdentity(string field) => field is not (GoAway or TrailerNames or TlsCertificateHash);
 }

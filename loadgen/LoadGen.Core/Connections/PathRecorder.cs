@@ -49,7 +49,8 @@ public sealed class PathRecorder
         {
             using var cert = new System.Security.Cryptography.X509Certificates.X509Certificate2(remote);
             var hash = Convert.ToHexStringLower(SHA256.HashData(cert.RawData))[..16];
-            Count(PathFields.TlsCertificate, $"{cert.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false)}; issuer {cert.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, true)}; sha256 {hash}");
+            Count(PathFields.TlsCertificate, $"{cert.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false)}; issuer {cert.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, true)}");
+            Count(PathFields.TlsCertificateHash, hash);
         }
     }
 

@@ -137,7 +137,7 @@ public static partial class OutcomeClassifier
             return new Classification(NotProcessed, status, null, kinds, detail);
         }
 
-        // What LoadGen saw on the wire itself (h2c connections, WireWatch), before anything the client made of it.
+        // What LoadGen saw on the wire itself (ServerFrames, on h2c and TLS connections), before anything the client made of it.
         if (chain.OfType<Connections.Http1AnswerException>().FirstOrDefault() is { } http1)
         {
             return new Classification(Http2Unavailable, status, null, kinds, http1.Message);

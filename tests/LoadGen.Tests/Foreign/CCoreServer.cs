@@ -24,18 +24,32 @@ internal sealed class CCoreServer : IAsyncDisposable
         Address = new Uri($"http://127.0.0.1:{port}");
     }
 
-    public Uri Address { get; }
+    public Uri Address { get; private init; }
+
+    /// <summary>The CA a client trusts for this server's TLS; null for h2c.</summary>
+    public string? CaFile { get; private init; }
 
     /// <param name="args">C-core channel arguments, e.g. ("grpc.max_connection_age_ms", 3000).</param>
-    public static CCoreServer Start(ForeignHandler handler, params (string Name, int Value)[] args)
+    public static CCoreServer Start(ForeignHandler handler, params (string Name, int Value)[] args) => Start(handler, null, args);
+
+    /// <param name="tls">Serve TLS with the lab's server certificate (C-core's own TLS); null for h2c.</param>
+    /// <param name="args">C-core channel arguments, e.g. ("grpc.max_connection_age_ms", 3000).</param>
+    public static CCoreServer Start(ForeignHandler handler, LoadGen.Lab.Tls.LabCertificates? tls, params (string Name, int Value)[] args)
     {
+        var credentials = tls is null ? ServerCredentials.Insecure
+            : new SslServerCredentials([new KeyCertificatePair(File.ReadAllText(tls.ServerCertificateFile), File.ReadAllText(tls.ServerKeyFile))]);
         var server = new Server(args.Select(a => new ChannelOption(a.Name, a.Value)))
         {
             Services = { LabService.BindService(new Echo(handler)) },
-            Ports = { new ServerPort("127.0.0.1", 0, ServerCredentials.Insecure) },
+            Ports = { new ServerPort("127.0.0.1", 0, credentials) },
         };
         server.Start();
-        return new CCoreServer(server, server.Ports.Single().BoundPort);
+        var port = server.Ports.Single().BoundPort;
+        return new CCoreServer(server, port)
+        {
+            Address = new Uri($"{(tls is null ? "http" : "https")}://127.0.0.1:{port}"),
+            CaFile = tls?.CaFile,
+        };
     }
 
     public async ValueTask DisposeAsync() => await _server.KillAsync();

@@ -16,19 +16,24 @@ namespace LoadGen.Tests.Foreign;
 public class CCoreServerTests
 {
     private static Task<(TopologySummary Topology, RunFolder Folder)> RunAsync(CCoreServer server, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null) =>
-        ForeignRun.RunAsync(server.Address, streams, hold, interval, pings);
+        ForeignRun.RunAsync(server.Address, streams, hold, interval, pings, server.CaFile);
 
     [Theory(Timeout = SerialLoad.TimeoutMs)]
-    [InlineData(0)]
-    [InlineData(1000)]
-    public async Task MaxConnectionAge_IsOneCause_ConnectionClosedAfterGoAway_AndNoStreamTimeout(int graceMs)
+    [InlineData(0, false)]
+    [InlineData(1000, false)]
+    [InlineData(1000, true)]
+    public async Task MaxConnectionAge_IsOneCause_ConnectionClosedAfterGoAway_AndNoStreamTimeout(int graceMs, bool tls)
     {
-        await using var server = CCoreServer.Start(new ForeignHandler(), ("grpc.max_connection_age_ms", 3000), ("grpc.max_connection_age_grace_ms", graceMs));
+        // Over TLS too: LoadGen reads the server's frames above the decryption, so the GOAWAY is seen there as on h2c.
+        var certs = tls ? LoadGen.Lab.Tls.LabCertificates.Create(TestTemp.Path("certs")) : null;
+        await using var server = CCoreServer.Start(new ForeignHandler(), certs, ("grpc.max_connection_age_ms", 3000), ("grpc.max_connection_age_grace_ms", graceMs));
 
         var (t, _) = await RunAsync(server, 50, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
 
         var limit = ForeignRun.AgedConnectionsAreOneCause(t, atLeast: 50);
         Assert.InRange(limit.ConnectionAgeS ?? 0, 2.5, 3 + (graceMs / 1000.0) + 1.5);
+        Assert.Equal(tls ? "h2" : "—", t.Path?.Show(PathFields.TlsAlpn));
+        Assert.StartsWith("NO_ERROR", t.Path?.Show(PathFields.GoAway), StringComparison.Ordinal);
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]
@@ -194,10 +199,10 @@ public class CCoreServerTests
 /// <summary>What the foreign-stack tests share: a run against a server's address, and the one-cause rule for aged connections.</summary>
 internal static class ForeignRun
 {
-    public static async Task<(TopologySummary Topology, RunFolder Folder)> RunAsync(Uri address, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null)
+    public static async Task<(TopologySummary Topology, RunFolder Folder)> RunAsync(Uri address, int streams, TimeSpan hold, TimeSpan interval, KeepAlivePings? pings = null, string? caFile = null)
     {
         var scenario = EngineHarness.Scenario(address, streams, hold, m => m with { Interval = interval });
-        scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings }] };
+        scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings, CaFile = caFile }] };
         var (summary, folder) = await EngineHarness.RunAsync(scenario);
         return (Assert.Single(summary.Topologies), folder);
     }
@@ -211,6 +216,9 @@ internal static class ForeignRun
         Assert.Equal((DetectedLimit.ConcurrentStreams, (double)allowed), (limit.Kind, limit.Value));
         Assert.Contains($"set connections.maxStreamsPerConnection: {allowed}", limit.Text, StringComparison.Ordinal);
         Assert.Empty(t.DetectedTimeouts);
+        // The fingerprint shows the SETTINGS value as the server sent it on every connection.
+        Assert.Equal(allowed.ToString(System.Globalization.CultureInfo.InvariantCulture), t.Path?.Show(PathFields.MaxConcurrentStreams));
+        Assert.Equal(t.Connections.Opened, t.Path!.Connections);
     }
 
     /// <summary>Every unplanned end is connection-closed-after-goaway, no stream timeout is claimed, and the one limit is the connection's.</summary>

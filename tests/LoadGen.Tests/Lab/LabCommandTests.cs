@@ -168,6 +168,16 @@ public class LabCommandTests
         Assert.Equal(nginx, direct.Contains("(real binary)", StringComparison.Ordinal));
         // HAProxy is used only in front of real NGINX.
         Assert.Equal(nginx && haproxy, gateway.StartsWith("gateway: HAProxy", StringComparison.Ordinal));
+        // The report's path card shows both paths; with real NGINX behind direct-tls they differ on the wire.
+        var (directPath, gatewayPath) = (summary.Topologies[0].Path, summary.Topologies[1].Path);
+        Assert.True(directPath is not null && gatewayPath is not null, "both paths recorded");
+        if (nginx)
+        {
+            Assert.NotEmpty(directPath.Differences(gatewayPath));
+        }
+
+        var md = await File.ReadAllTextAsync(Path.Combine(Assert.Single(Directory.GetDirectories(outDir)), LoadGen.Results.RunFolder.MarkdownFile));
+        Assert.Contains("| path field | direct-tls | gateway |", md, StringComparison.Ordinal);
         if (haproxy && !nginx)
         {
             Assert.Contains("WARNING: gateway stand-in is the embedded .NET proxy, not HAProxy: HAProxy is installed, but in front of the embedded ESP stand-in", e, StringComparison.Ordinal);

@@ -25,6 +25,8 @@ public class LabTopologiesTests
                 address: lab://direct-tls
               - name: gateway
                 address: lab://gateway
+              - name: backend-h2c
+                address: lab://backend-h2c
             profile:
               phases:
                 - ramp: 100
@@ -42,16 +44,36 @@ public class LabTopologiesTests
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
         var summary = folder.ReadSummary();
-        Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
+        Assert.Equal(["direct-tls", "gateway", "backend-h2c"], summary.Topologies.Select(t => t.Name));
         Assert.All(summary.Topologies, t =>
         {
             Assert.Equal(100, t.Streams.PeakActive);
             Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 100 }, t.Outcomes);
             Assert.Equal(t.Messages.Sent, t.Messages.Received);
-            Assert.StartsWith("https://127.0.0.1:", t.Address, StringComparison.Ordinal);
+            Assert.StartsWith(t.Name == "backend-h2c" ? "http://127.0.0.1:" : "https://127.0.0.1:", t.Address, StringComparison.Ordinal);
         });
+
+        // Each path announces itself on the wire, as its real parts configure it: NGINX 1.22 (the ESP stand-in's
+        // http2_max_concurrent_streams 128, its server header), HAProxy (its default of 100 streams, RFC 8441's
+        // extended CONNECT), Kestrel on h2c (no TLS, the lab's 1000 streams, no server header).
+        var paths = summary.Topologies.ToDictionary(t => t.Name, t => t.Path ?? throw new Xunit.Sdk.XunitException($"{t.Name}: no path recorded"));
+        Assert.All(paths.Values, p => Assert.Equal(100, p.Streams));
+        var (direct, gateway, h2c) = (paths["direct-tls"], paths["gateway"], paths["backend-h2c"]);
+        Assert.Equal(("h2", "128"), (direct.Show(PathFields.TlsAlpn), direct.Show(PathFields.MaxConcurrentStreams)));
+        Assert.StartsWith("nginx/1.22", direct.Show("header.server"), StringComparison.Ordinal);
+        Assert.Equal(("h2", "100", "1"), (gateway.Show(PathFields.TlsAlpn), gateway.Show(PathFields.MaxConcurrentStreams), gateway.Show(PathFields.Setting(8))));
+        Assert.Equal(("—", "1000", "—"), (h2c.Show(PathFields.TlsVersion), h2c.Show(PathFields.MaxConcurrentStreams), h2c.Show("header.server")));
+        Assert.NotEmpty(direct.Differences(gateway));
+        Assert.NotEmpty(direct.Differences(h2c));
+        Assert.NotEmpty(gateway.Differences(h2c));
+
+        // run.json keeps it per target; the reports show the card; JUnit carries it as properties.
+        Assert.Contains("## Path (what each target announced on the wire)", await File.ReadAllTextAsync(Path.Combine(folder.Path, RunFolder.MarkdownFile)), StringComparison.Ordinal);
+        Assert.Contains("<table id=\"path\">", await File.ReadAllTextAsync(Path.Combine(folder.Path, RunFolder.HtmlFile)), StringComparison.Ordinal);
+        Assert.Contains("name=\"path.gateway.h2.max_concurrent_streams\" value=\"100\"", await File.ReadAllTextAsync(Path.Combine(folder.Path, RunFolder.JunitFile)), StringComparison.Ordinal);
         using var run = JsonDocument.Parse(await File.ReadAllTextAsync(folder.RunJson));
         var components = run.RootElement.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("components").GetString()!).ToList();
+        Assert.All(run.RootElement.GetProperty("targets").EnumerateArray(), t => Assert.Equal(100, t.GetProperty("path").GetProperty("streams").GetInt64()));
         Assert.Contains("nginx/1.22", components[0], StringComparison.Ordinal);
         Assert.Contains("(real binary)", components[0], StringComparison.Ordinal);
         Assert.Contains("HAProxy", components[1], StringComparison.Ordinal);
