@@ -211,6 +211,7 @@ public sealed class LabTopologies : IAsyncDisposable
             TlsPort = 0,
             CertificateFile = _certs!.ServerCertificateFile,
             KeyFile = _certs.ServerKeyFile,
+            Via = "2 loadgen-lab-gateway (embedded)",
             StreamIdleTimeout = _options.GatewayStreamIdleTimeout,
             MaxStreamDuration = _options.GatewayMaxStreamDuration,
             CutStyle = _options.GatewayCutStyle,

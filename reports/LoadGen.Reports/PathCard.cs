@@ -42,7 +42,7 @@ public static class PathCard
     public static string? Differences(TopologyComparison c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        if (c.Baseline.Topology.Path is not { } a || c.Candidate.Topology.Path is not { } b)
+        if (c.Baseline.Topology.Path is not { IsEmpty: false } a || c.Candidate.Topology.Path is not { IsEmpty: false } b)
         {
             return null;
         }
@@ -61,7 +61,7 @@ public static class PathCard
     {
         ArgumentNullException.ThrowIfNull(c);
         if (c.Baseline.Run == c.Candidate.Run || c.Baseline.Topology.Name != c.Candidate.Topology.Name
-            || c.Baseline.Topology.Path is not { } a || c.Candidate.Topology.Path is not { } b || a.Differences(b) is not { Count: > 0 } d)
+            || c.Baseline.Topology.Path is not { IsEmpty: false } a || c.Candidate.Topology.Path is not { IsEmpty: false } b || a.Differences(b) is not { Count: > 0 } d)
         {
             return null;
         }
@@ -80,7 +80,7 @@ public static class PathCard
             return (true, "the paths are shown, not judged (expect-path: any)");
         }
 
-        var missing = new[] { c.Baseline, c.Candidate }.Where(x => x.Topology.Path is null).Select(x => x.Label).ToList();
+        var missing = new[] { c.Baseline, c.Candidate }.Where(x => x.Topology.Path is not { IsEmpty: false }).Select(x => x.Label).ToList();
         if (missing.Count > 0)
         {
             return (false, $"expect-path {name} failed: cannot tell — {string.Join(" and ", missing)} recorded no path fingerprint (a run before LoadGen recorded them, or no connection got as far as the server's SETTINGS)");

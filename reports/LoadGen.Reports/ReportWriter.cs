@@ -102,7 +102,7 @@ public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnl
                 f.Margin.ToString(), f.MarginValue, Name(f.Verdict), f.Reading, f.Resolve)).ToList(),
             c.NewCauses, c.DeltaMethod)
         {
-            PathDifferences = c.Baseline.Topology.Path is { } a && c.Candidate.Topology.Path is { } b ? a.Differences(b) : [],
+            PathDifferences = c.Baseline.Topology.Path is { IsEmpty: false } a && c.Candidate.Topology.Path is { IsEmpty: false } b ? a.Differences(b) : [],
         }).ToList();
         var headline = ones.Count == 1 ? ones[0].Headline : string.Join("; ", ones.Select(o => $"{o.Candidate}: {o.Headline}"));
         return new ComparisonRecord(headline, ones.All(o => o.GatePassed), ones);

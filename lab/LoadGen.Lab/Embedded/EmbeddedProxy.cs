@@ -271,6 +271,16 @@ public sealed class EmbeddedProxy : IAsyncDisposable
             }
         }
 
+        if (Options.Via is { } via)
+        {
+            // After the upstream's headers are copied, just before they leave.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers.Append("via", via);
+                return Task.CompletedTask;
+            });
+        }
+
         var stream = new ProxiedStream(context, Stopwatch.GetTimestamp());
         context.Request.Body = new ActivityStream(context.Request.Body, stream);
         context.Response.Body = new ActivityStream(context.Response.Body, stream);

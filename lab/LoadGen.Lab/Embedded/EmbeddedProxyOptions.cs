@@ -45,6 +45,9 @@ public sealed record EmbeddedProxyOptions
 
     public string? CertificateFile { get; init; }
 
+    /// <summary>A Via header added to every answer (a gateway announces itself; the path fingerprint records it); null: none, as ESP adds none.</summary>
+    public string? Via { get; init; }
+
     public string? KeyFile { get; init; }
 
     /// <summary>Plaintext HTTP/2 (prior knowledge) listener.</summary>

@@ -100,6 +100,9 @@ public sealed class HaproxyGateway : IAsyncDisposable
         sb.AppendLine("  timeout tunnel 1d");
         sb.AppendLine("frontend gateway");
         sb.AppendLine(CultureInfo.InvariantCulture, $"  bind 127.0.0.1:{port} ssl crt {bundlePem} alpn h2");
+        // A gateway announces itself in its answers (Istio's Envoy: server: istio-envoy, x-envoy-upstream-service-time):
+        // the stand-in says what it is in a Via header (RFC 9110 §7.6.3), which the path fingerprint records.
+        sb.AppendLine("  http-response add-header via \"2 loadgen-lab-gateway (HAProxy)\"");
         sb.AppendLine("  default_backend esp");
         sb.AppendLine("backend esp");
         sb.AppendLine("  http-reuse always");

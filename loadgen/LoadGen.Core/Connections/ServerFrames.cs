@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using LoadGen.Core.Metrics;
 using LoadGen.Results;
 
 namespace LoadGen.Core.Connections;

@@ -1,4 +1,5 @@
 using Grpc.Net.Client;
+using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Core.Connections;

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using LoadGen.Core.Inputs;
+using LoadGen.Core.Metrics;
 using LoadGen.Core.Scenarios;
 
 namespace LoadGen.Core.Connections;

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using LoadGen.Core.Metrics;
 
 namespace LoadGen.Core.Connections;
 

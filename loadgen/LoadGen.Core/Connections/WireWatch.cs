@@ -1,4 +1,5 @@
 using System.Text;
+using LoadGen.Core.Metrics;
 
 namespace LoadGen.Core.Connections;
 

@@ -34,7 +34,7 @@ public sealed class TopologyMetrics
     public string Topology { get; }
 
     /// <summary>What the path announced on this topology's connections and streams (its fingerprint).</summary>
-    public Connections.PathRecorder Path { get; } = new();
+    public PathRecorder Path { get; } = new();
 
     /// <summary>Live export (OTLP) of what is counted here; null when nothing exports.</summary>
     public Metrics.TopologyTelemetry? Telemetry { get; set; }

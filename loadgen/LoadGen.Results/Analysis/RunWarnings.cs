@@ -2,7 +2,7 @@ namespace LoadGen.Results.Analysis;
 
 /// <summary>
 /// The warnings a run earns by its outcome — said on the console at its end, in summary.json, and on every report's
-/// first screen and junit.xml's properties: a saturated generator, and messages left unanswered.
+/// first screen and junit.xml's properties: a saturated generator, messages left unanswered, a gateway that shows no proxy.
 /// </summary>
 public static class RunWarnings
 {
@@ -13,7 +13,28 @@ public static class RunWarnings
     public static IReadOnlyList<string> For(IReadOnlyList<TopologySummary> topologies)
     {
         ArgumentNullException.ThrowIfNull(topologies);
-        return [.. GeneratorHealth.Warnings(topologies), .. Unanswered(topologies)];
+        return [.. GeneratorHealth.Warnings(topologies), .. Unanswered(topologies), .. GatewayWithoutProxy(topologies)];
+    }
+
+    /// <summary>
+    /// A target named as a gateway or an ingress whose answers carried no proxy's header at all (no Via, no x-envoy-*,
+    /// no Envoy server header): its streams may reach the backend directly — a gateway that fell back to a direct route,
+    /// or a name that points elsewhere. Only when the path was recorded and streams were read.
+    /// </summary>
+    public static IEnumerable<string> GatewayWithoutProxy(IEnumerable<TopologySummary> topologies)
+    {
+        ArgumentNullException.ThrowIfNull(topologies);
+        foreach (var t in topologies.Where(t => t.Path is { Streams: > 0 }
+            && (t.Name.Contains("gateway", StringComparison.OrdinalIgnoreCase) || t.Name.Contains("ingress", StringComparison.OrdinalIgnoreCase))))
+        {
+            var names = t.Path!.Values(PathFields.HeaderNames).SelectMany(n => n.Split(", ")).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var envoy = t.Path.Values("header.server").Any(v => v.Contains("envoy", StringComparison.OrdinalIgnoreCase));
+            if (!envoy && !names.Contains("via") && !names.Any(n => n.StartsWith("x-envoy-", StringComparison.OrdinalIgnoreCase)))
+            {
+                yield return $"{t.Name} is named as a gateway, but no answer carried a proxy's header (via, x-envoy-*, server: envoy; headers seen: {t.Path.Show(PathFields.HeaderNames)}): " +
+                    "its streams may reach the backend directly — check the path card, or rename the target if it is no gateway";
+            }
+        }
     }
 
     /// <summary>

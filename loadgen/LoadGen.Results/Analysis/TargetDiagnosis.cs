@@ -24,13 +24,41 @@ public static class TargetDiagnosis
             "http2-unavailable" => "the target speaks HTTP/1.1 only; gRPC needs HTTP/2 (for ESP: its --http2_port or --ssl_port, not --http_port)",
             "protocol-error:PROTOCOL_ERROR" or "goaway:PROTOCOL_ERROR" => "the server's HTTP/2 was invalid on the connection: over TLS, an HTTP/1.1-only port (ESP's --http_port, a health port) answering the preface with an HTTP/1.1 error looks like this",
             "http-status:401" or "http-status:403" or "server-status:Unauthenticated" or "server-status:PermissionDenied" => "the target wants credentials: send them as metadata (authorization, x-api-key) from env or a file",
-            "open-stalled" when t.Connections.Opened > 0 =>
-                $"{t.Connections.Opened:#,0} TCP connection(s) were made, but no stream got response headers within the open timeout: either the port accepts connections and never answers (no TLS or HTTP/2 handshake completes: not a gRPC port, or a TLS port reached with http://), or the server holds every stream it is sent",
+            "open-stalled" when t.Connections.Opened > 0 => Stalled(t),
             "open-stalled" => "no stream got response headers within the open timeout, and no TCP connection was counted: the address accepts nothing in time",
             EndCauses.MessageTooLarge => "LoadGen itself refused to send: the message is larger than the target's maxSendMessageSize (raise it, or send smaller messages)",
             _ => "see outcomes.ndjson for each attempt",
         };
         return $"target '{t.Name}' ({t.Address}): no stream ever opened — {t.Streams.Attempted:#,0} attempts, {count:#,0} ended {cause ?? "-"}{(detail is null ? "" : $" ({Trim(detail)})")}. {char.ToUpperInvariant(hint[0])}{hint[1..]}";
+    }
+
+    /// <summary>
+    /// Connections were made and no stream got its headers: how far the handshakes got, from the path's fingerprint (TLS
+    /// handshakes LoadGen completed, SETTINGS frames it read) — TCP only, TLS but no HTTP/2, or HTTP/2 that holds every stream.
+    /// </summary>
+    private static string Stalled(TopologySummary t)
+    {
+        var made = $"{t.Connections.Opened:#,0} TCP connection(s) were made, but no stream got response headers within the open timeout";
+        if (t.Path is not { } path)
+        {
+            return $"{made}: either the port accepts connections and never answers (no TLS or HTTP/2 handshake completes: not a gRPC port, or a TLS port reached with http://), or the server holds every stream it is sent";
+        }
+
+        var tls = path.Fields.TryGetValue(PathFields.TlsVersion, out var versions) ? versions.Values.Sum() : 0;
+        var https = t.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
+        if (https && tls == 0)
+        {
+            return $"{made}: no TLS handshake completed on any of them — the port accepts TCP and never answers TLS (not a TLS port, or a server that holds new connections)";
+        }
+
+        if (path.Connections == 0)
+        {
+            return https
+                ? $"{made}: TLS completed ({tls:#,0} handshake(s)), but the server never sent its HTTP/2 SETTINGS — not an HTTP/2 server behind that TLS port"
+                : $"{made}: the server never answered the HTTP/2 preface with its SETTINGS — the port accepts TCP and never speaks (not a gRPC port, or a TLS port reached with http://)";
+        }
+
+        return $"{made}: the HTTP/2 handshake completed ({path.Connections:#,0} connection(s) sent their SETTINGS) — the server (or a proxy on the path) holds every stream it is sent without answering its headers";
     }
 
     private static string Trim(string detail)

@@ -58,7 +58,7 @@ public static class TimeoutDetector
 
             if (IsConnectionEnd(group.Key))
             {
-                if (churn is { } c && c.Opened > c.Planned && ConnectionLimit(group.Key, list, c) is { } limit)
+                if (churn is { } c && c.Opened > c.Planned && ConnectionLimit(group.Key, list, all, c) is { } limit)
                 {
                     limits.Add(limit);
                 }
@@ -249,7 +249,7 @@ public static class TimeoutDetector
     /// Connections the server ended (GOAWAY) while the client kept replacing them: how many streams each
     /// carried (streams opened per connection opened) and, when the connections' ages cluster, at what age.
     /// </summary>
-    private static DetectedLimit? ConnectionLimit(string cause, List<EndSample> list, ConnectionChurn churn)
+    private static DetectedLimit? ConnectionLimit(string cause, List<EndSample> list, List<EndSample> all, ConnectionChurn churn)
     {
         var perConnection = churn.Opened == 0 ? 0 : churn.StreamsOpened / (double)churn.Opened;
         // Each ended connection's age when it ended: the oldest its streams saw it.
@@ -269,9 +269,26 @@ public static class TimeoutDetector
 
         var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"the server ends connections → {cause}: {churn.Opened} TCP connections for {churn.Planned} planned, about {perConnection:0.#} streams per connection");
+        // Each ended connection's streams, every end counted (not only this cause's): one count on every connection is a
+        // request-count limit's signature (NGINX keepalive_requests, Envoy max_requests_per_connection).
+        var ended = list.Where(e => e.Connection > 0).Select(e => e.Connection).ToHashSet();
+        var counts = all.Where(e => ended.Contains(e.Connection)).GroupBy(e => e.Connection).Select(g => g.Count()).ToList();
+        var fixedCount = counts.Count >= 2 && counts.Max() - counts.Min() <= Math.Max(1, 0.1 * counts.Max());
+        // Long-lived streams fill each new connection with the plan's share of the population: that count is the plan's, no limit.
+        var planShare = churn.Planned > 0 && churn.PeakActive > 0 ? Math.Ceiling(churn.PeakActive / (double)churn.Planned) : 0;
+        fixedCount &= planShare == 0 || Math.Abs(counts.Max() - planShare) > 1;
         if (age is { } a)
         {
             text += string.Create(System.Globalization.CultureInfo.InvariantCulture, $", each at about {a:0.#} s of age");
+            if (fixedCount)
+            {
+                // Both clocks explain the ends: say which setting each would be, and how to tell them apart.
+                text += " — a request-count limit (keepalive_requests, max_requests_per_connection) if the count holds when the open rate changes, a connection age limit (MAX_CONNECTION_AGE, max_connection_duration) if the age does";
+            }
+        }
+        else if (fixedCount)
+        {
+            text += string.Create(System.Globalization.CultureInfo.InvariantCulture, $", each after {counts.Max()} streams: a request-count limit (NGINX keepalive_requests, Envoy max_requests_per_connection), not an age");
         }
 
         return new DetectedLimit(DetectedLimit.Connection, Math.Round(perConnection, 1), cause, list.Count, text) { ConnectionAgeS = age is { } x ? Math.Round(x, 1) : null };

@@ -168,7 +168,8 @@ public class CliTests
         var md = await File.ReadAllTextAsync(Path.Combine(folder.Path, LoadGen.Reports.ReportWriter.Markdown));
         Assert.Contains("Latency differences are the mean over the 3 interleaved rounds of each round's candidate − baseline", md, StringComparison.Ordinal);
         // …and shows the rounds, in the order run, so a round that stands out can be seen.
-        var roundRows = md.Split('\n').SkipWhile(l => l != "## Rounds").Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Skip(1).ToList();
+        var roundRows = md.Split('\n').SkipWhile(l => l != "## Rounds").Skip(1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Skip(1).ToList();
         Assert.Equal(summary.Rounds.Select(r => $"| {r.Round} | {r.Topology} | {r.Streams.Opened} |"), roundRows.Select(l => string.Join(" | ", l.Split(" | ").Take(3)) + " |"));
     }
 

@@ -55,13 +55,15 @@ public class LabTopologiesTests
 
         // Each path announces itself on the wire, as its real parts configure it: NGINX 1.22 (the ESP stand-in's
         // http2_max_concurrent_streams 128, its server header), HAProxy (its default of 100 streams, RFC 8441's
-        // extended CONNECT), Kestrel on h2c (no TLS, the lab's 1000 streams, no server header).
+        // extended CONNECT, the Via it adds), Kestrel on h2c (no TLS, the lab's 1000 streams, no server header).
         var paths = summary.Topologies.ToDictionary(t => t.Name, t => t.Path ?? throw new Xunit.Sdk.XunitException($"{t.Name}: no path recorded"));
         Assert.All(paths.Values, p => Assert.Equal(100, p.Streams));
         var (direct, gateway, h2c) = (paths["direct-tls"], paths["gateway"], paths["backend-h2c"]);
         Assert.Equal(("h2", "128"), (direct.Show(PathFields.TlsAlpn), direct.Show(PathFields.MaxConcurrentStreams)));
         Assert.StartsWith("nginx/1.22", direct.Show("header.server"), StringComparison.Ordinal);
         Assert.Equal(("h2", "100", "1"), (gateway.Show(PathFields.TlsAlpn), gateway.Show(PathFields.MaxConcurrentStreams), gateway.Show(PathFields.Setting(8))));
+        Assert.Equal("2 loadgen-lab-gateway (HAProxy)", gateway.Show("header.via"));
+        Assert.DoesNotContain(summary.Warnings, w => w.Contains("named as a gateway", StringComparison.Ordinal));
         Assert.Equal(("—", "1000", "—"), (h2c.Show(PathFields.TlsVersion), h2c.Show(PathFields.MaxConcurrentStreams), h2c.Show("header.server")));
         Assert.NotEmpty(direct.Differences(gateway));
         Assert.NotEmpty(direct.Differences(h2c));

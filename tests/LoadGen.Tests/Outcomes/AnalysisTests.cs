@@ -317,6 +317,20 @@ public class AnalysisTests
         Assert.Empty(notChurned.Limits);
     }
 
+    [Fact]
+    public void Detector_ARequestCountLimit_SaysTheCount_AndNothingAboutAge()
+    {
+        // Four connections ended after exactly 20 streams each, at ages that spread (1 s to 6 s): the count is the clock.
+        double[] ages = [1.0, 2.5, 4.0, 6.0];
+        var ends = Enumerable.Range(0, 80).Select(i => Lived("goaway:NO_ERROR", 0.5, 0.05, 0.05, 0.1, 0.1, sent: 3, connection: 1 + (i / 20), endedAt: 100 + (i / 20 * 7.0), connectionAge: ages[i / 20])).ToList();
+
+        var l = Assert.Single(TimeoutDetector.Analyse(ends, churn: new ConnectionChurn(1, 4, 80)).Limits);
+
+        Assert.Contains("each after 20 streams: a request-count limit", l.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("of age", l.Text, StringComparison.Ordinal);
+        Assert.Null(l.ConnectionAgeS);
+    }
+
     private static IntervalRecord Interval(string phase, HoldRecord? hold, long waitedForSlot = 0) => new()
     {
         Topology = "t",

@@ -195,7 +195,7 @@ public class WireTests
             // GOAWAY ENHANCE_YOUR_CALM, last stream 1, debug data "too_many_pings".
             0, 0, 22, 7, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 11, .. "too_many_pings"u8.ToArray(),
         ];
-        var path = new LoadGen.Core.Connections.PathRecorder();
+        var path = new LoadGen.Core.Metrics.PathRecorder();
         await using var watch = new LoadGen.Core.Connections.WireWatch(new Chunked(frames, chunk), path);
         var buffer = new byte[64];
 
@@ -224,7 +224,7 @@ public class WireTests
     {
         // An empty SETTINGS frame (every parameter at its default), then HEADERS on stream 1 with no WINDOW_UPDATE before.
         byte[] frames = [0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1, 1, 4, 0, 0, 0, 1, 0x88];
-        var path = new LoadGen.Core.Connections.PathRecorder();
+        var path = new LoadGen.Core.Metrics.PathRecorder();
         await using var watch = new LoadGen.Core.Connections.WireWatch(new Chunked(frames, 3), path);
         var buffer = new byte[64];
         while (await watch.ReadAsync(buffer) > 0)

@@ -5,7 +5,7 @@ namespace LoadGen.Tests.Results;
 
 public class GeneratorHealthTests
 {
-    private static TopologySummary Topology(string name, double sendLagP99) => new()
+    internal static TopologySummary Topology(string name, double sendLagP99) => new()
     {
         Name = name,
         Address = "http://127.0.0.1:1",

@@ -43,7 +43,7 @@ public class PathSeenTests
     [Fact]
     public void AFieldWithManyValues_KeepsAtMost16_AndCountsTheRestAsOther()
     {
-        var recorder = new LoadGen.Core.Connections.PathRecorder();
+        var recorder = new LoadGen.Core.Metrics.PathRecorder();
         for (var i = 0; i < 40; i++)
         {
             recorder.Connection(PathFields.GoAway, $"NO_ERROR 'connection {i}'");
@@ -52,5 +52,35 @@ public class PathSeenTests
         var values = recorder.Snapshot().Fields[PathFields.GoAway];
         Assert.Equal(PathSeen.MaxValues + 1, values.Count);
         Assert.Equal(40 - PathSeen.MaxValues, values[PathSeen.Other]);
+    }
+
+    private static TopologySummary Topology(string name, PathSeen? path) => GeneratorHealthTests.Topology(name, 2) with { Path = path };
+
+    [Fact]
+    public void AGatewayWhoseAnswersCarryNoProxyHeader_IsWarnedOf_OneThatAnnouncesItselfIsNot()
+    {
+        static PathSeen Headers(string names, string? server = null)
+        {
+            var values = new List<(string, string, long)> { (PathFields.HeaderNames, names, 10) };
+            if (server is not null)
+            {
+                values.Add(("header.server", server, 10));
+            }
+
+            return Seen(1, [.. values]) with { Streams = 10 };
+        }
+
+        var warnings = LoadGen.Results.Analysis.RunWarnings.GatewayWithoutProxy([
+            Topology("istio-gateway", Headers("date, server", "nginx/1.22.1")),
+            Topology("gateway-via", Headers("date, server, via")),
+            Topology("ingress-envoy", Headers("date, server, x-envoy-upstream-service-time", "istio-envoy")),
+            Topology("Gateway-Envoy-Server", Headers("date, server", "envoy")),
+            Topology("direct-tls", Headers("date, server", "nginx/1.22.1")),
+            Topology("gateway-unrecorded", null),
+        ]).ToList();
+
+        var w = Assert.Single(warnings);
+        Assert.StartsWith("istio-gateway is named as a gateway, but no answer carried a proxy's header", w, StringComparison.Ordinal);
+        Assert.Contains("headers seen: date, server", w, StringComparison.Ordinal);
     }
 }

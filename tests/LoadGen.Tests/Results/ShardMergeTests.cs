@@ -86,6 +86,9 @@ public class ShardMergeTests
         Assert.Equal(parts.Sum(p => p.Messages.Received), all.Messages.Received);
         Assert.Equal(parts.Sum(p => p.LatencyMs.Count), all.LatencyMs.Count);
         Assert.Equal(parts.Sum(p => p.Connections.Opened), all.Connections.Opened);
+        // The path's fingerprint counts every shard's connections and streams.
+        Assert.Equal((31L, parts.Sum(p => p.Path!.Connections)), (all.Path!.Streams, all.Path.Connections));
+        Assert.Equal(parts.Sum(p => p.Path!.Fields[LoadGen.Results.PathFields.MaxConcurrentStreams]["1000"]), all.Path.Fields[LoadGen.Results.PathFields.MaxConcurrentStreams]["1000"]);
 
         // The merged percentiles are those of every shard's measurements together (addition is exact).
         var together = Histograms.Create();

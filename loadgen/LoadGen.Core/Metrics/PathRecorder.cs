@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using Grpc.Core;
 using LoadGen.Results;
 
-namespace LoadGen.Core.Connections;
+namespace LoadGen.Core.Metrics;
 
 /// <summary>
 /// One target's <see cref="PathSeen"/> as its connections and streams announce it: TLS parameters and the server
