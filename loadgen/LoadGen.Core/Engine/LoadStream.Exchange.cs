@@ -83,7 +83,8 @@ internal sealed partial class LoadStream
             receiveError = e;
         }
 
-        var trailers = call.ServerTrailers();
+        // A stream LoadGen cancelled has no trailers to read (asking would throw, once per stream, at the end of every run).
+        var trailers = _abortRequested ? null : call.ServerTrailers();
         if (trailers is not null)
         {
             _s.Metrics.Path.Trailers(trailers);
