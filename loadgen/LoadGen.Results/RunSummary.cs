@@ -138,6 +138,9 @@ public sealed record TopologySummary
 
     /// <summary>Count-only workloads: time between two replies on one stream (their latency is not measurable); null otherwise.</summary>
     public LatencyStats? ReplyGapMs { get; init; }
+
+    /// <summary>Drift inside the run: each figure's trend over the hold-phase intervals (docs/history.md); empty without a hold phase.</summary>
+    public IReadOnlyList<DriftResult> Drift { get; init; } = [];
 }
 
 /// <summary>One topology's part of one interleaved round.</summary>

@@ -168,6 +168,16 @@ public static class HtmlReport
             Table(sb, "path", pathTable);
         }
 
+        if (DriftCard.Build((baseline?.Combined(s) ?? s).Topologies) is { } driftTable)
+        {
+            sb.Append("<h2>Drift <span class=\"small\">did a figure move while the population was held? (slope per hour, 95% interval)</span></h2>");
+            Table(sb, "drift", driftTable);
+            foreach (var note in DriftCard.Notes((baseline?.Combined(s) ?? s).Topologies))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<p class=\"small\">{E(note)}</p>");
+            }
+        }
+
         sb.Append("<h2>Environment</h2><table id=\"environment\">");
         foreach (var t in (baseline?.Combined(s) ?? s).Topologies)
         {

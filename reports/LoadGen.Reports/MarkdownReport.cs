@@ -126,6 +126,19 @@ public static class MarkdownReport
             Table(sb, pathTable);
         }
 
+        if (DriftCard.Build(shown.Topologies) is { } driftTable)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Drift (did a figure move while the population was held?)");
+            sb.AppendLine();
+            Table(sb, driftTable);
+            foreach (var note in DriftCard.Notes(shown.Topologies))
+            {
+                sb.AppendLine();
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
+            }
+        }
+
         if (s.Events.Count > 0)
         {
             sb.AppendLine();

@@ -114,6 +114,12 @@ public sealed class RunData
             throw new FileNotFoundException($"{folder.Path} is not a run folder: it has no {RunFolder.SummaryFile}, {RunFolder.RunFile}, {RunFolder.LatencyFile} or {RunFolder.IntervalsFile}");
         }
 
+        if (summary.Topologies.All(t => t.Drift.Count == 0) && files.Intervals.Count > 0)
+        {
+            // A folder written before drift was recorded: its intervals still tell it.
+            summary = summary with { Topologies = [.. summary.Topologies.Select(t => t with { Drift = DriftAnalysis.For(t.Name, files.Intervals, files.Info?.Comparison) })] };
+        }
+
         return new RunData(files, summary, damage, missing);
     }
 

@@ -27,6 +27,10 @@ public static class RunSummaryBuilder
         IReadOnlyList<string>? expected = null)
     {
         ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(topologies);
+        ArgumentNullException.ThrowIfNull(intervals);
+        // Drift is judged on the whole run's intervals: the rolling summary's is the run so far.
+        topologies = [.. topologies.Select(t => t with { Drift = DriftAnalysis.For(t.Name, intervals, info.Comparison) })];
         var results = ThresholdEvaluator.Evaluate(thresholds, topologies, expected);
         if (abort is { Threshold: var stopped })
         {

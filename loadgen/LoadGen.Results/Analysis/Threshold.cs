@@ -25,6 +25,9 @@ public enum ThresholdKind
 
     /// <summary>"population &gt; 95%": the time-weighted share of the wanted streams open during hold phases.</summary>
     Population,
+
+    /// <summary>"drift(p99) &lt; 1ms/h": the upper end of the figure's drift interval inside the run, per hour.</summary>
+    Drift,
 }
 
 /// <summary>A pass/fail rule evaluated at the end of the run (and every interval with <see cref="AbortOnFail"/>); see the README.</summary>
@@ -38,6 +41,9 @@ public sealed record Threshold(string Expression, ThresholdMetric Metric, bool U
 
     /// <summary>Rate: the cause, '*' matching any run of characters (e.g. "rst:*").</summary>
     public string? Cause { get; init; }
+
+    /// <summary>Drift: the figure (p50, p99, unplanned-ends, send-lag-p99, loadgen-rss).</summary>
+    public string? Figure { get; init; }
 
     /// <summary>Survival: the stream age.</summary>
     public TimeSpan SurvivalAge { get; init; }
@@ -61,6 +67,12 @@ public sealed record Threshold(string Expression, ThresholdMetric Metric, bool U
         ThresholdKind.Survival => "share",
         ThresholdKind.Unanswered => "% of sent",
         ThresholdKind.Population => "% of wanted",
+        ThresholdKind.Drift => Figure switch
+        {
+            DriftResult.UnplannedEnds => "per 1000 stream-hours per hour",
+            DriftResult.LoadGenRss => "MB per hour",
+            _ => "ms per hour",
+        },
         _ => "new causes",
     };
 }
@@ -123,6 +135,26 @@ public static partial class Thresholds
                 : null;
         }
 
+        if (DriftPattern().Match(trimmed) is { Success: true } dr)
+        {
+            var figure = dr.Groups["figure"].Value;
+            var unit = dr.Groups["unit"].Value;
+            var fits = figure switch
+            {
+                DriftResult.UnplannedEnds => unit.Length == 0,
+                DriftResult.LoadGenRss => unit == "MB",
+                _ => unit == "ms",
+            };
+            return fits
+                ? new Threshold(trimmed, ThresholdMetric.Max, false, double.Parse(dr.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    Kind = ThresholdKind.Drift,
+                    Figure = figure,
+                    Source = text,
+                }
+                : null;
+        }
+
         if (NoNewCausePattern().Match(trimmed) is { Success: true } n)
         {
             return new Threshold(trimmed, ThresholdMetric.Max, false, 0) { Kind = ThresholdKind.NoNewCause, Versus = n.Groups["vs"].Value, Source = text };
@@ -163,6 +195,9 @@ public static partial class Thresholds
 
     [GeneratedRegex(@"^survival\((?<age>[^)]+)\)\s*>\s*(?<p>\d*\.?\d+)$", RegexOptions.CultureInvariant)]
     private static partial Regex SurvivalPattern();
+
+    [GeneratedRegex(@"^drift\((?<figure>p50|p99|unplanned-ends|send-lag-p99|loadgen-rss)\)\s*<\s*(?<n>\d+(\.\d+)?)\s*(?<unit>ms|MB)?\s*(per\s+1000\s+stream-hours\s*)?(/h|per\s+hour)$", RegexOptions.CultureInvariant)]
+    private static partial Regex DriftPattern();
 
     [GeneratedRegex(@"^no\s+new\s+cause\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
     private static partial Regex NoNewCausePattern();

@@ -78,6 +78,11 @@ public static class ThresholdEvaluator
                         double? held = topo.Population is { } p ? Math.Round(p.HeldShare * 100, 2) : null;
                         results.Add(new ThresholdResult(t.Expression, topo.Name, held, t.Limit, t.Unit, held is { } h && h > t.Limit));
                         break;
+                    case ThresholdKind.Drift:
+                        // Judged on the interval's upper end, never on the point slope; unknown when the run cannot tell a slope at all.
+                        var drift = topo.Drift.FirstOrDefault(x => x.Figure == t.Figure)?.High;
+                        results.Add(new ThresholdResult(t.Expression, topo.Name, drift, t.Limit, t.Unit, drift is { } dh && dh < t.Limit));
+                        break;
                     case ThresholdKind.NoNewCause when versus is null || topo.Name != versus.Name:
                         var fresh = versus is null ? null : (double?)topo.Outcomes.Keys.Count(k => IsUnplanned(k) && !versus.Outcomes.ContainsKey(k));
                         results.Add(new ThresholdResult(t.Expression, topo.Name, fresh, 0, t.Unit, fresh == 0));
