@@ -23,6 +23,7 @@ internal static class Cli
         root.Subcommands.Add(ReportCommand.Create(console));
         root.Subcommands.Add(ReportCommand.CreateCompareRuns(console));
         root.Subcommands.Add(MergeCommand.Create(console));
+        root.Subcommands.Add(HistoryCommand.Create(console));
         root.Subcommands.Add(ValidateCommand.Create(console));
         root.Subcommands.Add(ProbeCommand.Create(console));
         root.Subcommands.Add(LabCommand.Create(console));

@@ -4,7 +4,6 @@ using System.Text.Json.Serialization;
 namespace LoadGen.Results;
 
 /// <summary>Which way a figure moved during one run.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<DriftTrend>))]
 public enum DriftTrend
 {
     /// <summary>The slope's whole interval lies above zero and the rise over the run is larger than the figure's margin.</summary>

@@ -274,4 +274,58 @@ public static class Charts
     }
 
     public static string Seconds(double s) => s.ToString("0.#", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A figure across releases (history report): one point per run in time order with its interval as a vertical bar,
+    /// the release on the x axis, accepted baselines as green diamonds and flagged regressions as red squares.
+    /// </summary>
+    public static string Trend(string title, string unit, IReadOnlyList<TrendPoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var plt = NewPlot(title, "release (oldest run first)", unit);
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (var i = 0; i < points.Count; i++)
+        {
+            var p = points[i];
+            ticks.AddMajor(i, p.Axis);
+            var bar = plt.Add.Line(i, p.Low, i, p.High);
+            bar.Color = Palette[0];
+            bar.LineWidth = 2;
+        }
+
+        void Markers(Func<TrendPoint, bool> which, string label, Color color, MarkerShape shape, float size)
+        {
+            var chosen = points.Select((p, i) => (p, i)).Where(x => which(x.p)).ToList();
+            if (chosen.Count == 0)
+            {
+                return;
+            }
+
+            var m = plt.Add.ScatterPoints(chosen.Select(x => (double)x.i).ToArray(), chosen.Select(x => x.p.Value).ToArray());
+            m.Color = color;
+            m.MarkerShape = shape;
+            m.MarkerSize = size;
+            m.LegendText = label;
+        }
+
+        Markers(p => !p.Baseline && !p.Flagged, "run (bar: 95% interval within the run)", Palette[0], MarkerShape.FilledCircle, 8);
+        Markers(p => p.Baseline, "accepted baseline", Color.FromHex("#2ca02c"), MarkerShape.FilledDiamond, 13);
+        Markers(p => p.Flagged && !p.Baseline, "worse than the accepted baselines", Color.FromHex("#d62728"), MarkerShape.FilledSquare, 11);
+        plt.Axes.Bottom.TickGenerator = ticks;
+        plt.Axes.SetLimitsX(-0.5, Math.Max(0.5, points.Count - 0.5));
+        if (points.Count > 0)
+        {
+            var lo = points.Min(p => p.Low);
+            var hi = points.Max(p => p.High);
+            var pad = Math.Max((hi - lo) * 0.1, Math.Max(Math.Abs(hi) * 0.05, 0.001));
+            plt.Axes.SetLimitsY(Math.Min(0, lo - pad), hi + pad);
+        }
+
+        // Beside the plot, not over the first release's bar.
+        plt.ShowLegend(Edge.Bottom);
+        return Svg(plt);
+    }
 }
+
+/// <summary>One run's figure on a trend chart: the x-axis label (its release), the value and its interval, and whether it is an accepted baseline or a flagged regression.</summary>
+public sealed record TrendPoint(string Axis, double Value, double Low, double High, bool Baseline, bool Flagged);

@@ -24,9 +24,16 @@ internal static class ReportCommand
     {
         var runs = new Argument<DirectoryInfo[]>("run-dirs")
         {
-            Description = "Baseline run folder(s) then the candidate's, last: BASELINE CANDIDATE, or BASE1 BASE2 … CANDIDATE to measure between-run variation.",
-            Arity = new ArgumentArity(2, 100),
+            Description = "Baseline run folder(s) then the candidate's, last: BASELINE CANDIDATE, or BASE1 BASE2 … CANDIDATE to measure between-run variation; " +
+                "with --against, the candidate's alone.",
+            Arity = new ArgumentArity(1, 100),
         };
+        var against = new Option<string?>("--against")
+        {
+            Description = "Compare with the runs the history accepted as a baseline (loadgen history accept … --as NAME): baseline:NAME, or baseline:NAME@last-N for the N most recent.",
+            HelpName = "baseline:NAME[@last-N]",
+        };
+        var history = new HistoryCommand.Location();
         var baselineTopology = new Option<string?>("--baseline-topology") { Description = "Topology of the baseline run(s) to compare (default: its first)." };
         var candidateTopology = new Option<string?>("--candidate-topology") { Description = "Topology of the candidate run (default: its first)." };
         var output = CommonOptions.Out();
@@ -39,28 +46,52 @@ internal static class ReportCommand
             "baseline runs (BASE1 BASE2 … CANDIDATE) and the spread between them is measured. Exit 0 unless --gate says otherwise.\n" +
             "Writes report.html, summary.md, junit.xml and comparison.json into <out>/compare-<baseline>-vs-<candidate>/; warns when the scenarios differ\n" +
             "and when a topology's path fingerprint changed between the runs (--expect-path same|changed makes it a gate).\n" +
-            "Example: loadgen compare-runs reports/out/before reports/out/after --gate not-worse")
+            "Example: loadgen compare-runs reports/out/before reports/out/after --gate not-worse\n" +
+            "With the history: loadgen compare-runs --against baseline:pre-migration@last-3 reports/out/after --gate not-worse")
         {
-            runs, baselineTopology, candidateTopology, output,
+            runs, against, baselineTopology, candidateTopology, output,
         };
+        history.AddTo(cmd);
         foreach (var o in flags.All)
         {
             cmd.Options.Add(o);
         }
 
-        cmd.SetAction(pr =>
+        cmd.SetAction(async (pr, ct) =>
         {
-            var folders = pr.GetValue(runs)!;
+            var folders = pr.GetValue(runs)!.Select(f => f.FullName).ToList();
+            if (pr.GetValue(against) is { } spec)
+            {
+                if (folders.Count != 1)
+                {
+                    console.Error($"error: with --against, give the candidate's run folder alone ({folders.Count} given): the baselines come from the history");
+                    return ExitCodes.BadInput;
+                }
+
+                await using var store = await history.OpenAsync(pr, console, ct);
+                if (store is null || await HistoryCommand.ResolveAsync(spec, store, console, ct) is not { } resolved)
+                {
+                    return ExitCodes.BadInput;
+                }
+
+                folders = [.. resolved, .. folders];
+            }
+            else if (folders.Count < 2)
+            {
+                console.Error("error: compare-runs needs a baseline run folder and the candidate's (BASELINE CANDIDATE), or --against baseline:NAME with the candidate's");
+                return ExitCodes.BadInput;
+            }
+
             var loaded = new List<RunData>();
             foreach (var folder in folders)
             {
                 try
                 {
-                    loaded.Add(RunData.Load(folder.FullName));
+                    loaded.Add(RunData.Load(folder));
                 }
                 catch (Exception e) when (e is IOException or JsonException or InvalidDataException or FormatException or UnauthorizedAccessException)
                 {
-                    console.Error($"error: {folder.FullName}: not a usable run folder: {e.Message}");
+                    console.Error($"error: {folder}: not a usable run folder: {e.Message}");
                     return ExitCodes.BadInput;
                 }
             }

@@ -19,10 +19,24 @@ internal static class LabWorkload
         var payload = ByteString.CopyFrom(new byte[plan.PayloadBytes]);
         var every = ToProto(plan.Directives, null);
         var first = plan.First is null ? null : ToProto(plan.Directives, plan.First);
+        var rise = plan.Directives?.DelayRisePerMinute ?? TimeSpan.Zero;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Directives? Every()
+        {
+            if (rise <= TimeSpan.Zero || every is null)
+            {
+                return every;
+            }
+
+            // A known drift: the delay asked grows with the time since the workload started.
+            var minutes = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMinutes;
+            return new Directives(every) { DelayMs = (uint)Math.Round(plan.Directives!.Delay.TotalMilliseconds + (rise.TotalMilliseconds * minutes)) };
+        }
+
         return new BidiWorkload<ClientFrame, ServerFrame>(
                 MethodName,
                 (invoker, options) => new LabService.LabServiceClient(invoker).Chat(options),
-                (_, seq) => new ClientFrame { Seq = seq, Payload = payload, Directives = seq == 1 && first is not null ? first : every })
+                (_, seq) => new ClientFrame { Seq = seq, Payload = payload, Directives = seq == 1 && first is not null ? first : Every() })
             .MatchBySequence(reply => reply.ReplyIndex == 0 ? reply.Seq : 0, "lab: replies carry their request's seq");
     }
 

@@ -187,6 +187,7 @@ public static class ScenarioExplainer
         {
             y.Key(1, "directives");
             y.Line(2, "delay", D(d.Delay));
+            y.Line(2, "delayRisePerMinute", D(d.DelayRisePerMinute), d.DelayRisePerMinute > TimeSpan.Zero ? "the delay grows this much each minute (a known drift)" : null);
             y.Line(2, "replyCount", d.ReplyCount);
             y.Line(2, "replySize", d.ReplySize, d.ReplySize == 0 ? "the request's size" : null);
         }

@@ -83,6 +83,7 @@ public static partial class ScenarioLoader
             directives = new LabDirectives
             {
                 Delay = df.Duration("delay", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+                DelayRisePerMinute = df.Duration("delayRisePerMinute", TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMinutes(1)),
                 ReplyCount = df.Int("replyCount", 1, 1, 10_000),
                 ReplySize = df.Int("replySize", 0, 0, 16 * 1024 * 1024),
             };

@@ -111,7 +111,7 @@ public static class DriftAnalysis
         var fit = points.Count >= MinBlocks ? TheilSen(points) : null;
         string N(double x) => DriftResult.Number(x);
         string Signed(double x) => (x > 0 ? "+" : "") + N(x);
-        var over = span >= 1 ? $"{N(span)} h" : $"{N(span * 60)} min";
+        var over = span >= 1 ? $"{N(span)} h" : span * 60 >= 1 ? $"{N(span * 60)} min" : $"{N(span * 3600)} s";
         if (fit is not { } f || span <= 0)
         {
             return new DriftResult(figure, unit, null, null, null, span, points.Count, m, DriftTrend.CannotTell,

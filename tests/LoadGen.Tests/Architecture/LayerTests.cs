@@ -25,6 +25,7 @@ public class LayerTests
     private static readonly Assembly Results = typeof(LoadGen.Results.RunSummary).Assembly;
     private static readonly Assembly Reports = typeof(LoadGen.Reports.RunData).Assembly;
     private static readonly Assembly Lab = typeof(LoadGen.Lab.LabTopologies).Assembly;
+    private static readonly Assembly History = typeof(LoadGen.History.HistoryStore).Assembly;
     private static readonly Assembly Cli = typeof(LoadGen.Cli.Cli).Assembly;
     private static readonly Assembly Sample = typeof(LoadGen.Examples.CodeFirst.LabChatScenario).Assembly;
 
@@ -102,9 +103,15 @@ public class LayerTests
     [Theory]
     [InlineData("LoadGen.Reports", new[] { "LoadGen.Lab", "LoadGen.Core", "LoadGen.Cli" })]
     [InlineData("LoadGen.Lab", new[] { "LoadGen.Core", "LoadGen.Reports", "LoadGen.Cli" })]
+    [InlineData("LoadGen.History", new[] { "LoadGen.Lab", "LoadGen.Core", "LoadGen.Cli" })]
     public void Project_DoesNotReach(string project, string[] forbidden)
     {
-        var assembly = project == "LoadGen.Reports" ? Reports : Lab;
+        var assembly = project switch
+        {
+            "LoadGen.Reports" => Reports,
+            "LoadGen.History" => History,
+            _ => Lab,
+        };
 
         Assert.Empty(assembly.GetReferencedAssemblies().Select(a => a.Name!).Intersect(forbidden));
         var result = Types.InAssembly(assembly).ShouldNot().HaveDependencyOnAny(forbidden).GetResult();

@@ -63,6 +63,13 @@ public class PublishTests
         Assert.True(File.Exists(Path.Combine(folder, "summary.json")), demoLog);
         Assert.True(File.Exists(Path.Combine(folder, "report.html")), demoLog);
         Assert.Contains("verdict:", demoLog, StringComparison.Ordinal);
+
+        // The history's SQLite (a native library) travels with the image too: the run is recorded and listed.
+        var db = Path.Combine(runs, "history.db");
+        var (add, addLog) = await RunAsync(binary, runs, MachineLoad.Deadline(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)), "history", "add", folder, "--release", "1.0", "--history", db);
+        Assert.True(add == 0, $"the published history add failed ({add}):\n{addLog}");
+        var (list, listLog) = await RunAsync(binary, runs, MachineLoad.Deadline(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)), "history", "list", "--history", db);
+        Assert.True(list == 0 && listLog.Contains(Path.GetFileName(folder), StringComparison.Ordinal), $"the published history list ({list}):\n{listLog}");
     }
 
     internal static string RepoRoot()

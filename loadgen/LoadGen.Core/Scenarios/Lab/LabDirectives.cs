@@ -52,6 +52,12 @@ public sealed record LabDirectives
 {
     public TimeSpan Delay { get; init; }
 
+    /// <summary>
+    /// A known ramp (drift calibration, docs/history.md): each message's delay grows by this much per minute since the
+    /// workload started, on top of <see cref="Delay"/>. Zero: a steady delay.
+    /// </summary>
+    public TimeSpan DelayRisePerMinute { get; init; }
+
     public int ReplyCount { get; init; }
 
     public int ReplySize { get; init; }
