@@ -1,5 +1,6 @@
 using System.Globalization;
 using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Reports;
 
@@ -25,26 +26,11 @@ public static class DriftCard
         return new SummaryTable(["drift inside the run", .. topologies.Select(t => t.Name)], rows);
     }
 
-    /// <summary>What a reader must not miss: a path figure that rose (or fell) while the generator's own figures did too.</summary>
+    /// <summary>What a reader must not miss: a path figure that rose (or fell), and whether the generator's own figures did too.</summary>
     public static IReadOnlyList<string> Notes(IReadOnlyList<TopologySummary> topologies)
     {
         ArgumentNullException.ThrowIfNull(topologies);
-        var notes = new List<string>();
-        foreach (var t in topologies)
-        {
-            var moved = t.Drift.Where(d => !d.Generator && d.Trend is DriftTrend.Rising or DriftTrend.Falling).ToList();
-            var generator = t.Drift.Where(d => d.Generator && d.Trend == DriftTrend.Rising).ToList();
-            if (moved.Count == 0)
-            {
-                continue;
-            }
-
-            notes.Add(generator.Count > 0
-                ? $"{t.Name}: {string.Join("; ", moved.Select(d => d.Reading))} — but LoadGen's own {string.Join(" and ", generator.Select(d => d.Figure))} rose too ({string.Join("; ", generator.Select(d => d.Reading))}): the drift may be the generator's, not the path's"
-                : $"{t.Name}: {string.Join("; ", moved.Select(d => d.Reading))} (LoadGen's own send lag and memory did not rise: the path's)");
-        }
-
-        return notes;
+        return [.. topologies.Select(DriftAnalysis.Note).OfType<string>()];
     }
 
     private static string Cell(DriftResult d)

@@ -44,6 +44,44 @@ public static class DriftAnalysis
         ];
     }
 
+    /// <summary>Runs shorter than this (in hours) are not warned of a drift: a soak's question, not a short run's.</summary>
+    public const double WarnAfterH = 10.0 / 60;
+
+    /// <summary>
+    /// What a reader must not miss about a topology's drift: each path figure that rose (or fell), and whether LoadGen's
+    /// own send lag or memory rose with it (then the drift may be the generator's); null when no path figure moved.
+    /// </summary>
+    public static string? Note(TopologySummary topology)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        var moved = topology.Drift.Where(d => !d.Generator && d.Trend is DriftTrend.Rising or DriftTrend.Falling).ToList();
+        if (moved.Count == 0)
+        {
+            return null;
+        }
+
+        var generator = topology.Drift.Where(d => d.Generator && d.Trend == DriftTrend.Rising).ToList();
+        return generator.Count > 0
+            ? $"{topology.Name}: {string.Join("; ", moved.Select(d => d.Reading))} — but LoadGen's own {string.Join(" and ", generator.Select(d => d.Figure))} rose too ({string.Join("; ", generator.Select(d => d.Reading))}): the drift may be the generator's, not the path's"
+            : $"{topology.Name}: {string.Join("; ", moved.Select(d => d.Reading))} (LoadGen's own send lag and memory did not rise: the path's)";
+    }
+
+    /// <summary>
+    /// The end-of-run warning for a soak (a hold of at least <see cref="WarnAfterH"/>) whose path figure rose while the
+    /// population was held: a leak or a queue somewhere on the path, or the generator's own (said which).
+    /// </summary>
+    public static IEnumerable<string> Warnings(IEnumerable<TopologySummary> topologies)
+    {
+        ArgumentNullException.ThrowIfNull(topologies);
+        foreach (var t in topologies)
+        {
+            if (t.Drift.Any(d => !d.Generator && d.Trend == DriftTrend.Rising && d.SpanH >= WarnAfterH) && Note(t) is { } note)
+            {
+                yield return $"drift while the population was held: {note}";
+            }
+        }
+    }
+
     /// <summary>
     /// A Theil–Sen slope of (x, y) with the 95% interval from Kendall's S (ties not corrected: the interval errs wide).
     /// Null when fewer than two points differ in x.

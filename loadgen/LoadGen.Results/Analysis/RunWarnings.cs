@@ -13,7 +13,7 @@ public static class RunWarnings
     public static IReadOnlyList<string> For(IReadOnlyList<TopologySummary> topologies)
     {
         ArgumentNullException.ThrowIfNull(topologies);
-        return [.. GeneratorHealth.Warnings(topologies), .. Unanswered(topologies), .. GatewayWithoutProxy(topologies)];
+        return [.. GeneratorHealth.Warnings(topologies), .. Unanswered(topologies), .. GatewayWithoutProxy(topologies), .. DriftAnalysis.Warnings(topologies)];
     }
 
     /// <summary>

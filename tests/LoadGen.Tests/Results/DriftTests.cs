@@ -116,6 +116,18 @@ public class DriftTests
         Assert.Contains("rising: +", DriftCard.Build([pathOnly])!.Rows.Single(r => r[0] == DriftResult.P99)[1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ASoakWhosePathFigureRose_IsWarnedOf_AShortRunIsNot()
+    {
+        var soak = Topology() with { Drift = DriftAnalysis.For("gateway", Soak(hours: 2, p99SlopePerHour: 6, seed: 1)) };
+        var shortRun = Topology() with { Drift = DriftAnalysis.For("gateway", Soak(hours: 5 / 60.0, p99SlopePerHour: 600, seed: 1)) };
+
+        Assert.Equal(DriftTrend.Rising, Of(shortRun.Drift, DriftResult.P99).Trend);
+        var warning = Assert.Single(RunWarnings.For([soak]), w => w.StartsWith("drift", StringComparison.Ordinal));
+        Assert.Contains("gateway: p99 rose", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain(RunWarnings.For([shortRun]), w => w.StartsWith("drift", StringComparison.Ordinal));
+    }
+
     private static TopologySummary Topology()
     {
         var none = new LatencyStats(0, null, null, null, null, null, null);
@@ -132,5 +144,53 @@ public class DriftTests
             Outcomes = new Dictionary<string, long>(),
             Connections = new ConnectionCounts(1, 1, 1),
         };
+    }
+}
+
+/// <summary>The drift test on a real run: the lab backend's delay rising on a known ramp is found rising, with that slope.</summary>
+[Collection(Integration.SerialLoad.Name)]
+public class DriftRunTests
+{
+    [Fact(Timeout = Integration.SerialLoad.TimeoutMs)]
+    public async Task AKnownRampInTheBackendsDelay_IsFoundRising_WithItsSlope_AndFailsADriftThreshold()
+    {
+        var outDir = TestTemp.Path("drift-run");
+        var scenario = TestTemp.Path("drift-scenario") + ".yaml";
+        // 100 ms more per minute: 6,000 ms per hour, 20 ms over the 12-second hold — far beyond p50's margin.
+        await File.WriteAllTextAsync(scenario, """
+            name: drift-ramp
+            targets:
+              - name: backend
+                address: lab://backend-h2c
+            profile:
+              phases:
+                - ramp: 20
+                  over: 500ms
+                - hold: 12s
+            messages:
+              interval: 200ms
+              directives:
+                delay: 1ms
+                delayRisePerMinute: 100ms
+            reportingInterval: 500ms
+            warmup: 0s
+            thresholds:
+              - drift(p50) < 1ms/h
+            """);
+
+        // Its own process, as the known-answer tests run: the test host's own pauses are not the path's.
+        using var run = Cli.CliProcess.Start("run", "--scenario", scenario, "--out", outDir, "--quiet");
+        Assert.True(await run.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"the run did not end\n{run.Out}\n{run.Err}");
+        // The drift threshold fails, and says so with exit 1: the delay rose.
+        Assert.True(run.Process.ExitCode == 1, $"exit {run.Process.ExitCode}\n{run.Out}\n{run.Err}");
+        var summary = LoadGen.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
+        var p50 = Assert.Single(Assert.Single(summary.Topologies).Drift, d => d.Figure == DriftResult.P50);
+
+        Assert.True(p50.Trend == DriftTrend.Rising, p50.Reading);
+        // The slope found within 15% of the ramp (its interval's coverage over many runs is measured in bench/drift.sh).
+        Assert.True(p50.SlopePerHour is > 5100 and < 6900, $"expected about 6000 ms/h: {p50.Reading}");
+        var threshold = Assert.Single(summary.Thresholds);
+        Assert.False(threshold.Passed);
+        Assert.Equal(p50.High, threshold.Actual);
     }
 }
