@@ -84,7 +84,7 @@ internal static class HistoryCommand
             runs, release, label,
         };
         location.AddTo(cmd);
-        cmd.SetAction(async (pr, ct) =>
+        cmd.SetAction(Guarded(console, async (pr, ct) =>
         {
             var loaded = new List<RunData>();
             foreach (var folder in pr.GetValue(runs)!)
@@ -116,7 +116,7 @@ internal static class HistoryCommand
             }
 
             return ExitCodes.Ok;
-        });
+        }));
         return cmd;
     }
 
@@ -134,7 +134,7 @@ internal static class HistoryCommand
             run, name, why, by,
         };
         location.AddTo(cmd);
-        cmd.SetAction(async (pr, ct) =>
+        cmd.SetAction(Guarded(console, async (pr, ct) =>
         {
             var given = pr.GetValue(run)!;
             var baselineName = pr.GetValue(name)!;
@@ -176,7 +176,7 @@ internal static class HistoryCommand
             var all = await store.BaselinesAsync(baselineName, ct);
             console.Line($"accepted {id} as baseline:{baselineName} ({all.Count} run{(all.Count == 1 ? "" : "s")} under that name: {string.Join(", ", all.Select(b => b.RunId))})");
             return ExitCodes.Ok;
-        });
+        }));
         return cmd;
     }
 
@@ -197,7 +197,7 @@ internal static class HistoryCommand
             service, topology, label, release, baseline, json,
         };
         location.AddTo(cmd);
-        cmd.SetAction(async (pr, ct) =>
+        cmd.SetAction(Guarded(console, async (pr, ct) =>
         {
             await using var store = await location.OpenAsync(pr, console, ct);
             if (store is null)
@@ -227,7 +227,7 @@ internal static class HistoryCommand
 
             WarnMissing(console, runs);
             return ExitCodes.Ok;
-        });
+        }));
         return cmd;
     }
 
@@ -248,7 +248,7 @@ internal static class HistoryCommand
             service, topology, label, release, baseline, lastN, output,
         };
         location.AddTo(cmd);
-        cmd.SetAction(async (pr, ct) =>
+        cmd.SetAction(Guarded(console, async (pr, ct) =>
         {
             if (pr.GetValue(lastN) < 1)
             {
@@ -307,9 +307,26 @@ internal static class HistoryCommand
             console.Line($"trend:   {Path.GetFullPath(Path.Combine(dir, TrendReport.HtmlFile))}");
             console.Line($"summary: {Path.GetFullPath(Path.Combine(dir, TrendReport.MarkdownFile))}");
             return ExitCodes.Ok;
-        });
+        }));
         return cmd;
     }
+
+    /// <summary>
+    /// A history command's action, with the history's own failures after it opened (a role without INSERT, a full disk,
+    /// a dropped connection) said in one line as LoadGen's own I/O failing (exit 4) — never as a gate's verdict.
+    /// </summary>
+    internal static Func<ParseResult, CancellationToken, Task<int>> Guarded(CliConsole console, Func<ParseResult, CancellationToken, Task<int>> action) => async (pr, ct) =>
+    {
+        try
+        {
+            return await action(pr, ct);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            console.Error($"error: the history failed: {e.Message} (LoadGen's own I/O, not a gate's verdict; a run is recorded whole or not at all)");
+            return ExitCodes.LoadGenFailed;
+        }
+    };
 
     /// <summary>Resolves "baseline:NAME[@last-N]" to the accepted runs' folders; null (the error said) when it cannot.</summary>
     public static async Task<IReadOnlyList<string>?> ResolveAsync(string spec, HistoryStore store, CliConsole console, CancellationToken ct)

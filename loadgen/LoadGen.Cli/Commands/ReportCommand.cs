@@ -57,7 +57,7 @@ internal static class ReportCommand
             cmd.Options.Add(o);
         }
 
-        cmd.SetAction(async (pr, ct) =>
+        cmd.SetAction(HistoryCommand.Guarded(console, async (pr, ct) =>
         {
             var folders = pr.GetValue(runs)!.Select(f => f.FullName).ToList();
             if (pr.GetValue(against) is { } spec)
@@ -182,7 +182,7 @@ internal static class ReportCommand
 
             PrintPaths(console, written);
             return c.GateFailed ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
-        });
+        }));
         return cmd;
     }
 

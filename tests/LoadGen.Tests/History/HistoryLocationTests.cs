@@ -47,4 +47,17 @@ public class HistoryLocationTests
         Assert.Contains("first line is empty", Assert.Throws<ArgumentException>(() => HistoryLocation.Parse("postgres://u@db/h", empty, Env())).Message, StringComparison.Ordinal);
         Assert.Contains("PostgreSQL history only", Assert.Throws<ArgumentException>(() => HistoryLocation.Parse("h.db", empty, Env())).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AFileThatIsNoHistory_IsBadInput_SaidInOneLine()
+    {
+        var file = Path.Combine(Directory.CreateDirectory(TestTemp.Path("notdb")).FullName, "history.db");
+        await File.WriteAllTextAsync(file, "this is a shopping list, not a database\n".PadRight(4096, '.'));
+
+        var (code, stdout, stderr) = await LoadGen.Tests.Cli.CliRunner.RunAsync("history", "list", "--history", file);
+
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains($"error: the history {file} cannot be opened", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
 }
