@@ -89,9 +89,12 @@ summary = {"settings": {"streams": int(sys.argv[3]), "hold": sys.argv[4], "rampH
            "flatRuns": len(flat),
            "falseTrend": {f: sum(1 for r in flat if r["drift"].get(f, {}).get("trend") in ("rising", "falling")) for f in figures},
            "stable": {f: sum(1 for r in flat if r["drift"].get(f, {}).get("trend") == "stable") for f in figures},
+           # What a test on "the interval excludes zero" alone would have called a trend (the margin rule is what refuses it).
+           "intervalExcludesZero": {f: sum(1 for r in flat if r["drift"].get(f, {}).get("low") is not None
+                                           and (r["drift"][f]["low"] > 0 or r["drift"][f]["high"] < 0)) for f in figures},
            "rampRuns": len(ramp), "rampFound": sum(1 for r in ramp if r["found"]), "rows": rows}
 json.dump(summary, open(sys.argv[2], "w"), indent=2)
-print("flat runs: %d; false rising/falling by figure: %s; stable: %s" % (len(flat), summary["falseTrend"], summary["stable"]))
+print("flat runs: %d; false rising/falling by figure: %s; stable: %s; interval excluding zero: %s" % (len(flat), summary["falseTrend"], summary["stable"], summary["intervalExcludesZero"]))
 print("ramped runs: %d; p50 rising with the injected slope inside its interval: %d" % (len(ramp), summary["rampFound"]))
 print("written: " + sys.argv[2])
 PY

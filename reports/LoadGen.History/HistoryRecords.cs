@@ -87,10 +87,18 @@ public sealed record HistoryRun
             return null;
         }
 
-        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.Folder.RunJson));
-        return doc.RootElement.TryGetProperty("scenarioSettings", out var settings)
-            ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(run.Summary.Scenario + "\n" + settings.GetRawText())))[..16]
-            : null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.Folder.RunJson));
+            return doc.RootElement.TryGetProperty("scenarioSettings", out var settings)
+                ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(run.Summary.Scenario + "\n" + settings.GetRawText())))[..16]
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // A damaged run.json (RunData.Load has said so): no hash, the run is still recorded.
+            return null;
+        }
     }
 }
 

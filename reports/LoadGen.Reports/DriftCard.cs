@@ -37,7 +37,7 @@ public static class DriftCard
     {
         if (d.SlopePerHour is not { } slope || d.Low is not { } low || d.High is not { } high)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"cannot tell ({d.Points} blocks)");
+            return d.Points == 0 ? "not measured" : string.Create(CultureInfo.InvariantCulture, $"cannot tell ({d.Points} of {DriftAnalysis.MinBlocks} blocks needed)");
         }
 
         var word = d.Trend switch

@@ -49,7 +49,7 @@ public static class DriftAnalysis
 
     /// <summary>
     /// What a reader must not miss about a topology's drift: each path figure that rose (or fell), and whether LoadGen's
-    /// own send lag or memory rose with it (then the drift may be the generator's); null when no path figure moved.
+    /// own send lag rose with it (then the drift may be the generator's) or its memory; null when no path figure moved.
     /// </summary>
     public static string? Note(TopologySummary topology)
     {
@@ -60,10 +60,15 @@ public static class DriftAnalysis
             return null;
         }
 
-        var generator = topology.Drift.Where(d => d.Generator && d.Trend == DriftTrend.Rising).ToList();
-        return generator.Count > 0
-            ? $"{topology.Name}: {string.Join("; ", moved.Select(d => d.Reading))} — but LoadGen's own {string.Join(" and ", generator.Select(d => d.Figure))} rose too ({string.Join("; ", generator.Select(d => d.Reading))}): the drift may be the generator's, not the path's"
-            : $"{topology.Name}: {string.Join("; ", moved.Select(d => d.Reading))} (LoadGen's own send lag and memory did not rise: the path's)";
+        // LoadGen's send lag rising is its own lateness entering every latency figure; its memory rising is said beside it,
+        // not blamed (a heap growing after start is normal for the first minutes, measured in bench/drift).
+        var lag = topology.Drift.FirstOrDefault(d => d.Figure == DriftResult.SendLagP99 && d.Trend == DriftTrend.Rising);
+        var rss = topology.Drift.FirstOrDefault(d => d.Figure == DriftResult.LoadGenRss && d.Trend == DriftTrend.Rising);
+        var path = $"{topology.Name}: {string.Join("; ", moved.Select(d => d.Reading))}";
+        var memory = rss is null ? "" : $"; LoadGen's own memory rose too ({rss.Reading})";
+        return lag is not null
+            ? $"{path} — but LoadGen's own send lag rose too ({lag.Reading}): the drift may be the generator's, not the path's{memory}"
+            : $"{path} (LoadGen's own send lag did not rise: the path's){memory}";
     }
 
     /// <summary>

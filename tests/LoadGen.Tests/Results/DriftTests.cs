@@ -112,7 +112,7 @@ public class DriftTests
         var pathOnly = Topology() with { Drift = DriftAnalysis.For("gateway", Soak(hours: 2, p99SlopePerHour: 6, seed: 1)) };
 
         Assert.Contains("may be the generator's", Assert.Single(DriftCard.Notes([both])), StringComparison.Ordinal);
-        Assert.Contains("the path's", Assert.Single(DriftCard.Notes([pathOnly])), StringComparison.Ordinal);
+        Assert.Contains("send lag did not rise: the path's", Assert.Single(DriftCard.Notes([pathOnly])), StringComparison.Ordinal);
         Assert.Contains("rising: +", DriftCard.Build([pathOnly])!.Rows.Single(r => r[0] == DriftResult.P99)[1], StringComparison.Ordinal);
     }
 
