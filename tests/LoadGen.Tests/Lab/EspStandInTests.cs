@@ -5,6 +5,7 @@ using LoadGen.Lab.Backend;
 using LoadGen.Lab.Check;
 using LoadGen.Lab.Esp;
 using LoadGen.Tests.Integration;
+using LoadGen.Results;
 
 namespace LoadGen.Tests.Lab;
 
@@ -209,14 +210,40 @@ public class EspStandInTests
             Profile = scenario.Profile with { Phases = [new(PhaseKind.Ramp, 20, TimeSpan.FromMilliseconds(200)), .. scenario.Profile.Phases.Skip(1)] },
         };
 
-        var (summary, _) = await EngineHarness.RunAsync(scenario);
+        // The premise: every stream open (response headers) within the ramp. NGINX's timer is per connection, so one stream
+        // whose headers came late sends late (its first message, or its quiet-after counted from its headers) and re-arms
+        // the timer for all: seen 1 in ~10 runs on an idle machine, headers 2.5 s late, every other stream then cut after
+        // 7.4 s of its own quiet — what the clients lived through, not this test's question. Such a run is made again
+        // (at most twice more); the claim is judged on a run whose premise held.
+        RunSummary summary;
+        RunFolder folder;
+        List<OutcomeRecord> outcomes;
+        var attempts = new List<string>();
+        do
+        {
+            (summary, folder) = await EngineHarness.RunAsync(scenario);
+            outcomes = [.. LoadGen.Reports.RunData.ReadOutcomes(folder.OutcomesPath)];
+            // When each stream's headers came; streams re-opened after the cut (the reconnect policy) are not the premise's.
+            var firstCut = outcomes.Where(o => o.Cause == "rst:PROTOCOL_ERROR").Select(o => o.Time).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+            var opened = outcomes.Where(o => o.LifetimeS is not null).Select(o => o.Time.AddSeconds(-o.LifetimeS!.Value)).Where(h => h < firstCut).ToList();
+            var lateOpen = opened.Count == 0 ? 0 : (opened.Max() - opened.Min()).TotalSeconds;
+            attempts.Add(System.FormattableString.Invariant($"headers spread over {lateOpen:0.00} s"));
+            if (lateOpen <= 1.0)
+            {
+                break;
+            }
+        }
+        while (attempts.Count < 3);
 
         // Streams opened last may outlive the run (observed: 1 of 20 at 10 s).
         var t = Assert.Single(summary.Topologies);
         Assert.True(t.Outcomes.GetValueOrDefault("rst:PROTOCOL_ERROR") >= 15, string.Join(", ", t.Outcomes));
         var d = Assert.Single(t.DetectedTimeouts);
         Assert.Equal("rst:PROTOCOL_ERROR", d.Cause);
-        Assert.InRange(d.Seconds, 4.0, 6.0);
+        // Each end as the client saw it (age, quiet since its last send and receive), for a claim off the 5 s mark.
+        var ends = string.Join("; ", outcomes.Select(o => System.FormattableString.Invariant(
+            $"{o.StreamId}:{o.Cause} age {o.AgeS:0.00} lived {o.LifetimeS:0.00} sent {o.SinceLastSendS:0.00} recv {o.SinceLastReceiveS:0.00}")));
+        Assert.True(d.Seconds is >= 4.0 and <= 6.0, $"{d.Direction} {d.Seconds} s; runs: {string.Join(", ", attempts)}; ends: {ends}");
         // A quiet-time cut, never an age. With 10 s and 30 s between messages a stream that sent just before the cut
         // (its phase is random) is not client-quiet at its end, so the client-side cluster can miss and the claim reads
         // server-quiet (seen under load); with the client quiet for good, both sides are.
