@@ -282,6 +282,12 @@ internal static class HistoryCommand
                 }
             }
 
+            if (baselines.Count > 0)
+            {
+                // Judging re-reads the run folders (the source of truth): a history of long soaks takes a moment.
+                console.Error($"judging {runs.Count} run{(runs.Count == 1 ? "" : "s")} against {baselines.Count} accepted baseline{(baselines.Count == 1 ? "" : "s")}: reading their run folders…");
+            }
+
             var judgements = TrendReport.Judge([.. runs, .. extra], baselines, pr.GetValue(lastN)).Where(j => ids.Contains(j.RunId)).ToList();
             var title = $"Trend of {string.Join(", ", runs.Select(r => r.Service ?? r.Scenario).Distinct())} across {runs.Select(r => r.Axis).Distinct().Count()} releases";
             var dir = pr.GetValue(output)!;

@@ -45,9 +45,21 @@ public class CCoreServerTests
 
         // Four streams on one connection: the first GOAWAY alone ends enough streams for a claim, however slow the machine
         // (a connection lives 7-10 s before its third strike here; a busy runner saw one GOAWAY in 20 s).
-        var (t, folder) = await RunAsync(server, 4, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60), new KeepAlivePings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), KeepAlivePolicy.Always));
+        // The premise is the server's: it must have enforced (sent a GOAWAY) within the hold for the question — does LoadGen
+        // read it as one cause with the keepalive hint — to be asked. A CI run under load once saw none in 20 s (every
+        // stream client-closed at the end: LoadGen recorded exactly that); such a run is made again, at most twice more.
+        var pings = new KeepAlivePings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), KeepAlivePolicy.Always);
+        var runs = new List<string>();
+        TopologySummary t;
+        RunFolder folder;
+        do
+        {
+            (t, folder) = await RunAsync(server, 4, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60), pings);
+            runs.Add($"{string.Join(", ", t.Outcomes)} (GOAWAY read: {t.Path?.Show(PathFields.GoAway) ?? "no path recorded"})");
+        }
+        while (t.Path?.Values(PathFields.GoAway).Count is null or 0 && runs.Count < 3);
 
-        var because = $"{string.Join(", ", t.Outcomes)}; {t.Connections.Opened} connections opened";
+        var because = $"{string.Join(", ", t.Outcomes)}; {t.Connections.Opened} connections opened; runs: {string.Join(" | ", runs)}";
         var calm = EndCauses.GoAway(0xb);
         Assert.Equal("goaway:ENHANCE_YOUR_CALM", calm);
         Assert.True(t.Outcomes.GetValueOrDefault(calm) >= 4, because);

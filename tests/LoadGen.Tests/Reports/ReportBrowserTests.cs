@@ -8,7 +8,7 @@ namespace LoadGen.Tests.Reports;
 public class ReportBrowserTests
 {
     /// <summary>Debian's Chromium, headless, with nothing fetched from the network.</summary>
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    internal static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
     {
         ExecutablePath = BrowserFactAttribute.Chromium,
         Headless = true,
