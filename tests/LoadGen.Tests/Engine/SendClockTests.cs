@@ -38,19 +38,29 @@ public class SendClockTests
     {
         // 400 senders over the lanes, due times shuffled over 200 ms: each wakes at or after its time, and a sender
         // due later never wakes before one due 50 ms earlier on any lane.
+        // The wake time is read where the wait's continuation runs, on the thread pool: on a busy runner a continuation
+        // can run more than 50 ms after its release (CI saw it once), and then the order cannot be read from the wake
+        // times at all. Such a run (a sender woken over 50 ms late) is made again, at most twice more.
+        var tolerance = (long)(0.050 * Stopwatch.Frequency);
         var random = new Random(3);
-        var dues = Enumerable.Range(0, 400).Select(i => (Key: (long)i, Due: In(20 + random.NextDouble() * 200))).ToList();
-        var woke = new (long Due, long At)[dues.Count];
-        await Task.WhenAll(dues.Select(async (d, i) =>
+        (long Due, long At)[] woke;
+        var attempts = 0;
+        do
         {
-            await SendClock.Shared.NewWaiter(d.Key).WaitUntilAsync(d.Due, CancellationToken.None);
-            woke[i] = (d.Due, Stopwatch.GetTimestamp());
-        }));
+            var dues = Enumerable.Range(0, 400).Select(i => (Key: (long)i, Due: In(20 + random.NextDouble() * 200))).ToList();
+            var run = new (long Due, long At)[dues.Count];
+            await Task.WhenAll(dues.Select(async (d, i) =>
+            {
+                await SendClock.Shared.NewWaiter(d.Key).WaitUntilAsync(d.Due, CancellationToken.None);
+                run[i] = (d.Due, Stopwatch.GetTimestamp());
+            }));
+            woke = run;
+        }
+        while (++attempts < 3 && woke.Any(w => w.At - w.Due > tolerance));
 
         var early = (long)(SendClock.Early.TotalSeconds * Stopwatch.Frequency);
         Assert.All(woke, w => Assert.True(w.At >= w.Due - early, "a sender woke over half a millisecond early"));
         var byWake = woke.OrderBy(w => w.At).ToList();
-        var tolerance = (long)(0.050 * Stopwatch.Frequency);
         for (var i = 1; i < byWake.Count; i++)
         {
             Assert.True(byWake[i].Due >= byWake[i - 1].Due - tolerance, "a sender due 50 ms later woke first");
