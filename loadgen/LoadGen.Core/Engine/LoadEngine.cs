@@ -154,7 +154,7 @@ public sealed class LoadEngine
             ReportingInterval = scenario.ReportingInterval.ToString(),
             CloseTimeout = scenario.CloseTimeout.ToString(),
             WarmUp = scenario.WarmUp.ToString(),
-            Thresholds = [.. scenario.Thresholds.Select(t => t.Expression)],
+            Thresholds = [.. LoadGen.Results.Analysis.Thresholds.WithDefaults(scenario.Thresholds).Select(t => t.Expression)],
         },
         Targets = targets,
         LoadGenVersion = typeof(LoadEngine).Assembly.GetName().Version?.ToString() ?? "0",

@@ -149,7 +149,7 @@ internal sealed class RunSession : IDisposable
     {
         var partial = Build(RunCompletion.Partial, events);
         _folder.WriteJson(RunFolder.PartialSummaryFile, partial);
-        if (_abort is null && ThresholdEvaluator.FirstAbort(_scenario.Thresholds, partial, _engine.Time.GetUtcNow() - _info.StartedAt) is { } failed)
+        if (_abort is null && ThresholdEvaluator.FirstAbort(Thresholds.WithDefaults(_scenario.Thresholds), partial, _engine.Time.GetUtcNow() - _info.StartedAt) is { } failed)
         {
             _abort = failed;
             EngineLog.Aborting(_engine.Logger, failed.Describe());
@@ -178,7 +178,7 @@ internal sealed class RunSession : IDisposable
             ThreadPoolQueueMax = _generator.QueueMax,
             AllocatedMb = Math.Round((GC.GetTotalAllocatedBytes() - _allocatedStart) / 1048576.0, 1),
         };
-        return RunSummaryBuilder.Build(_info, completion, _engine.Time.GetUtcNow(), topologies, rounds, _scenario.Thresholds, events, [.. _runs.SelectMany(r => r.Intervals)], _abort, loadGen);
+        return RunSummaryBuilder.Build(_info, completion, _engine.Time.GetUtcNow(), topologies, rounds, Thresholds.WithDefaults(_scenario.Thresholds), events, [.. _runs.SelectMany(r => r.Intervals)], _abort, loadGen);
     }
 
     public void Dispose() => _generator.Dispose();

@@ -203,12 +203,25 @@ public static partial class ScenarioLoader
         {
             // A threshold is its expression, or a mapping that adds when to judge it while the run goes.
             var f = item is YamlDotNet.RepresentationModel.YamlMappingNode ? new YamlFields(root.File, path, item) : null;
+            if (f?.Get("unanswered") is { } off)
+            {
+                // "- unanswered: off", as YAML reads "- unanswered off" written with a colon.
+                if (root.Scalar(off, f.FieldPath("unanswered")) is not ("off" or "false"))
+                {
+                    throw f.Error(off, f.FieldPath("unanswered"), "only 'off' turns the default unanswered threshold off; a limit is written 'unanswered < 0.1%'");
+                }
+
+                f.RejectUnknown();
+                list.Add(Thresholds.Parse("unanswered off")!);
+                continue;
+            }
+
             var expression = f?.Require("check") ?? item;
             var field = f?.FieldPath("check") ?? path;
             var text = root.Scalar(expression, field);
             var t = Thresholds.Parse(text) ?? throw root.Error(expression, field,
                 $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p99|p999|max, optionally 'uncorrected'), " +
-                "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline', 'unanswered < 0.1%', 'population > 95%', 'drift(p99) < 1ms/h'");
+                "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline', 'unanswered < 0.1%' (or 'unanswered off' for no default 1%), 'population > 95%', 'drift(p99) < 1ms/h'");
             if (Thresholds.CannotFail(t) is { } never)
             {
                 throw root.Error(expression, field, never);

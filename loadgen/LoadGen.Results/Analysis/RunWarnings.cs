@@ -52,7 +52,8 @@ public static class RunWarnings
             var left = causes.Length > 0 ? $"; left by streams that ended as {causes}" : "";
             yield return FormattableString.Invariant($"{share} of the messages sent on {t.Name} were never answered ({t.Messages.Unanswered:#,0} of {t.Messages.Sent:#,0}{left}): ") +
                 FormattableString.Invariant($"its latency figures rest on the {t.Messages.Received:#,0} that were — ") +
-                "a server that stops answering streams it keeps open looks fast; add the threshold 'unanswered < 0.1%' to fail such a run";
+                "a server that stops answering streams it keeps open looks fast; the default threshold 'unanswered < 1%' fails such a run " +
+                "(declare 'unanswered < 0.1%' to tighten it, 'unanswered off' to turn it off)";
         }
     }
 }

@@ -59,6 +59,15 @@ public sealed record Threshold(string Expression, ThresholdMetric Metric, bool U
     /// <summary>With <see cref="AbortOnFail"/>: interval checks begin this long after the run's start (NBomber's startCheckAfter), as early numbers are noisy.</summary>
     public TimeSpan StartCheckAfter { get; init; }
 
+    /// <summary>
+    /// Not declared: the threshold every run gets unless it declares its own of this kind (<see cref="Thresholds.DefaultUnanswered"/>).
+    /// Its expression ends in "(default)" so every output says so, and a topology that sent nothing is not judged by it.
+    /// </summary>
+    public bool IsDefault { get; init; }
+
+    /// <summary>"unanswered off": declared to turn the default off; never judged.</summary>
+    public bool Off { get; init; }
+
     /// <summary>The unit of <see cref="Limit"/> and of the measured value, for people.</summary>
     public string Unit => Kind switch
     {
@@ -89,11 +98,34 @@ public enum ThresholdMetric
 /// <summary>The threshold expressions of scenarios, summary.json and run.json: one grammar, one parser.</summary>
 public static partial class Thresholds
 {
+    /// <summary>
+    /// The threshold a run gets when it declares no unanswered threshold of its own: a server that stops answering streams it
+    /// keeps open passes every latency threshold on the few replies it sent, so losing more than 1% is a failed run unless
+    /// the scenario says otherwise ('unanswered &lt; 0.1%' tightens it, 'unanswered off' turns it off).
+    /// </summary>
+    public const string DefaultUnanswered = "unanswered < 1% (default)";
+
+    /// <summary>The declared thresholds and the defaults they do not replace: what a run is judged by (and what run.json records).</summary>
+    public static IReadOnlyList<Threshold> WithDefaults(IReadOnlyList<Threshold> declared)
+    {
+        ArgumentNullException.ThrowIfNull(declared);
+        return declared.Any(t => t.Kind == ThresholdKind.Unanswered) ? declared : [.. declared, Parse(DefaultUnanswered)!];
+    }
+
     /// <summary>Parses a threshold (see <see cref="ThresholdKind"/>); null when it does not fit.</summary>
     public static Threshold? Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
+        if (trimmed.EndsWith(DefaultSuffix, StringComparison.Ordinal))
+        {
+            return Parse(trimmed[..^DefaultSuffix.Length]) is { } declared ? declared with { Expression = trimmed, IsDefault = true, Source = text } : null;
+        }
+
+        if (UnansweredOffPattern().IsMatch(trimmed))
+        {
+            return new Threshold(trimmed, ThresholdMetric.Max, false, 100) { Kind = ThresholdKind.Unanswered, Off = true, Source = text };
+        }
         if (DeltaPattern().Match(trimmed) is { Success: true } d && Durations.TryParse(d.Groups["limit"].Value, out var dl))
         {
             var ms = d.Groups["sign"].Value == "-" ? -dl.TotalMilliseconds : dl.TotalMilliseconds;
@@ -204,6 +236,11 @@ public static partial class Thresholds
 
     [GeneratedRegex(@"^unanswered\s*<\s*(?<p>\d+(\.\d+)?)%$", RegexOptions.CultureInvariant)]
     private static partial Regex UnansweredPattern();
+
+    private const string DefaultSuffix = " (default)";
+
+    [GeneratedRegex(@"^unanswered\s+off$", RegexOptions.CultureInvariant)]
+    private static partial Regex UnansweredOffPattern();
 
     [GeneratedRegex(@"^population\s*>\s*(?<p>\d+(\.\d+)?)%$", RegexOptions.CultureInvariant)]
     private static partial Regex PopulationPattern();

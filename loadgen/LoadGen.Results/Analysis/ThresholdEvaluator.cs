@@ -40,7 +40,7 @@ public static class ThresholdEvaluator
         }
 
         static bool IsUnplanned(string cause) => !EndCauses.IsPlanned(cause);
-        foreach (var t in thresholds)
+        foreach (var t in thresholds.Where(t => !t.Off))
         {
             var versus = t.Versus == "baseline" ? (topologies.Count > 0 ? topologies[0] : null) : topologies.FirstOrDefault(x => x.Name == t.Versus);
             foreach (var topo in topologies)
@@ -68,6 +68,9 @@ public static class ThresholdEvaluator
                             ? SurvivalSummary.At(s.Points, t.SurvivalAge.TotalSeconds)
                             : null;
                         results.Add(new ThresholdResult(t.Expression, topo.Name, share, t.Limit, t.Unit, share is { } x && x > t.Limit));
+                        break;
+                    case ThresholdKind.Unanswered when t.IsDefault && topo.Messages.Sent == 0:
+                        // The default asks nothing of a topology that sent no messages (idle streams); a declared one does.
                         break;
                     case ThresholdKind.Unanswered:
                         double? lost = topo.Messages.Sent > 0 ? 100.0 * topo.Messages.Unanswered / topo.Messages.Sent : null;

@@ -59,7 +59,11 @@ public class CliTests
         var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
         var summary = folder.ReadSummary();
         Assert.Equal("fail", summary.Verdict.Value);
-        Assert.False(Assert.Single(summary.Thresholds).Passed);
+        Assert.False(Assert.Single(summary.Thresholds, t => t.Expression == "p50 < 0.001ms").Passed);
+        // Every run is also judged by the default unanswered threshold, and says so; this one lost nothing.
+        var lost = Assert.Single(summary.Thresholds, t => t.Expression == "unanswered < 1% (default)");
+        Assert.True(lost.Passed && lost.Actual == 0, $"{lost.ActualText}");
+        Assert.Contains("threshold PASS: unanswered < 1% (default) [backend-h2c]", stdout, StringComparison.Ordinal);
         Assert.Equal(20, summary.Topologies[0].Streams.PeakActive);
         Assert.Contains("lab://backend-h2c", File.ReadAllText(folder.RunJson), StringComparison.Ordinal);
         // One owner for the folder: every file the run left is one RunFolder declares.
@@ -303,11 +307,12 @@ public class CliTests
         File.Copy(folder.RunJson, Path.Combine(bare, RunFolder.RunFile));
         (code, _, err) = await Run("report", bare);
         Assert.True(code == 2, $"exit {code}\n{err}");
-        Assert.Contains("1 threshold(s) not judged: latency.hlog, intervals.ndjson, outcomes.ndjson missing", err, StringComparison.Ordinal);
+        // The declared threshold and the default one run.json records beside it.
+        Assert.Contains("2 threshold(s) not judged: latency.hlog, intervals.ndjson, outcomes.ndjson missing", err, StringComparison.Ordinal);
         var junit = System.Xml.Linq.XDocument.Load(Path.Combine(bare, "junit.xml"));
-        var testCase = Assert.Single(junit.Descendants("testcase"));
-        Assert.Equal("p99 < 10s", testCase.Attribute("name")?.Value);
-        Assert.Contains("nothing measured", testCase.Element("failure")?.Attribute("message")?.Value ?? "(no failure)", StringComparison.Ordinal);
+        var cases = junit.Descendants("testcase").ToList();
+        Assert.Equal(["p99 < 10s", "unanswered < 1% (default)"], cases.Select(c => c.Attribute("name")?.Value));
+        Assert.All(cases, testCase => Assert.Contains("nothing measured", testCase.Element("failure")?.Attribute("message")?.Value ?? "(no failure)", StringComparison.Ordinal));
         Assert.Contains("nothing measured", await File.ReadAllTextAsync(Path.Combine(bare, "summary.md")), StringComparison.Ordinal);
 
         // Reports that cannot be written (report.html is a directory): LoadGen's own failure → 4, never 0 or 1.

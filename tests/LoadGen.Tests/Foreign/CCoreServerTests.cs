@@ -86,10 +86,19 @@ public class CCoreServerTests
 
         var (t, _) = await RunAsync(server, 20, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2));
 
-        Assert.Equal(new Dictionary<string, long> { [EndCauses.ClientClosed] = 20 }, t.Outcomes);
-        Assert.Equal(1, t.Connections.Opened);
-        Assert.Empty(t.DetectedTimeouts);
-        Assert.Empty(t.DetectedLimits);
+        ForeignRun.OnlyThePlan(t, 20);
+    }
+
+    [Fact(Timeout = SerialLoad.TimeoutMs)]
+    public async Task PingsWithinTheServersAllowance_AreNeverEnforced_AndNothingIsClaimed()
+    {
+        // Pings every 2 s against a 1 s minimum, permit_without_calls on: how a user fixes what the enforcement test shows.
+        await using var server = CCoreServer.Start(new ForeignHandler(),
+            ("grpc.http2.min_ping_interval_without_data_ms", 1000), ("grpc.http2.max_ping_strikes", 2), ("grpc.keepalive_permit_without_calls", 1));
+
+        var (t, _) = await RunAsync(server, 4, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(60), new KeepAlivePings(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), KeepAlivePolicy.Always));
+
+        ForeignRun.OnlyThePlan(t, 4);
     }
 
     [Fact(Timeout = SerialLoad.TimeoutMs)]
@@ -142,8 +151,13 @@ public class CCoreServerTests
 
         var t = Assert.Single(RunFolder.Open(s.RunFolder).ReadSummary().Topologies);
         Assert.True(t.Messages.Unanswered > 0.5 * t.Messages.Sent, $"unanswered {t.Messages.Unanswered} of {t.Messages.Sent}");
-        // The replies that came are fast, so the latency threshold passes: the warning is what keeps the run from reading green.
-        Assert.True(code == 0, $"exit {code}\n{stdout}\n{err}");
+        // The replies that came are fast, so the latency threshold passes; the default unanswered threshold, which the
+        // scenario did not declare, fails the run (exit 1, not 0) and the warning says why on every output.
+        Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
+        Assert.Contains("threshold FAIL: unanswered < 1% (default) [ccore]", stdout, StringComparison.Ordinal);
+        Assert.Contains("threshold PASS: p99 < 5s [ccore]", stdout, StringComparison.Ordinal);
+        var junitCase = XDocument.Load(Path.Combine(s.RunFolder, RunFolder.JunitFile)).Descendants("testcase").Single(c => c.Attribute("name")?.Value == "unanswered < 1% (default)");
+        Assert.NotNull(junitCase.Element("failure"));
         const string said = "of the messages sent on ccore were never answered";
         Assert.Contains(said, err, StringComparison.Ordinal);
         Assert.Contains(said, await File.ReadAllTextAsync(Path.Combine(s.RunFolder, RunFolder.MarkdownFile)), StringComparison.Ordinal);
@@ -235,6 +249,16 @@ internal static class ForeignRun
         scenario = scenario with { Targets = [scenario.Targets[0] with { KeepAlive = pings, CaFile = caFile }] };
         var (summary, folder) = await EngineHarness.RunAsync(scenario);
         return (Assert.Single(summary.Topologies), folder);
+    }
+
+    /// <summary>Every stream ended by the plan on the one connection planned, no GOAWAY read, and nothing claimed of the path.</summary>
+    public static void OnlyThePlan(TopologySummary t, int streams)
+    {
+        Assert.Equal(new Dictionary<string, long> { [EndCauses.ClientClosed] = streams }, t.Outcomes);
+        Assert.Equal(1, t.Connections.Opened);
+        Assert.Equal("—", t.Path?.Show(PathFields.GoAway));
+        Assert.Empty(t.DetectedTimeouts);
+        Assert.Empty(t.DetectedLimits);
     }
 
     /// <summary>Every stream carried to its planned end, over more connections than planned: the server's concurrent-stream limit, with its value.</summary>

@@ -19,6 +19,20 @@ public sealed class GoFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that needs grpc-go (see <see cref="GoFactAttribute"/>).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class GoTheoryAttribute : TheoryAttribute
+{
+    public GoTheoryAttribute()
+    {
+        Timeout = SerialLoad.TimeoutMs;
+        if (GoServer.Missing is { } missing && !LabBinaries.Required)
+        {
+            Skip = $"{missing}; set {LabBinaries.RequireVariable}=1 to make this a failure";
+        }
+    }
+}
+
 /// <summary>
 /// LoadGen against a grpc-go server (1.33, Debian's), with grpc-go's own server options. grpc-go ends an aged
 /// connection without ending its streams first: GOAWAY, then after the grace the connection closes under them; its
@@ -40,10 +54,14 @@ public class GoServerTests
         ForeignRun.AgedConnectionsAreOneCause(t, atLeast: 50);
     }
 
-    [GoFact]
-    public async Task KeepaliveEnforcement_IsGoAwayEnhanceYourCalm_ForEveryStream()
+    [GoTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task KeepaliveEnforcement_IsGoAwayEnhanceYourCalm_ForEveryStream(bool permitWithoutStream)
     {
-        using var server = await GoServer.StartAsync("-min-ping-interval=10s");
+        // PermitWithoutStream only spares pings on a connection without streams; these connections carry streams, so
+        // pings more often than MinTime are enforced either way — and read as one cause either way.
+        using var server = await GoServer.StartAsync("-min-ping-interval=10s", $"-permit-without-stream={(permitWithoutStream ? "true" : "false")}");
 
         var t = await RunAsync(server, 2, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(60), new KeepAlivePings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), KeepAlivePolicy.Always));
 
@@ -52,6 +70,29 @@ public class GoServerTests
         Assert.All(t.Outcomes.Keys, k => Assert.True(k == EndCauses.GoAway(0xb) || k == EndCauses.ClientClosed, because));
         Assert.Empty(t.DetectedTimeouts);
         Assert.All(t.DetectedLimits, l => Assert.Contains("keepalive.delay", l.Text, StringComparison.Ordinal));
+    }
+
+    [GoFact]
+    public async Task PingsWithinTheServersAllowance_AreNeverEnforced_AndNothingIsClaimed()
+    {
+        // Pings every 2 s against a 1 s minimum, PermitWithoutStream on: the settings a user fixes keepalive with. Nothing
+        // ends but by the plan, on the one connection planned.
+        using var server = await GoServer.StartAsync("-min-ping-interval=1s", "-permit-without-stream=true");
+
+        var t = await RunAsync(server, 4, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(60), new KeepAlivePings(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), KeepAlivePolicy.Always));
+
+        ForeignRun.OnlyThePlan(t, 4);
+    }
+
+    [GoFact]
+    public async Task MaxConnectionIdle_NeverEndsAConnectionThatCarriesStreams_AndNothingIsClaimed()
+    {
+        // grpc-go counts a connection idle from when its last stream ended: quiet streams are not idleness.
+        using var server = await GoServer.StartAsync("-max-connection-idle=1s");
+
+        var t = await RunAsync(server, 20, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2));
+
+        ForeignRun.OnlyThePlan(t, 20);
     }
 
     [GoFact]

@@ -109,6 +109,46 @@ public class ThresholdTests
     }
 
     [Theory]
+    [InlineData("", "unanswered < 1% (default)", false)]
+    [InlineData("  - unanswered < 5%", "unanswered < 5%", true)]
+    [InlineData("  - unanswered off", null, true)]
+    [InlineData("  - unanswered: off", null, true)]
+    public void UnansweredDefault_FailsALossyRun_UnlessTheScenarioTightensOrTurnsItOff(string yaml, string? judgedBy, bool passes)
+    {
+        // 2% of 1,000 messages never answered: the default 1% fails it; a declared 5% replaces the default; "off" removes it.
+        var lossy = Topology("old", 1, new() { ["client-closed"] = 1 }, 1) with { Messages = new MessageCounts(1000, 980) { Unanswered = 20 } };
+        var declared = yaml.Length == 0 ? [] : LoadThresholds(yaml);
+
+        var results = ThresholdEvaluator.Evaluate(Thresholds.WithDefaults(declared), [lossy]);
+
+        Assert.Equal(judgedBy is null ? [] : [judgedBy], results.Select(r => r.Expression));
+        Assert.Equal(passes, results.All(r => r.Passed));
+        Assert.All(results, r => Assert.Equal(2.0, r.Actual));
+    }
+
+    [Fact]
+    public void UnansweredDefault_AsksNothingOfATopologyThatSentNothing_ADeclaredOneFailsIt()
+    {
+        var idle = Topology("old", 1, new() { ["client-closed"] = 1 }, 1) with { Messages = new MessageCounts(0, 0) };
+
+        Assert.Empty(ThresholdEvaluator.Evaluate(Thresholds.WithDefaults([]), [idle]));
+        var declared = Assert.Single(ThresholdEvaluator.Evaluate(Thresholds.WithDefaults([Parse("unanswered < 1%")]), [idle]));
+        Assert.Equal((null, false), (declared.Actual, declared.Passed));
+        // run.json records the default by its expression, and a rebuild reads it back as the default.
+        Assert.True(Parse(Thresholds.DefaultUnanswered).IsDefault);
+        Assert.False(Parse("unanswered < 1%").IsDefault);
+    }
+
+    [Fact]
+    public void UnansweredMapping_WithAnythingButOff_NamesTheField()
+    {
+        var e = LoadThresholdsError("  - unanswered: 5%");
+
+        Assert.Equal(("thresholds[0].unanswered", 10), (e.Field, e.Line));
+        Assert.Contains("a limit is written 'unanswered < 0.1%'", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("  - abortOnFail: true", "thresholds[0].check", 10, "is required but missing")]
     [InlineData("  - check: p99 < 50ms\n    startCheckAfter: 1m", "thresholds[0].startCheckAfter", 11, "only applies with 'abortOnFail: true'")]
     [InlineData("  - check: p99 < 50ms\n    abortOnFailure: true", "thresholds[0].abortOnFailure", 11, "did you mean 'abortOnFail'")]

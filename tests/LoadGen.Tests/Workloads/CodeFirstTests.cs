@@ -25,7 +25,9 @@ public class CodeFirstTests
         Assert.Equal(t.Messages.Sent, t.Messages.Received);
         Assert.Equal(t.Messages.Sent - t.Streams.Opened, t.LatencyMs.Count);
         Assert.Equal(20, File.ReadAllLines(Path.Combine(folder, "outcomes.ndjson")).Length);
-        Assert.Single(summary.Thresholds);
+        // The declared threshold and the default one a code-first scenario gets as a YAML one does (nothing went unanswered).
+        Assert.Equal(2, summary.Thresholds.Count);
+        Assert.True(Assert.Single(summary.Thresholds, t => t.Expression == LoadGen.Results.Analysis.Thresholds.DefaultUnanswered).Passed);
         Assert.Contains("loadgen.lab.v1.LabService/Chat", await File.ReadAllTextAsync(reports.Markdown));
         Assert.True(new FileInfo(reports.Html).Length > 10_000);
         // The exit-code policy a code-first program shares with `loadgen run`: the target answered, so no error, and the
