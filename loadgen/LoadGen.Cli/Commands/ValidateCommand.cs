@@ -50,7 +50,7 @@ internal static class ValidateCommand
                     (s.WarmUp > TimeSpan.Zero ? $", a {Durations.Format(s.WarmUp)} warm-up per target first" : "") +
                     (s.Faults.Count > 0 ? $", faults on cue: {string.Join("; ", s.Faults.Select(f => $"{Durations.Format(f.At)} {f.Describe()}"))}" : "") +
                     (s.Workload is { } w ? $"; streams call {w.Describe()}" : s.Service is { Reflect: true } r ? $"; streams call {r.Method}, its descriptors taken from the server's reflection at start (not checked now)" : "") +
-                    (s.Thresholds.Count > 0 ? $"; thresholds: {string.Join(", ", s.Thresholds.Select(t => t.AbortOnFail ? $"{t.Expression} (checked every interval from {Durations.Format(t.StartCheckAfter)}, aborts the run)" : t.Expression))}" : ""));
+                    ($"; thresholds: {string.Join(", ", LoadGen.Results.Analysis.Thresholds.WithDefaults(s.Thresholds).Select(t => t.AbortOnFail ? $"{t.Expression} (checked every interval from {Durations.Format(t.StartCheckAfter)}, aborts the run)" : t.Expression))}"));
                 if (pr.GetValue(explain))
                 {
                     console.Line($"# {s.Source} as it will run, every default filled in:");

@@ -114,10 +114,12 @@ public static class ScenarioExplainer
         y.Line(0, "rounds", s.Rounds);
         y.Line(0, "warmup", D(s.WarmUp));
         y.Line(0, "closeTimeout", D(s.CloseTimeout));
-        if (s.Thresholds.Count > 0)
+        // The default unanswered threshold too (an 'unanswered off' stays, and says so): what the run is judged by.
+        var thresholds = LoadGen.Results.Analysis.Thresholds.WithDefaults(s.Thresholds);
+        if (thresholds.Count > 0)
         {
             y.Key(0, "thresholds");
-            foreach (var t in s.Thresholds)
+            foreach (var t in thresholds)
             {
                 y.Item(1, "check", t.Expression);
                 y.Line(2, "abortOnFail", t.AbortOnFail);

@@ -17,7 +17,9 @@ public class ReportTests
     /// A run folder as the engine writes it, from synthetic latencies: 30 intervals of 2,000 round trips,
     /// most near 2 ms, the slowest 2% near 40 ms (+ <paramref name="tailShiftMs"/>).
     /// </summary>
-    private static string SyntheticRun(string name, int seed, double tailShiftMs, string scenario = "synthetic", int intervals = 30)
+    /// <param name="p50ShiftMs">Added to the body of the distribution (98% of the replies): moves p50.</param>
+    /// <param name="sendLag">The generator's send lag recorded in summary.json: p50 for 98% of the messages, p99 for the rest.</param>
+    internal static string SyntheticRun(string name, int seed, double tailShiftMs, string scenario = "synthetic", int intervals = 30, double p50ShiftMs = 0, (double P50, double P99)? sendLag = null)
     {
         var dir = TestTemp.Path("run");
         var start = DateTimeOffset.Parse("2026-11-25T10:00:00Z", CultureInfo.InvariantCulture);
@@ -34,7 +36,7 @@ public class ReportTests
                 for (var k = 0; k < 2000; k++)
                 {
                     var ms = random.NextDouble() < 0.98
-                        ? 1.5 + random.NextDouble()
+                        ? 1.5 + p50ShiftMs + random.NextDouble()
                         : 40 + tailShiftMs + (random.NextDouble() * 10);
                     h.RecordValue((long)(ms * 1000));
                 }
@@ -42,6 +44,13 @@ public class ReportTests
                 total.Add(h);
                 log.Write(h, start.AddSeconds(i * 5), start.AddSeconds((i + 1) * 5));
             }
+        }
+
+        var lag = Histograms.Create();
+        if (sendLag is { } sl)
+        {
+            lag.RecordValueWithCount((long)(sl.P50 * 1000), 98);
+            lag.RecordValueWithCount((long)(sl.P99 * 1000), 2);
         }
 
         folder.WriteJson(RunFolder.SummaryFile, new RunSummary
@@ -62,7 +71,7 @@ public class ReportTests
                     LatencyMs = LatencyStats.From(total),
                     LatencyUncorrectedMs = LatencyStats.From(total),
                     OpenLatencyMs = LatencyStats.From(Histograms.Create()),
-                    SendLagMs = LatencyStats.From(Histograms.Create()),
+                    SendLagMs = LatencyStats.From(lag),
                     Outcomes = new Dictionary<string, long> { ["client-closed"] = 100 },
                     Connections = new ConnectionCounts(1, 100, 1),
                     StreamHours = 2000,
@@ -397,9 +406,11 @@ public class ReportTests
 
         Assert.True(code == exit, $"exit {code}\n{stdout}\n{err}");
         var junit = System.Xml.Linq.XDocument.Load(Path.Combine(dir, ReportWriter.Junit));
-        var testcase = Assert.Single(junit.Descendants("testcase"));
-        Assert.Equal(threshold, testcase.Attribute("name")!.Value);
-        Assert.Equal(failure, testcase.Element("failure") is not null);
+        // The declared threshold, then the default unanswered one (this run lost nothing: it passes).
+        var cases = junit.Descendants("testcase").ToList();
+        Assert.Equal([threshold, "unanswered < 1% (default)"], cases.Select(c => c.Attribute("name")!.Value));
+        Assert.Equal(failure, cases[0].Element("failure") is not null);
+        Assert.Null(cases[1].Element("failure"));
         Assert.Contains($"report:  {Path.Combine(dir, ReportWriter.Html)}", stdout, StringComparison.Ordinal);
     }
 
@@ -459,7 +470,7 @@ public class ReportTests
         Assert.Contains("aborted: threshold", await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.Html)), StringComparison.Ordinal);
         var junit = System.Xml.Linq.XDocument.Load(Path.Combine(dir, ReportWriter.Junit));
         var cases = junit.Descendants("testcase").ToDictionary(c => c.Attribute("name")!.Value, c => c.Element("failure") is not null);
-        Assert.Equal(new Dictionary<string, bool> { ["p50 < 1ms"] = true, ["p99 < 10s"] = false, ["the run completed"] = false }, cases);
+        Assert.Equal(new Dictionary<string, bool> { ["p50 < 1ms"] = true, ["p99 < 10s"] = false, ["unanswered < 1% (default)"] = false, ["the run completed"] = false }, cases);
         Assert.Contains("aborted", junit.Descendants("system-err").Single().Value, StringComparison.Ordinal);
         // A run that did not complete is an error in its own test case, with an <error> element CI shows.
         var error = junit.Descendants("error").Single();
