@@ -19,7 +19,7 @@ public enum ComparisonGate
 
 /// <summary>
 /// How far apart two figures may be and still count as the same. A latency figure's margin is the larger
-/// of <see cref="Ms"/> and <see cref="Percent"/>% of the baseline's value; a rate's is a ratio within
+/// of <see cref="Ms"/> and <see cref="Percent"/>% of the smaller of the two sides' values (the same both ways); a rate's is a ratio within
 /// [1/<see cref="Ratio"/>, <see cref="Ratio"/>] — or, when both rates are below <see cref="FloorPer1000h"/>
 /// per 1,000 stream-hours, the rates count as the same (no ratio of two rare events can be told apart).
 /// </summary>
@@ -186,7 +186,7 @@ public sealed record ComparisonSettings
         return (figure == UnplannedEnds, margin.IsRatio) switch
         {
             (true, false) => $"{figure}: a rate's margin is a ratio such as 2x (within half to twice the baseline's rate)",
-            (false, true) => $"{figure}: a latency margin is ms and/or % of the baseline, such as max(2ms, 10%)",
+            (false, true) => $"{figure}: a latency margin is ms and/or % of the smaller side, such as max(2ms, 10%)",
             _ => null,
         };
     }

@@ -1,4 +1,6 @@
+using System.Globalization;
 using LoadGen.Results;
+using LoadGen.Results.Analysis;
 
 namespace LoadGen.Reports;
 
@@ -21,13 +23,17 @@ public sealed partial record TopologyComparison
     /// lies in ±margin; else worse (better) when it lies beyond zero — beyond the margin for
     /// <see cref="DeltaBasis.Batches"/>, whose interval lacks between-run variation; else inconclusive.
     /// </summary>
-    /// <param name="lateness">The saturated generator's own lateness (send lag p99, ms; 0 when it kept up): a difference no larger is not claimed.</param>
+    /// <param name="lateness">
+    /// The generator's own lateness at the figure's quantile (its send lag there, ms, the larger of the two sides; 0 when
+    /// it kept up): a difference no larger is not claimed, and when it exceeds the margin, equivalence is not claimed
+    /// either — a lag larger than the margin can hide a difference as well as make one.
+    /// </param>
     public static ComparisonVerdict Decide(Estimate d, double margin, DeltaBasis basis, double lateness = 0)
     {
         ArgumentNullException.ThrowIfNull(d);
         var claimAt = Math.Max(basis == DeltaBasis.Batches ? margin : 0, lateness);
         return !d.Bounded ? ComparisonVerdict.Inconclusive
-            : d.Low >= -margin && d.High <= margin ? ComparisonVerdict.Equivalent
+            : d.Low >= -margin && d.High <= margin ? (lateness <= margin ? ComparisonVerdict.Equivalent : ComparisonVerdict.Inconclusive)
             : d.Low > claimAt ? ComparisonVerdict.Worse
             : d.High < -claimAt ? ComparisonVerdict.Better
             : ComparisonVerdict.Inconclusive;
@@ -45,6 +51,28 @@ public sealed partial record TopologyComparison
             : ratio.Low > claim ? ComparisonVerdict.Worse
             : ratio.High < 1 / claim ? ComparisonVerdict.Better
             : ComparisonVerdict.Inconclusive;
+    }
+
+    /// <summary>
+    /// The margin of a latency figure in ms, the same whichever side is the baseline: a percentage of the smaller of the two
+    /// values, so A→B and B→A judge alike and a side the generator inflated does not widen its own margin.
+    /// </summary>
+    public static double MarginFor(Margin margin, double? a, double? b)
+    {
+        ArgumentNullException.ThrowIfNull(margin);
+        return margin.For(a is { } x && b is { } y ? Math.Min(x, y) : a ?? b);
+    }
+
+    /// <summary>
+    /// The sides whose generator was saturated (send lag p99 at or above <see cref="GeneratorHealth.SaturatedSendLagMs"/>), named
+    /// with their lag; null when none was. A gate is never passed on such numbers, whatever a single figure shows.
+    /// </summary>
+    public static string? SaturatedSides(IEnumerable<Side> sides)
+    {
+        ArgumentNullException.ThrowIfNull(sides);
+        var named = sides.Where(x => GeneratorHealth.Lateness(x.Topology) > 0)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Label} (send lag p99 {x.Topology.SendLagMs.P99:0.#} ms)")).ToList();
+        return named.Count == 0 ? null : $"LoadGen was saturated on {string.Join(" and ", named)}";
     }
 
     /// <summary>The interval level of each primary figure: 1 − 5%/m.</summary>

@@ -86,6 +86,9 @@ public sealed partial record TopologyComparison(
     /// <summary>Why the two sides cannot be compared at all (one never opened a stream); null when they can.</summary>
     public string? Problem { get; init; }
 
+    /// <summary>The sides whose generator was saturated (<see cref="SaturatedSides"/>): such a comparison never passes a gate.</summary>
+    public string? Saturation { get; init; }
+
     public DeltaBasis Basis { get; init; }
 
     /// <summary>Units the latency intervals rest on: paired rounds, batches per side, or baseline runs.</summary>
@@ -145,6 +148,11 @@ public sealed partial record TopologyComparison(
             if (Problem is not null)
             {
                 return new GateResult(gate, false, $"gate {name} failed: {Problem}");
+            }
+
+            if (Saturation is not null)
+            {
+                return new GateResult(gate, false, $"gate {name} failed: cannot tell — {Saturation}, and a gate is never passed on a saturated generator's numbers (fewer streams per LoadGen process, more shards, or stop the other load)");
             }
 
             var failing = Primary.Where(f => gate == ComparisonGate.Equivalent ? f.Verdict != ComparisonVerdict.Equivalent : !f.NotWorse).ToList();
@@ -244,8 +252,10 @@ public sealed partial record TopologyComparison(
             // What the generator's own lag explains at this quantile, in either run: a round-trip difference no larger is
             // not the path's (an A/A repeat whose generator lagged 8.3 ms at p99 — under the 20 ms saturation line — read
             // p99 "worse" by +7.9 ms [+2.7, +13.1] before). Open and re-open times are not paced by the send clock.
-            var lag = kind == "rtt" ? baselines.Select(x => x.Topology).Append(candidate.Topology).Max(t => LagAt(t.SendLagMs, p)) : 0;
-            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis, Math.Max(lateness, lag)));
+            // Only the lag at that quantile: a p50 shift far above the generator's p50 lag is the path's even while its p99 lag
+            // is high (a +7.7 ms p50 was refused at send-lag p99 20 ms, p50 0.3 ms). Open and re-open times keep the p99 line.
+            var lag = kind == "rtt" ? baselines.Select(x => x.Topology).Append(candidate.Topology).Max(t => LagAt(t.SendLagMs, p)) : lateness;
+            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis, lag));
         }
 
         var ha = baselines.Sum(x => x.Run.StreamHours(x.Topology.Name));
@@ -271,6 +281,7 @@ public sealed partial record TopologyComparison(
         var newCauses = unplanned.Where(c => !baselines.Any(x => x.Topology.Outcomes.ContainsKey(c)) && candidate.Topology.Outcomes.ContainsKey(c)).ToList();
         return new TopologyComparison(baseline, candidate, figures, causes, ha, hb, newCauses, settings)
         {
+            Saturation = SaturatedSides([.. baselines, candidate]),
             Basis = basis,
             Units = basis == DeltaBasis.RepeatedRuns ? baselines.Count : units,
             BaselineRuns = baselines.Count,
@@ -288,7 +299,7 @@ public sealed partial record TopologyComparison(
 
     private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis, double lateness)
     {
-        var m = margin.For(a);
+        var m = MarginFor(margin, a, b);
         var name = figure;
         if (d is null)
         {
@@ -305,20 +316,22 @@ public sealed partial record TopologyComparison(
         }
 
         var verdict = Decide(d, m, basis, lateness);
-        var saturated = verdict == ComparisonVerdict.Inconclusive && lateness > 0 && Decide(d, m, basis) is ComparisonVerdict.Better or ComparisonVerdict.Worse;
+        var unguarded = Decide(d, m, basis);
+        var saturated = verdict == ComparisonVerdict.Inconclusive && lateness > 0 && unguarded != ComparisonVerdict.Inconclusive;
         var text = $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}] ({marginText})";
         var reading = verdict switch
         {
             ComparisonVerdict.Equivalent => $"{text}, equivalent",
             ComparisonVerdict.Worse => $"{text}, worse",
             ComparisonVerdict.Better => $"{text}, better",
+            _ when saturated && unguarded == ComparisonVerdict.Equivalent => $"{text}, cannot tell (generator lag: LoadGen's own send lag at this quantile, {Delta(lateness)[1..]}, exceeds the margin and could hide a difference)",
             _ when saturated => $"{text}, cannot tell (generator lag: within LoadGen's own send lag at this quantile, {Delta(lateness)[1..]})",
             _ => $"{text}, cannot tell",
         };
         return new FigureRow(figure, meaning, primary, a, b, d, margin, m, verdict, reading)
         {
             Resolve = verdict == ComparisonVerdict.Inconclusive && !saturated ? ResolveHint(d, m, claimAt, basis) : saturated ? "a generator that keeps up: fewer streams per LoadGen process, or more shards" : null,
-            NotWorse = d.High <= m,
+            NotWorse = d.High <= m && lateness <= m,
         };
     }
 

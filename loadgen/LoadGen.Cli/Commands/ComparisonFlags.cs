@@ -12,7 +12,7 @@ internal sealed class ComparisonFlags
     private readonly Option<string> _gate = new("--gate")
     {
         Description = "Whether the comparison sets the exit code: none (it informs; the default), not-worse (exit 1 unless every primary figure is " +
-            "shown no worse than its margin), equivalent (exit 1 unless every primary figure is shown within its margin). 'Cannot tell' fails a gate.",
+            "shown no worse than its margin), equivalent (exit 1 unless every primary figure is shown within its margin). 'Cannot tell' fails a gate, and so does a generator saturated on either side (send lag p99 ≥ 20 ms).",
         HelpName = "none|not-worse|equivalent",
     };
 
