@@ -211,6 +211,8 @@ public sealed partial record TopologyComparison(
         var figures = new List<FigureRow>();
         var units = 0;
         var lateness = baselines.Select(x => x.Topology).Append(candidate.Topology).Max(GeneratorHealth.Lateness);
+        // compare (both sides in one run: rounds are possible) or compare-runs (a before/after pair: they are not).
+        var oneRun = baselines.Count == 1 && ReferenceEquals(baseline.Run, candidate.Run);
         foreach (var (figure, _, meaning) in ComparisonSettings.Figures)
         {
             var primary = settings.Primary.Contains(figure, StringComparer.Ordinal);
@@ -255,7 +257,7 @@ public sealed partial record TopologyComparison(
             // Only the lag at that quantile: a p50 shift far above the generator's p50 lag is the path's even while its p99 lag
             // is high (a +7.7 ms p50 was refused at send-lag p99 20 ms, p50 0.3 ms). Open and re-open times keep the p99 line.
             var lag = kind == "rtt" ? baselines.Select(x => x.Topology).Append(candidate.Topology).Max(t => LagAt(t.SendLagMs, p)) : lateness;
-            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis, lag));
+            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis, lag, oneRun));
         }
 
         var ha = baselines.Sum(x => x.Run.StreamHours(x.Topology.Name));
@@ -297,7 +299,7 @@ public sealed partial record TopologyComparison(
         _ => lag.P999,
     }) ?? 0;
 
-    private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis, double lateness)
+    private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis, double lateness, bool oneRun)
     {
         var m = MarginFor(margin, a, b);
         var name = figure;
@@ -317,20 +319,21 @@ public sealed partial record TopologyComparison(
 
         var verdict = Decide(d, m, basis, lateness);
         var unguarded = Decide(d, m, basis);
-        var saturated = verdict == ComparisonVerdict.Inconclusive && lateness > 0 && unguarded != ComparisonVerdict.Inconclusive;
+        // The lag decided it, or it is larger than the margin: no more data of this generator settles the figure.
+        var saturated = verdict == ComparisonVerdict.Inconclusive && lateness > 0 && (unguarded != ComparisonVerdict.Inconclusive || lateness > m);
         var text = $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}] ({marginText})";
         var reading = verdict switch
         {
             ComparisonVerdict.Equivalent => $"{text}, equivalent",
             ComparisonVerdict.Worse => $"{text}, worse",
             ComparisonVerdict.Better => $"{text}, better",
-            _ when saturated && unguarded == ComparisonVerdict.Equivalent => $"{text}, cannot tell (generator lag: LoadGen's own send lag at this quantile, {Delta(lateness)[1..]}, exceeds the margin and could hide a difference)",
+            _ when saturated && (unguarded == ComparisonVerdict.Equivalent || lateness > m) => $"{text}, cannot tell (generator lag: LoadGen's own send lag at this quantile, {Delta(lateness)[1..]}, exceeds the margin and could hide a difference)",
             _ when saturated => $"{text}, cannot tell (generator lag: within LoadGen's own send lag at this quantile, {Delta(lateness)[1..]})",
             _ => $"{text}, cannot tell",
         };
         return new FigureRow(figure, meaning, primary, a, b, d, margin, m, verdict, reading)
         {
-            Resolve = verdict == ComparisonVerdict.Inconclusive && !saturated ? ResolveHint(d, m, claimAt, basis) : saturated ? "a generator that keeps up: fewer streams per LoadGen process, or more shards" : null,
+            Resolve = verdict == ComparisonVerdict.Inconclusive && !saturated ? ResolveHint(d, m, claimAt, basis, oneRun) : saturated ? "a generator that keeps up: fewer streams per LoadGen process, more shards, or stop the machine's other load — a longer run of this generator will not settle it" : null,
             NotWorse = d.High <= m && lateness <= m,
         };
     }
@@ -391,7 +394,8 @@ public sealed partial record TopologyComparison(
     }
 
     /// <summary>Roughly how much more data would move an inconclusive figure to a verdict, from the observed spread.</summary>
-    private static string? ResolveHint(Estimate d, double margin, double claimAt, DeltaBasis basis)
+    /// <param name="oneRun">Both sides in one run (compare): interleaved rounds can be asked for; a before/after pair cannot be interleaved.</param>
+    private static string? ResolveHint(Estimate d, double margin, double claimAt, DeltaBasis basis, bool oneRun)
     {
         var half = (d.High - d.Low) / 2;
         var distance = Math.Abs(d.Value);
@@ -410,9 +414,12 @@ public sealed partial record TopologyComparison(
 
         return basis switch
         {
-            DeltaBasis.PairedRounds => string.Create(CultureInfo.InvariantCulture, $"about {Math.Ceiling(d.Units * factor) + 1:0} interleaved rounds (this run had {d.Units}) would resolve it at {Delta(margin)[1..]}"),
+            // --duration is the whole run, split among the rounds: more rounds of today's length need a longer --duration too.
+            DeltaBasis.PairedRounds => string.Create(CultureInfo.InvariantCulture,
+                $"about {Math.Ceiling(d.Units * factor) + 1:0} interleaved rounds of this length (this run had {d.Units}: --rounds {Math.Ceiling(d.Units * factor) + 1:0} with --duration {(Math.Ceiling(d.Units * factor) + 1) / d.Units:0.#}× this run's, as the duration is split among the rounds) would resolve it at {Delta(margin)[1..]}"),
             DeltaBasis.RepeatedRuns => string.Create(CultureInfo.InvariantCulture, $"about {Math.Ceiling(d.Units * factor) + 1:0} baseline runs would resolve it"),
-            _ => string.Create(CultureInfo.InvariantCulture, $"runs about {Math.Max(1.5, factor):0.#}× as long (or 3+ interleaved rounds, or several baseline runs) would resolve it at {Delta(margin)[1..]}"),
+            _ when oneRun => string.Create(CultureInfo.InvariantCulture, $"a run about {Math.Max(1.5, factor):0.#}× as long (--duration), or 3+ interleaved rounds (--rounds 3, --duration the same or longer), would resolve it at {Delta(margin)[1..]}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"more baseline runs (compare-runs BASE1 BASE2 BASE3 CANDIDATE: their spread is measured), or both runs about {Math.Max(1.5, factor):0.#}× as long, would resolve it at {Delta(margin)[1..]}"),
         };
     }
 

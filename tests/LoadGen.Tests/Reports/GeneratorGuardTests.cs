@@ -32,6 +32,8 @@ public class GeneratorGuardTests
         var p99 = c.Figures.Single(f => f.Figure == ComparisonSettings.P99);
         Assert.True(p99.Verdict == ComparisonVerdict.Inconclusive, p99.Reading);
         Assert.Contains("generator lag", p99.Reading, StringComparison.Ordinal);
+        // And the advice is a generator that keeps up, never a longer run of this one.
+        Assert.Contains("a longer run of this generator will not settle it", p99.Resolve, StringComparison.Ordinal);
         Assert.Equal(ComparisonVerdict.Worse, c.Headline);
     }
 
@@ -88,6 +90,20 @@ public class GeneratorGuardTests
         }
 
         Assert.Equal(ComparisonVerdict.Worse, forward.Figures.Single(x => x.Figure == ComparisonSettings.P99).Verdict);
+    }
+
+    [Fact]
+    public void TwoRunsThatCannotTell_AreAdvisedMoreBaselineRuns_NeverInterleavedRounds()
+    {
+        // A before/after pair cannot be interleaved: compare-runs' advice is more baseline runs or longer runs.
+        var a = Side(ReportTests.SyntheticRun("a", seed: 71, tailShiftMs: 0), "before");
+        var b = Side(ReportTests.SyntheticRun("b", seed: 72, tailShiftMs: 5), "after");
+
+        var p99 = TopologyComparison.Compare(a, b).Figures.Single(f => f.Figure == ComparisonSettings.P99);
+
+        Assert.True(p99.Verdict == ComparisonVerdict.Inconclusive, p99.Reading);
+        Assert.Contains("more baseline runs (compare-runs BASE1 BASE2 BASE3 CANDIDATE", p99.Resolve, StringComparison.Ordinal);
+        Assert.DoesNotContain("interleaved", p99.Resolve, StringComparison.Ordinal);
     }
 
     private static ComparisonVerdict Mirror(ComparisonVerdict v) => v switch
