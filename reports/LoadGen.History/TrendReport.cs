@@ -83,7 +83,7 @@ public static class TrendReport
                 var candidate = Load(run)!;
                 var sides = bases.Select(b => new Side($"baseline {b.Release ?? b.RunId}", Load(b)!, Load(b)!.Summary.Topologies.First(x => x.Name == t.Topology))).ToList();
                 var c = TopologyComparison.Compare(sides, new Side(run.Release ?? run.RunId, candidate, candidate.Summary.Topologies.First(x => x.Name == t.Topology)), candidate.Comparison);
-                list.Add(new Judgement(run.RunId, t.Topology, c.Headline, c.Verdict, [.. bases.Select(b => b.RunId)]));
+                list.Add(new Judgement(run.RunId, t.Topology, c.Headline, c.Sentence, [.. bases.Select(b => b.RunId)]));
             }
         }
 

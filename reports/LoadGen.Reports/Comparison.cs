@@ -61,6 +61,9 @@ public sealed record FigureRow(
 
     /// <summary>The interval's worse end lies inside the margin (the gate <c>not-worse</c>).</summary>
     public bool NotWorse { get; init; }
+
+    /// <summary>Undecided because of the generator's own send lag at the figure's quantile, not for want of data.</summary>
+    public bool GeneratorBound { get; init; }
 }
 
 /// <summary>A stream-end cause's rate per 1,000 stream-hours on both sides and their ratio, in words (secondary, informational).</summary>
@@ -335,6 +338,7 @@ public sealed partial record TopologyComparison(
         {
             Resolve = verdict == ComparisonVerdict.Inconclusive && !saturated ? ResolveHint(d, m, claimAt, basis, oneRun) : saturated ? "a generator that keeps up: fewer streams per LoadGen process, more shards, or stop the machine's other load — a longer run of this generator will not settle it" : null,
             NotWorse = d.High <= m && lateness <= m,
+            GeneratorBound = saturated,
         };
     }
 

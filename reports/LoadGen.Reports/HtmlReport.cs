@@ -77,7 +77,7 @@ public static class HtmlReport
 
         foreach (var c in comparisons)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(c.Baseline.Label)} (baseline) vs {E(c.Candidate.Label)}</h2><p>{E(c.Verdict)}.</p>");
+            sb.Append(CultureInfo.InvariantCulture, $"<h2>{E(c.Baseline.Label)} (baseline) vs {E(c.Candidate.Label)}</h2><p><strong>{E(c.Sentence)}.</strong></p><p>{E(c.Verdict)}.</p>");
             Table(sb, "comparison-" + Id(c.Candidate.Label), ComparisonTable.Build(c), "comparison");
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"{(c.Gate.Passed ? "small" : "warn")}\">Comparison gate: {E(c.Gate.Text)}.</p>");
             if (c.Settings.ExpectPath != LoadGen.Results.PathExpectation.Any)

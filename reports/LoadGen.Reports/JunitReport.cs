@@ -37,7 +37,7 @@ public static class JunitReport
                 new XAttribute("classname", $"loadgen.{summary.Scenario}.compare.{cmp.Candidate.Label}"),
                 new XAttribute("name", $"comparison vs {cmp.Baseline.Label} (information, not a gate)"),
                 new XAttribute("time", "0"),
-                new XElement("system-out", cmp.Verdict)));
+                new XElement("system-out", $"{cmp.Sentence}\n{cmp.Verdict}")));
         }
 
         foreach (var cmp in comparisons.Where(c => c.Settings.Gate != ComparisonGate.None))

@@ -65,6 +65,8 @@ public static class MarkdownReport
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"## {c.Baseline.Label} (baseline) vs {c.Candidate.Label}");
             sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"**{c.Sentence}.**");
+            sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"{c.Verdict}.");
             sb.AppendLine();
             Table(sb, ComparisonTable.Build(c));
@@ -196,7 +198,7 @@ public static class MarkdownReport
             parts.Add("PASS — every threshold held");
         }
 
-        parts.AddRange(comparisons.Select(c => c.Verdict + (c.Settings.Gate == ComparisonGate.None ? "" : $" ({c.Gate.Text})")
+        parts.AddRange(comparisons.Select(c => c.Sentence + (c.Settings.Gate == ComparisonGate.None ? "" : $" ({c.Gate.Text})")
             + (c.Settings.ExpectPath == PathExpectation.Any ? "" : $" ({c.PathCheck.Text})")));
         if (parts.Count == 0)
         {

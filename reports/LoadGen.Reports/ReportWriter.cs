@@ -76,6 +76,9 @@ public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnl
     {
         /// <summary>The fields whose values differ between the two sides' path fingerprints (empty when the same, or not recorded).</summary>
         public IReadOnlyList<PathDifference> PathDifferences { get; init; } = [];
+
+        /// <summary>Every primary figure's reading, after the sentence (the long form it had before the sentence was kept short).</summary>
+        public string Readings { get; init; } = "";
     }
 
     /// <param name="Delta">Candidate − baseline in ms; for unplanned-ends, the candidate's rate over the baseline's.</param>
@@ -94,7 +97,7 @@ public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnl
         };
         static double? Finite(double? x) => x is { } v && double.IsFinite(v) ? v : null;
         var ones = comparisons.Select(c => new One(
-            c.Baseline.Label, c.Candidate.Label, c.Problem is null ? Name(c.Headline) : "cannot-compare", c.Verdict,
+            c.Baseline.Label, c.Candidate.Label, c.Problem is null ? Name(c.Headline) : "cannot-compare", c.Sentence,
             c.Basis switch { DeltaBasis.PairedRounds => "paired-rounds", DeltaBasis.RepeatedRuns => "repeated-runs", _ => "batches" },
             c.Units, c.BaselineRuns, ComparisonSettings.GateName(c.Settings.Gate), c.Gate.Passed, c.Gate.Text, c.Problem,
             c.Settings.Primary, TopologyComparison.PrimaryLevel(c.Settings),
@@ -103,6 +106,7 @@ public sealed record ComparisonRecord(string Verdict, bool GatesPassed, IReadOnl
             c.NewCauses, c.DeltaMethod)
         {
             PathDifferences = c.Baseline.Topology.Path is { IsEmpty: false } a && c.Candidate.Topology.Path is { IsEmpty: false } b ? a.Differences(b) : [],
+            Readings = c.Verdict,
         }).ToList();
         var headline = ones.Count == 1 ? ones[0].Headline : string.Join("; ", ones.Select(o => $"{o.Candidate}: {o.Headline}"));
         return new ComparisonRecord(headline, ones.All(o => o.GatePassed), ones);

@@ -73,7 +73,8 @@ internal static class MergeCommand
             var written = LoadGen.Reports.ReportWriter.WriteRun(merged.Folder.Path);
             foreach (var c in written.Comparisons)
             {
-                console.Line($"comparison: {c.Verdict}");
+                console.Line($"comparison: {c.Sentence}");
+                console.Line($"  {c.Verdict}");
             }
 
             ReportCommand.PrintPaths(console, written);

@@ -165,7 +165,8 @@ internal static class ReportCommand
                 console.Error($"WARNING: {changed}");
             }
 
-            console.Line(c.Verdict);
+            console.Line(c.Sentence);
+            console.Line($"  {c.Verdict}");
             if (settings.Gate != LoadGen.Results.ComparisonGate.None)
             {
                 console.Line(c.Gate.Text);
@@ -223,7 +224,8 @@ internal static class ReportCommand
 
         foreach (var c in written.Comparisons)
         {
-            console.Line(c.Verdict);
+            console.Line(c.Sentence);
+            console.Line($"  {c.Verdict}");
         }
 
         PrintPaths(console, written);

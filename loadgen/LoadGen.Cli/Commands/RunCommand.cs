@@ -234,7 +234,8 @@ internal static class RunCommand
             var written = LoadGen.Reports.ReportWriter.WriteRun(folder.Path);
             foreach (var c in written.Comparisons)
             {
-                console.Line($"comparison: {c.Verdict}");
+                console.Line($"comparison: {c.Sentence}");
+                console.Line($"  {c.Verdict}");
                 if (c.Settings.Gate != ComparisonGate.None)
                 {
                     console.Line($"comparison {c.Gate.Text}");

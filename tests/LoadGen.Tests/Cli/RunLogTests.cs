@@ -25,6 +25,8 @@ public class RunLogTests
               after: 1s
               status: ResourceExhausted
         interval: 1s
+        thresholds:
+          - unanswered off   # the cut at 1 s may catch a message in flight: lost on purpose here, not this test's question
         """;
 
     [Theory(Timeout = SerialLoad.TimeoutMs)]

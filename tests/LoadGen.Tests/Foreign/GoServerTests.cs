@@ -12,11 +12,12 @@ public sealed class GoFactAttribute : FactAttribute
     public GoFactAttribute()
     {
         Timeout = SerialLoad.TimeoutMs;
-        if (GoServer.Missing is { } missing && !LabBinaries.Required)
-        {
-            Skip = $"{missing}; set {LabBinaries.RequireVariable}=1 to make this a failure";
-        }
+        Skip = SkipReason();
     }
+
+    /// <summary>Why a grpc-go test is skipped here; null when it runs (or must: lab binaries required).</summary>
+    internal static string? SkipReason() =>
+        GoServer.Missing is { } missing && !LabBinaries.Required ? $"{missing}; set {LabBinaries.RequireVariable}=1 to make this a failure" : null;
 }
 
 /// <summary>A theory that needs grpc-go (see <see cref="GoFactAttribute"/>).</summary>
@@ -26,10 +27,7 @@ public sealed class GoTheoryAttribute : TheoryAttribute
     public GoTheoryAttribute()
     {
         Timeout = SerialLoad.TimeoutMs;
-        if (GoServer.Missing is { } missing && !LabBinaries.Required)
-        {
-            Skip = $"{missing}; set {LabBinaries.RequireVariable}=1 to make this a failure";
-        }
+        Skip = GoFactAttribute.SkipReason();
     }
 }
 

@@ -1,0 +1,55 @@
+using LoadGen.Reports;
+using LoadGen.Results;
+
+namespace LoadGen.Tests.Reports;
+
+/// <summary>The one sentence a reviewer quotes: short, first, the sides named by role, and one reason when it cannot tell.</summary>
+public class SentenceTests
+{
+    private static Side Side(string path, string label)
+    {
+        var run = RunData.Load(path);
+        return new Side(label, run, run.Summary.Topologies[0]);
+    }
+
+    private static void Short(TopologyComparison c) =>
+        Assert.True(c.Sentence.Length <= TopologyComparison.SentenceLimit, $"{c.Sentence.Length} characters: {c.Sentence}");
+
+    [Fact]
+    public void AWorseCandidate_IsSaidInOneShortSentence_WithTheFigureAndItsInterval()
+    {
+        var c = TopologyComparison.Compare(
+            Side(ReportTests.SyntheticRun("a", seed: 81, tailShiftMs: 0, sendLag: (0.3, 60)), "direct-tls"),
+            Side(ReportTests.SyntheticRun("b", seed: 82, tailShiftMs: 0, p50ShiftMs: 5, sendLag: (0.3, 60)), "gateway"));
+
+        Assert.Matches(@"^gateway \(candidate\) is worse than direct-tls \(baseline\): p50 \+5\.\d+ ms \[\+\d\.\d+ ms, \+\d\.\d+ ms\]$", c.Sentence);
+        Short(c);
+        // The long form, every primary figure's reading, stays below it.
+        Assert.Contains("p99", c.Verdict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CannotTell_GivesTheOneReason_AndWhatTheDecidedFiguresSaid()
+    {
+        // The candidate's generator lagged 60 ms at p99 (the baseline's kept up): p99 cannot be judged; p50 can.
+        var c = TopologyComparison.Compare(
+            Side(ReportTests.SyntheticRun("a", seed: 83, tailShiftMs: 0, sendLag: (0.2, 4)), "before"),
+            Side(ReportTests.SyntheticRun("b", seed: 84, tailShiftMs: 0, sendLag: (0.3, 60)), "after"),
+            new ComparisonSettings { Primary = [ComparisonSettings.P50, ComparisonSettings.P99] });
+
+        Assert.Equal("cannot tell whether after (candidate) is better or worse than before (baseline): LoadGen's own send lag hides p99 (the generator was saturated); p50 equivalent", c.Sentence);
+        Short(c);
+    }
+
+    [Fact]
+    public void SeveralBaselineRuns_AreCounted_AndNoDifferenceIsSaidSo()
+    {
+        var bases = Enumerable.Range(91, 3).Select(seed => Side(ReportTests.SyntheticRun($"b{seed}", seed, tailShiftMs: 0), "release-41")).ToList();
+        var candidate = Side(ReportTests.SyntheticRun("cand", seed: 94, tailShiftMs: 0), "release-42");
+
+        var c = TopologyComparison.Compare(bases, candidate, new ComparisonSettings { Primary = [ComparisonSettings.P50] });
+
+        Assert.Equal("release-42 (candidate) is equivalent to release-41 (3 baseline runs): no difference larger than the margins (p50)", c.Sentence);
+        Short(c);
+    }
+}
