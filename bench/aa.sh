@@ -9,6 +9,9 @@
 #   bench/aa.sh                  # 10 of each, 500 streams, 30 s hold
 #   N=4 STREAMS=2000 HOLD=60s bench/aa.sh
 #   MODE=interleaved bench/aa.sh # only one of the two (interleaved | compare-runs)
+#   DELAY=5ms MODE=compare-runs bench/aa.sh   # known answer: the candidate's replies held 5 ms by the lab backend
+# Every comparison's primary figures (delta, interval, verdict, reading) and both sides' send lag p50/p99 go to
+# $out/figures.ndjson; bench/results keeps the runs worth keeping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-10}
@@ -16,6 +19,7 @@ streams=${STREAMS:-500}
 hold=${HOLD:-30s}
 topology=${TOPOLOGY:-direct-tls}
 mode=${MODE:-both}
+delay=${DELAY:-}
 out=bench/out/aa-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
@@ -46,6 +50,29 @@ scenario aa-interleaved "  - name: a
     address: lab://$topology" 8 >"$out/interleaved.yaml"
 scenario aa-run "  - name: a
     address: lab://$topology" 1 >"$out/single.yaml"
+cp "$out/single.yaml" "$out/candidate.yaml"
+if [ -n "$delay" ]; then
+  sed -i "s/^  interval: 1s$/  interval: 1s\n  directives:\n    delay: $delay/" "$out/candidate.yaml"
+fi
+
+figures() { # COMPARISON.JSON KIND I [BASE-RUN CAND-RUN] — one line per primary figure, with both sides' send lag
+  python3 - "$1" "$2" "$3" "$delay" "${4:-}" "${5:-}" >>"$out/figures.ndjson" <<'PY'
+import json, sys, os
+path, kind, i, delay, base, cand = sys.argv[1:7]
+c = json.load(open(path))
+def lag(run):
+    if not run: return None
+    t = json.load(open(os.path.join(run, "summary.json")))["topologies"][0]["sendLagMs"]
+    return {"p50": t.get("p50"), "p99": t.get("p99")}
+lags = {"baseLag": lag(base), "candLag": lag(cand)}
+for one in c["comparisons"]:
+    for f in one["figures"]:
+        if f["primary"]:
+            print(json.dumps({"kind": kind, "i": int(i), "delay": delay or None, "headline": one["headline"], "figure": f["name"],
+                              "delta": f["delta"], "low": f["low"], "high": f["high"], "margin": f["marginValue"],
+                              "verdict": f["verdict"], "reading": f["reading"], "sentence": one["sentence"], **lags}))
+PY
+}
 
 headline() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$1"; }
 declare -A count=()
@@ -54,17 +81,18 @@ for i in $(seq "$n"); do
   "${loadgen[@]}" run --scenario "$out/interleaved.yaml" --out "$out/interleaved" --quiet >"$out/interleaved-$i.log" 2>&1 || true
   dir=$(ls -d "$out"/interleaved/*-aa-interleaved | tail -1)
   v=$(headline "$dir/comparison.json"); count[interleaved-$v]=$(( ${count[interleaved-$v]:-0} + 1 ))
+  figures "$dir/comparison.json" interleaved "$i"
   echo "interleaved $i: $v — $(sed -n 3p "$dir/summary.md" | cut -c1-300)"
 done
 for i in $(seq "$n"); do
   [ "$mode" = interleaved ] && break
-  for side in base cand; do
-    "${loadgen[@]}" run --scenario "$out/single.yaml" --out "$out/runs-$i-$side" --quiet >"$out/run-$i-$side.log" 2>&1 || true
-  done
+  "${loadgen[@]}" run --scenario "$out/single.yaml" --out "$out/runs-$i-base" --quiet >"$out/run-$i-base.log" 2>&1 || true
+  "${loadgen[@]}" run --scenario "$out/candidate.yaml" --out "$out/runs-$i-cand" --quiet >"$out/run-$i-cand.log" 2>&1 || true
   "${loadgen[@]}" compare-runs "$out"/runs-$i-base/* "$out"/runs-$i-cand/* --out "$out/compare-$i" >"$out/compare-$i.log" 2>&1 || true
   v=$(headline "$(ls -d "$out"/compare-$i/* | tail -1)/comparison.json"); count[compare-runs-$v]=$(( ${count[compare-runs-$v]:-0} + 1 ))
+  figures "$(ls -d "$out"/compare-$i/* | tail -1)/comparison.json" compare-runs "$i" "$(ls -d "$out"/runs-$i-base/* | tail -1)" "$(ls -d "$out"/runs-$i-cand/* | tail -1)"
   echo "compare-runs $i: $v — $(head -1 "$out/compare-$i.log" | cut -c1-300)"
 done
 echo
-echo "counts (of $n each):"
+echo "counts (of $n each${delay:+, candidate delayed $delay}); figures: $out/figures.ndjson"
 for k in "${!count[@]}"; do echo "  $k: ${count[$k]}"; done | sort
