@@ -22,7 +22,7 @@ mode=${MODE:-both}
 delay=${DELAY:-}
 out=bench/out/aa-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
-dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >/dev/null
+dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >"$out/build.log" 2>&1 || { echo "build failed: $out/build.log" >&2; tail -20 "$out/build.log" >&2; exit 1; }
 loadgen=(dotnet loadgen/LoadGen.Cli/bin/Release/net10.0/loadgen.dll)
 
 scenario() { # NAME TARGETS-YAML ROUNDS

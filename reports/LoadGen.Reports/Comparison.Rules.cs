@@ -23,17 +23,18 @@ public sealed partial record TopologyComparison
     /// lies in ±margin; else worse (better) when it lies beyond zero — beyond the margin for
     /// <see cref="DeltaBasis.Batches"/>, whose interval lacks between-run variation; else inconclusive.
     /// </summary>
-    /// <param name="lateness">
-    /// The generator's own lateness at the figure's quantile (its send lag there, ms, the larger of the two sides; 0 when
-    /// it kept up): a difference no larger is not claimed, and when it exceeds the margin, equivalence is not claimed
-    /// either — a lag larger than the margin can hide a difference as well as make one.
+    /// <param name="lateness">The generator's own lateness at the figure's quantile (its send lag there, ms, the larger of the two sides): a difference no larger is not claimed.</param>
+    /// <param name="lagGap">
+    /// How far the two sides' send lags at that quantile differ (ms): the generator alone moved one side's figure that much
+    /// more than the other's, so when it exceeds the margin, equivalence is not claimed either — a lag gap larger than the
+    /// margin can hide a difference as well as make one. Equal lags cancel in the difference.
     /// </param>
-    public static ComparisonVerdict Decide(Estimate d, double margin, DeltaBasis basis, double lateness = 0)
+    public static ComparisonVerdict Decide(Estimate d, double margin, DeltaBasis basis, double lateness = 0, double lagGap = 0)
     {
         ArgumentNullException.ThrowIfNull(d);
         var claimAt = Math.Max(basis == DeltaBasis.Batches ? margin : 0, lateness);
         return !d.Bounded ? ComparisonVerdict.Inconclusive
-            : d.Low >= -margin && d.High <= margin ? (lateness <= margin ? ComparisonVerdict.Equivalent : ComparisonVerdict.Inconclusive)
+            : d.Low >= -margin && d.High <= margin ? (lagGap <= margin ? ComparisonVerdict.Equivalent : ComparisonVerdict.Inconclusive)
             : d.Low > claimAt ? ComparisonVerdict.Worse
             : d.High < -claimAt ? ComparisonVerdict.Better
             : ComparisonVerdict.Inconclusive;

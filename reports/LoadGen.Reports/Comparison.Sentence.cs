@@ -42,17 +42,34 @@ public sealed partial record TopologyComparison
     }
 
     /// <summary>The one reason a headline is "cannot tell", and what the decided figures said.</summary>
-    private string Reason(List<FigureRow> primary)
+    private static string Reason(List<FigureRow> primary)
     {
         var undecided = primary.Where(f => f.Verdict == ComparisonVerdict.Inconclusive).ToList();
         var decided = primary.Where(f => f.Verdict != ComparisonVerdict.Inconclusive)
             .Select(f => $"{f.Figure} {f.Verdict.ToString().ToLowerInvariant()}").ToList();
-        var names = string.Join(", ", undecided.Select(f => f.Figure));
-        var reason = undecided.Any(f => f.GeneratorBound) || (Saturation is not null && undecided.Count > 0)
-            ? $"LoadGen's own send lag hides {names} (the generator was saturated)"
-            : undecided.Any(f => f.Delta is { Bounded: false })
-            ? $"too little data for {names}"
-            : $"{names} {(undecided.Count == 1 ? "needs" : "need")} more data to clear {(undecided.Count == 1 ? "its margin" : "their margins")}";
+        // Each undecided figure under its own reason: the generator's lag (more data of it will not help), too little data
+        // for an interval, or an interval that needs more data to clear its margin.
+        static string Names(IEnumerable<FigureRow> rows) => string.Join(", ", rows.Select(f => f.Figure));
+        var lagged = undecided.Where(f => f.GeneratorBound).ToList();
+        var unbounded = undecided.Where(f => !f.GeneratorBound && f.Delta is { Bounded: false }).ToList();
+        var wide = undecided.Except(lagged).Except(unbounded).ToList();
+        var reasons = new List<string>();
+        if (lagged.Count > 0)
+        {
+            reasons.Add($"LoadGen's own send lag hides {Names(lagged)}");
+        }
+
+        if (unbounded.Count > 0)
+        {
+            reasons.Add($"too little data for {Names(unbounded)}");
+        }
+
+        if (wide.Count > 0)
+        {
+            reasons.Add($"{Names(wide)} {(wide.Count == 1 ? "needs" : "need")} more data");
+        }
+
+        var reason = string.Join("; ", reasons);
         return reason + (decided.Count > 0 ? $"; {string.Join(", ", decided)}" : "");
     }
 

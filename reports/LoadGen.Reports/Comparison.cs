@@ -213,7 +213,6 @@ public sealed partial record TopologyComparison(
         var basis = baselines.Count > 1 ? DeltaBasis.RepeatedRuns : CountPairedRounds(baseline, candidate) > 0 ? DeltaBasis.PairedRounds : DeltaBasis.Batches;
         var figures = new List<FigureRow>();
         var units = 0;
-        var lateness = baselines.Select(x => x.Topology).Append(candidate.Topology).Max(GeneratorHealth.Lateness);
         // compare (both sides in one run: rounds are possible) or compare-runs (a before/after pair: they are not).
         var oneRun = baselines.Count == 1 && ReferenceEquals(baseline.Run, candidate.Run);
         foreach (var (figure, _, meaning) in ComparisonSettings.Figures)
@@ -259,8 +258,12 @@ public sealed partial record TopologyComparison(
             // p99 "worse" by +7.9 ms [+2.7, +13.1] before). Open and re-open times are not paced by the send clock.
             // Only the lag at that quantile: a p50 shift far above the generator's p50 lag is the path's even while its p99 lag
             // is high (a +7.7 ms p50 was refused at send-lag p99 20 ms, p50 0.3 ms). Open and re-open times keep the p99 line.
-            var lag = kind == "rtt" ? baselines.Select(x => x.Topology).Append(candidate.Topology).Max(t => LagAt(t.SendLagMs, p)) : lateness;
-            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis, lag, oneRun));
+            // Equivalence: equal lags cancel in the difference, so the gap between the sides' lags is what could hide one; but a
+            // saturated generator's lag is bursty, not a constant that cancels — then its level at q counts.
+            var sides = baselines.Select(x => x.Topology).Append(candidate.Topology).ToList();
+            var lags = sides.Select(t => kind == "rtt" ? LagAt(t.SendLagMs, p) : GeneratorHealth.Lateness(t)).ToList();
+            var saturatedSide = sides.Any(t => GeneratorHealth.Lateness(t) > 0);
+            figures.Add(LatencyFigure(figure, meaning, primary, a, b, delta, margin, basis, (lags.Max(), saturatedSide ? lags.Max() : lags.Max() - lags.Min(), saturatedSide), oneRun));
         }
 
         var ha = baselines.Sum(x => x.Run.StreamHours(x.Topology.Name));
@@ -302,7 +305,7 @@ public sealed partial record TopologyComparison(
         _ => lag.P999,
     }) ?? 0;
 
-    private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis, double lateness, bool oneRun)
+    private static FigureRow LatencyFigure(string figure, string meaning, bool primary, double? a, double? b, Estimate? d, Margin margin, DeltaBasis basis, (double Level, double Gap, bool Saturated) lag, bool oneRun)
     {
         var m = MarginFor(margin, a, b);
         var name = figure;
@@ -320,24 +323,27 @@ public sealed partial record TopologyComparison(
             { Resolve = basis == DeltaBasis.PairedRounds || d.Units < Statistics.MinRounds ? $"at least {Statistics.MinRounds} interleaved rounds, or a run of {Statistics.MinBatches}+ reporting intervals" : null };
         }
 
-        var verdict = Decide(d, m, basis, lateness);
+        var (lateness, gap, saturatedRun) = lag;
+        var verdict = Decide(d, m, basis, lateness, gap);
         var unguarded = Decide(d, m, basis);
         // The lag decided it, or it is larger than the margin: no more data of this generator settles the figure.
-        var saturated = verdict == ComparisonVerdict.Inconclusive && lateness > 0 && (unguarded != ComparisonVerdict.Inconclusive || lateness > m);
+        var saturated = verdict == ComparisonVerdict.Inconclusive && lateness > 0 && (unguarded != ComparisonVerdict.Inconclusive || gap > m);
         var text = $"{name} {Delta(d.Value)} [{Delta(d.Low)}, {Delta(d.High)}] ({marginText})";
         var reading = verdict switch
         {
             ComparisonVerdict.Equivalent => $"{text}, equivalent",
             ComparisonVerdict.Worse => $"{text}, worse",
             ComparisonVerdict.Better => $"{text}, better",
-            _ when saturated && (unguarded == ComparisonVerdict.Equivalent || lateness > m) => $"{text}, cannot tell (generator lag: LoadGen's own send lag at this quantile, {Delta(lateness)[1..]}, exceeds the margin and could hide a difference)",
+            _ when saturated && (unguarded == ComparisonVerdict.Equivalent || gap > m) => saturatedRun
+                ? $"{text}, cannot tell (generator lag: LoadGen was saturated, its send lag at this quantile {Delta(gap)[1..]}, more than the margin, and could hide a difference)"
+                : $"{text}, cannot tell (generator lag: LoadGen's own send lag at this quantile differs by {Delta(gap)[1..]} between the sides, more than the margin, and could hide a difference)",
             _ when saturated => $"{text}, cannot tell (generator lag: within LoadGen's own send lag at this quantile, {Delta(lateness)[1..]})",
             _ => $"{text}, cannot tell",
         };
         return new FigureRow(figure, meaning, primary, a, b, d, margin, m, verdict, reading)
         {
             Resolve = verdict == ComparisonVerdict.Inconclusive && !saturated ? ResolveHint(d, m, claimAt, basis, oneRun) : saturated ? "a generator that keeps up: fewer streams per LoadGen process, more shards, or stop the machine's other load — a longer run of this generator will not settle it" : null,
-            NotWorse = d.High <= m && lateness <= m,
+            NotWorse = d.High <= m && gap <= m,
             GeneratorBound = saturated,
         };
     }

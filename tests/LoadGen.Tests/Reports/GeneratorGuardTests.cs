@@ -59,17 +59,22 @@ public class GeneratorGuardTests
     }
 
     [Fact]
-    public void ALagLargerThanTheMargin_ShowsNoEquivalence_AndNoNotWorse()
+    public void ALagGapLargerThanTheMargin_ShowsNoEquivalence_AndNoNotWorse_EqualLagsCancel()
     {
-        // Identical replies, both generators 3 ms late at p50 (margin 0.5 ms): the lag could hide a 2 ms difference.
-        var a = Side(ReportTests.SyntheticRun("a", seed: 51, tailShiftMs: 0, sendLag: (3, 10)), "before");
+        // Identical replies; one generator 3 ms late at p50, the other 0.2 ms (margin 0.5 ms): a 2.8 ms gap the generator
+        // made could hide a path difference of that size.
+        var a = Side(ReportTests.SyntheticRun("a", seed: 51, tailShiftMs: 0, sendLag: (0.2, 4)), "before");
         var b = Side(ReportTests.SyntheticRun("b", seed: 52, tailShiftMs: 0, sendLag: (3, 10)), "after");
 
         var p50 = TopologyComparison.Compare(a, b).Figures.Single(f => f.Figure == ComparisonSettings.P50);
 
         Assert.True(p50.Verdict == ComparisonVerdict.Inconclusive, p50.Reading);
         Assert.False(p50.NotWorse);
-        Assert.Contains("exceeds the margin and could hide a difference", p50.Reading, StringComparison.Ordinal);
+        Assert.Contains("differs by 2.80 ms between the sides, more than the margin", p50.Reading, StringComparison.Ordinal);
+        // Both generators 3 ms late: the same lag on both sides cancels in the difference, and equivalence can be shown.
+        var c = Side(ReportTests.SyntheticRun("c", seed: 53, tailShiftMs: 0, sendLag: (3, 10)), "before");
+        var same = TopologyComparison.Compare(c, b).Figures.Single(f => f.Figure == ComparisonSettings.P50);
+        Assert.True(same.Verdict == ComparisonVerdict.Equivalent, same.Reading);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public class ReportTests
     /// </summary>
     /// <param name="p50ShiftMs">Added to the body of the distribution (98% of the replies): moves p50.</param>
     /// <param name="sendLag">The generator's send lag recorded in summary.json: p50 for 98% of the messages, p99 for the rest.</param>
-    internal static string SyntheticRun(string name, int seed, double tailShiftMs, string scenario = "synthetic", int intervals = 30, double p50ShiftMs = 0, (double P50, double P99)? sendLag = null)
+    internal static string SyntheticRun(string name, int seed, double tailShiftMs, string scenario = "synthetic", int intervals = 30, double p50ShiftMs = 0, (double P50, double P99)? sendLag = null, double streamHours = 2000)
     {
         var dir = TestTemp.Path("run");
         var start = DateTimeOffset.Parse("2026-11-25T10:00:00Z", CultureInfo.InvariantCulture);
@@ -74,7 +74,7 @@ public class ReportTests
                     SendLagMs = LatencyStats.From(lag),
                     Outcomes = new Dictionary<string, long> { ["client-closed"] = 100 },
                     Connections = new ConnectionCounts(1, 100, 1),
-                    StreamHours = 2000,
+                    StreamHours = streamHours,
                 },
             ],
         });
