@@ -10,7 +10,8 @@ namespace LoadGen.Tests.Reports;
 /// </summary>
 public class GeneratorGuardTests
 {
-    private static Side Side(string path, string label)
+    /// <summary>A run folder's first topology as a side of a comparison.</summary>
+    internal static Side Side(string path, string label)
     {
         var run = RunData.Load(path);
         return new Side(label, run, run.Summary.Topologies[0]);

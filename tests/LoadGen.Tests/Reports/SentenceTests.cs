@@ -6,11 +6,7 @@ namespace LoadGen.Tests.Reports;
 /// <summary>The one sentence a reviewer quotes: short, first, the sides named by role, and one reason when it cannot tell.</summary>
 public class SentenceTests
 {
-    private static Side Side(string path, string label)
-    {
-        var run = RunData.Load(path);
-        return new Side(label, run, run.Summary.Topologies[0]);
-    }
+    private static Side Side(string path, string label) => GeneratorGuardTests.Side(path, label);
 
     private static void Short(TopologyComparison c) =>
         Assert.True(c.Sentence.Length <= TopologyComparison.SentenceLimit, $"{c.Sentence.Length} characters: {c.Sentence}");
