@@ -214,13 +214,20 @@ public sealed record LatencyStats(long Count, double? P50, double? P90, double? 
 /// <param name="Unit">"ms", "per 1000 stream-hours", "share" or "new causes".</param>
 public sealed record ThresholdResult(string Expression, string Topology, double? Actual, double Limit, string Unit, bool Passed)
 {
+    /// <summary>
+    /// How the value was judged when it is not a plain figure: a <c>delta … vs …</c> threshold is judged by the run's
+    /// calibrated comparison, on the upper end of its interval ("upper end of +3.2 ms [-1.0 ms, +7.4 ms]"), or why it
+    /// could not be ("cannot tell: …"). Null for every other threshold.
+    /// </summary>
+    public string? Detail { get; init; }
+
     /// <summary>The measured value for people: "12.3 ms", "0.9 per 1000 stream-hours", "0.9991".</summary>
-    public string ActualText => Actual is not { } a ? "nothing measured" : Unit switch
+    public string ActualText => Detail ?? (Actual is not { } a ? "nothing measured" : Unit switch
     {
         "ms" => $"{a.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} ms",
         "share" => a.ToString("0.#####", System.Globalization.CultureInfo.InvariantCulture),
         _ => $"{a.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} {Unit}",
-    };
+    });
 }
 
 /// <summary>An abortOnFail threshold that failed an interval check, <paramref name="AtS"/> seconds into the run: the run stopped there.</summary>

@@ -11,7 +11,8 @@ public static class ReportWriter
     public const string Junit = RunFolder.JunitFile;
     public const string ComparisonJson = RunFolder.ComparisonFile;
 
-    public sealed record Written(string Html, string Markdown, string Junit, IReadOnlyList<TopologyComparison> Comparisons);
+    /// <param name="Summary">The run's summary as the reports judged it (delta thresholds by the comparison's interval).</param>
+    public sealed record Written(string Html, string Markdown, string Junit, IReadOnlyList<TopologyComparison> Comparisons, RunSummary Summary);
 
     /// <summary>Reports one run: its first topology is the baseline, each other one a candidate.</summary>
     public static Written WriteRun(string runFolder) => WriteRun(RunData.Load(runFolder));
@@ -22,6 +23,17 @@ public static class ReportWriter
         ArgumentNullException.ThrowIfNull(run);
         var t = run.Summary.Topologies;
         var comparisons = t.Skip(1).Select(c => TopologyComparison.Compare(new Side(t[0].Name, run, t[0]), new Side(c.Name, run, c), run.Comparison)).ToList();
+        var judged = DeltaThresholds.Judge(run, comparisons);
+        if (!judged.Thresholds.SequenceEqual(run.Summary.Thresholds))
+        {
+            // One delta per figure: summary.json, the console and every report carry the comparison's judgement.
+            run.Rejudged(judged);
+            if (!run.Rebuilt)
+            {
+                run.Folder.WriteJson(RunFolder.SummaryFile, judged);
+            }
+        }
+
         return Write(run.Folder.Path, run, comparisons, null);
     }
 
@@ -54,7 +66,7 @@ public static class ReportWriter
             Atomic(Path.Combine(folder, ComparisonJson), JsonSerializer.Serialize(ComparisonRecord.From(comparisons) with { Warnings = warnings }, RunSummary.JsonOptions));
         }
 
-        return new Written(html, md, junit, comparisons);
+        return new Written(html, md, junit, comparisons, run.Summary);
     }
 
     private static void Atomic(string path, string text)

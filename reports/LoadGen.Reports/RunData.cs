@@ -32,7 +32,10 @@ public sealed class RunData
 
     public RunFolder Folder { get; }
 
-    public RunSummary Summary { get; }
+    public RunSummary Summary { get; private set; }
+
+    /// <summary>The summary with its delta thresholds judged by the comparison (<see cref="DeltaThresholds"/>).</summary>
+    internal void Rejudged(RunSummary summary) => Summary = summary;
 
     public IReadOnlyList<IntervalRecord> Intervals { get; }
 

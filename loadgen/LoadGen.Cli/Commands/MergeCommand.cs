@@ -67,10 +67,13 @@ internal static class MergeCommand
             console.Error($"WARNING: {w}");
         }
 
-        RunCommand.PrintSummary(console, merged.Summary, merged.Folder);
+        var summary = merged.Summary;
         try
         {
             var written = LoadGen.Reports.ReportWriter.WriteRun(merged.Folder.Path);
+            // Delta thresholds are judged by the comparison's interval in the reports.
+            summary = written.Summary;
+            RunCommand.PrintSummary(console, summary, merged.Folder);
             foreach (var c in written.Comparisons)
             {
                 console.Line($"comparison: {c.Sentence}");
@@ -81,10 +84,11 @@ internal static class MergeCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
+            RunCommand.PrintSummary(console, summary, merged.Folder);
             console.Error($"error: LoadGen could not write the reports ({e.Message}); the merged data is in the folder: loadgen report {merged.Folder.Path}");
             return ExitCodes.LoadGenFailed;
         }
 
-        return merged.Summary.Verdict == RunVerdict.Fail ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
+        return summary.Verdict == RunVerdict.Fail ? ExitCodes.ThresholdsFailed : ExitCodes.Ok;
     }
 }

@@ -226,12 +226,14 @@ internal static class RunCommand
             export?.Dispose();
         }
 
-        PrintSummary(console, summary, folder);
         var reportsWritten = true;
         var gateFailed = false;
         try
         {
             var written = LoadGen.Reports.ReportWriter.WriteRun(folder.Path);
+            // The reports judge delta thresholds by the comparison's interval: print and exit on that judgement.
+            summary = written.Summary;
+            PrintSummary(console, summary, folder);
             foreach (var c in written.Comparisons)
             {
                 console.Line($"comparison: {c.Sentence}");
@@ -254,6 +256,7 @@ internal static class RunCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
             // The run's data is in the folder; the report can be made again with `loadgen report`.
+            PrintSummary(console, summary, folder);
             console.Error($"error: LoadGen could not write the reports ({e.Message}); the run's data is in the folder: loadgen report {folder.Path}");
             reportsWritten = false;
         }

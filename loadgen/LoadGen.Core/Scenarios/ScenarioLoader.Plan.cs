@@ -222,7 +222,7 @@ public static partial class ScenarioLoader
             var t = Thresholds.Parse(text) ?? throw root.Error(expression, field,
                 $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p99|p999|max, optionally 'uncorrected'), " +
                 "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline', 'unanswered < 0.1%' (or 'unanswered off' for no default 1%), 'population > 95%', 'drift(p99) < 1ms/h'");
-            if (Thresholds.CannotFail(t) is { } never)
+            if (Thresholds.Refused(t) is { } never)
             {
                 throw root.Error(expression, field, never);
             }

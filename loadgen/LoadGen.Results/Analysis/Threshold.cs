@@ -8,7 +8,7 @@ public enum ThresholdKind
     /// <summary>"p99 &lt; 50ms": a latency percentile of every topology.</summary>
     Latency,
 
-    /// <summary>"delta p99 &lt; +5ms vs direct-tls": each other topology's percentile minus that one's.</summary>
+    /// <summary>"delta p99 &lt; +5ms vs direct-tls": each other topology's percentile minus that one's, judged in the reports by the comparison's interval (its upper end below the limit).</summary>
     Delta,
 
     /// <summary>"rate(rst:*) &lt; 1 per 1000 stream-hours": unplanned ends of matching causes.</summary>
@@ -201,12 +201,19 @@ public static partial class Thresholds
         return new Threshold(trimmed, Metric(m.Groups["metric"].Value), m.Groups["unc"].Success, limit.TotalMilliseconds) { Source = text };
     }
 
-    /// <summary>Why a parsed threshold is a mistake although it parses (it can never fail); null when it can.</summary>
-    public static string? CannotFail(Threshold threshold)
+    /// <summary>Why a parsed threshold is a mistake although it parses (it can never fail, or nothing can judge it); null when it is fine.</summary>
+    public static string? Refused(Threshold threshold)
     {
         ArgumentNullException.ThrowIfNull(threshold);
-        return threshold.Kind == ThresholdKind.Unanswered && threshold.Limit > 100
-            ? $"'{threshold.Expression}' can never fail: at most 100% of the messages sent go unanswered; write a share below 100%, such as 'unanswered < 1%'"
+        if (threshold.Kind == ThresholdKind.Unanswered && threshold.Limit > 100)
+        {
+            return $"'{threshold.Expression}' can never fail: at most 100% of the messages sent go unanswered; write a share below 100%, such as 'unanswered < 1%'";
+        }
+
+        // A delta is judged by the run's calibrated comparison (its interval against the limit), never by a point
+        // estimate; the comparison has an interval for these percentiles of the corrected latency only.
+        return threshold.Kind == ThresholdKind.Delta && (threshold.Metric == ThresholdMetric.Max || threshold.Uncorrected)
+            ? $"'{threshold.Expression}' cannot be judged: a delta threshold is judged by the comparison's interval, which exists for p50, p90, p99 and p999 of the corrected latency (write e.g. 'delta p99 < +5ms vs {threshold.Versus}'; 'max' and 'uncorrected' have no interval)"
             : null;
     }
 
