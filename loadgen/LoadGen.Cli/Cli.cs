@@ -92,6 +92,43 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
         }
     }
 
+    /// <summary>
+    /// A paragraph for a reader at a terminal: words wrapped at the table's width (80 columns off a terminal), the
+    /// lines after the first indented by <paramref name="indent"/>. Nothing is cut; a word longer than a line keeps its line.
+    /// <paramref name="progress"/>: to stderr, with the progress lines.
+    /// </summary>
+    public void Paragraph(string text, string indent = "    ", bool progress = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var width = Commands.RunCommand.TableWidth();
+        var lead = text[..(text.Length - text.TrimStart(' ').Length)];
+        var lines = new List<string>();
+        var line = new System.Text.StringBuilder(lead);
+        var empty = true;
+        foreach (var word in text.TrimStart(' ').Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!empty && line.Length + 1 + word.Length > width)
+            {
+                lines.Add(line.ToString());
+                line.Clear().Append(indent);
+                empty = true;
+            }
+
+            line.Append(empty ? "" : " ").Append(word);
+            empty = false;
+        }
+
+        lines.Add(line.ToString());
+        if (progress)
+        {
+            Error(string.Join(Environment.NewLine, lines));
+        }
+        else
+        {
+            Line(string.Join(Environment.NewLine, lines));
+        }
+    }
+
     /// <summary>Progress, warnings and errors; safe from any thread (fault events arrive from their own).</summary>
     public void Error(string text)
     {

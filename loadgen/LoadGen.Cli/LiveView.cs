@@ -84,16 +84,24 @@ internal sealed class LiveView : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>The plain line: one per topology per interval, stable to grep and parse.</summary>
+    /// <summary>Widest plain line the live view writes with the usual values (k6 and ghz fit an 80-column terminal too).</summary>
+    public const int Columns = 80;
+
+    /// <summary>
+    /// The plain lines, one group per topology per interval, stable to grep and parse: where the run is, then
+    /// (indented) messages and latency, with the interval's ends after them when they fit in <see cref="Columns"/>,
+    /// else on a line of their own.
+    /// </summary>
     public static string FormatLine(ProgressSnapshot p)
     {
         ArgumentNullException.ThrowIfNull(p);
         var i = p.Interval;
-        return string.Create(CultureInfo.InvariantCulture,
-            $"[{p.Topology}] {p.Phase,-9} {Clock(p.Elapsed)}/{Clock(p.Planned)}  streams {p.ActiveStreams:#,0}/{p.TargetStreams:#,0}  " +
-            $"opens/s {Rate(i, i?.Opened)}  msgs/s out {Rate(i, i?.Sent)} in {Rate(i, i?.Received)}  " +
-            $"{(p.ReplyGaps ? "reply gap " : "")}p50 {SummaryTable.Ms(p.IntervalP50Ms)} p99 {SummaryTable.Ms(p.IntervalP99Ms)}  " +
-            $"ends {Ends(i?.EndsByCause)} (total {Ends(p.TotalEnds)})");
+        var head = string.Create(CultureInfo.InvariantCulture,
+            $"[{p.Topology}] {p.Phase,-9} {Clock(p.Elapsed)}/{Clock(p.Planned)}  streams {p.ActiveStreams:#,0}/{p.TargetStreams:#,0}  opens/s {Rate(i, i?.Opened)}");
+        var body = string.Create(CultureInfo.InvariantCulture,
+            $"  msgs/s out {Rate(i, i?.Sent)} in {Rate(i, i?.Received)}  {(p.ReplyGaps ? "reply gap " : "")}p50 {SummaryTable.Ms(p.IntervalP50Ms)} p99 {SummaryTable.Ms(p.IntervalP99Ms)}");
+        var ends = $"ends {Ends(i?.EndsByCause)} (total {Ends(p.TotalEnds)})";
+        return body.Length + 2 + ends.Length <= Columns ? $"{head}\n{body}  {ends}" : $"{head}\n{body}\n  {ends}";
     }
 
     /// <summary>A count of the interval as a per-second rate; "-" before the first interval.</summary>

@@ -108,6 +108,7 @@ public sealed record ComparisonSettings
 {
     public const string P50 = "p50";
     public const string P90 = "p90";
+    public const string P95 = "p95";
     public const string P99 = "p99";
     public const string P999 = "p99.9";
     public const string OpenP99 = "open-p99";
@@ -119,6 +120,7 @@ public sealed record ComparisonSettings
     [
         (P50, new Margin(0.5, 5), "round-trip latency p50 (CO-corrected)"),
         (P90, new Margin(1, 5), "round-trip latency p90"),
+        (P95, new Margin(1.5, 7.5), "round-trip latency p95"),
         (P99, new Margin(2, 10), "round-trip latency p99"),
         (P999, new Margin(5, 20), "round-trip latency p99.9"),
         (OpenP99, new Margin(5, 10), "stream open time p99"),
@@ -152,6 +154,12 @@ public sealed record ComparisonSettings
         Margins.TryGetValue(figure, out var m) ? m : Figures.First(f => f.Figure == figure).Margin;
 
     public static bool IsFigure(string name) => Figures.Any(f => f.Figure == name);
+
+    /// <summary>
+    /// One spelling per figure: "p999" (as thresholds once wrote it) reads as "p99.9". Every other name is returned as
+    /// given, to be checked with <see cref="IsFigure"/>.
+    /// </summary>
+    public static string Canonical(string name) => name == "p999" ? P999 : name;
 
     /// <summary>The known figure names, for error messages.</summary>
     public static string Known => string.Join(", ", Figures.Select(f => f.Figure));

@@ -200,6 +200,9 @@ public sealed record PopulationHeld(double HoldS, double WantedMean, double Held
 
 public sealed record LatencyStats(long Count, double? P50, double? P90, double? P99, double? P999, double? Max, double? Mean)
 {
+    /// <summary>The 95th percentile (absent in summaries written before it was recorded).</summary>
+    public double? P95 { get; init; }
+
     public static LatencyStats From(HistogramBase h) => new(
         h.TotalCount,
         Histograms.PercentileMs(h, 50),
@@ -207,7 +210,10 @@ public sealed record LatencyStats(long Count, double? P50, double? P90, double? 
         Histograms.PercentileMs(h, 99),
         Histograms.PercentileMs(h, 99.9),
         Histograms.MaxMs(h),
-        h.TotalCount == 0 ? null : Math.Round(h.GetMean() / 1000.0, 3));
+        h.TotalCount == 0 ? null : Math.Round(h.GetMean() / 1000.0, 3))
+    {
+        P95 = Histograms.PercentileMs(h, 95),
+    };
 }
 
 /// <param name="Actual">What was measured, in <paramref name="Unit"/>; null when nothing was (which fails).</param>

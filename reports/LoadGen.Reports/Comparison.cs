@@ -232,6 +232,7 @@ public sealed partial record TopologyComparison(
                 ComparisonSettings.ReconnectP99 => ("reconnect", 99.0),
                 ComparisonSettings.P50 => ("rtt", 50.0),
                 ComparisonSettings.P90 => ("rtt", 90.0),
+                ComparisonSettings.P95 => ("rtt", 95.0),
                 ComparisonSettings.P99 => ("rtt", 99.0),
                 _ => ("rtt", 99.9),
             };
@@ -301,6 +302,7 @@ public sealed partial record TopologyComparison(
     {
         50.0 => lag.P50,
         90.0 => lag.P90,
+        95.0 => lag.P95,
         99.0 => lag.P99,
         _ => lag.P999,
     }) ?? 0;

@@ -72,6 +72,7 @@ public static class DeltaThresholds
         {
             ThresholdMetric.P50 => ComparisonSettings.P50,
             ThresholdMetric.P90 => ComparisonSettings.P90,
+            ThresholdMetric.P95 => ComparisonSettings.P95,
             ThresholdMetric.P99 => ComparisonSettings.P99,
             ThresholdMetric.P999 => ComparisonSettings.P999,
             _ => null,
@@ -85,7 +86,7 @@ public static class DeltaThresholds
 
         if (row?.Delta is not { Bounded: true } d)
         {
-            var why = row?.Delta?.Shortfall ?? (row is null ? "the comparison has no such figure (delta thresholds take p50, p90, p99, p999 of the corrected latency)" : "too few rounds or batches for an interval");
+            var why = row?.Delta?.Shortfall ?? (row is null ? "the comparison has no such figure (delta thresholds take p50, p90, p95, p99, p99.9 of the corrected latency)" : "too few rounds or batches for an interval");
             return r with { Actual = null, Passed = false, Detail = $"cannot tell: no interval for {figure ?? t.Metric.ToString()} ({why})" };
         }
 

@@ -69,7 +69,7 @@ internal sealed class ComparisonFlags
 
         if (parse.GetValue(_primary) is { } primaryText)
         {
-            var names = primaryText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var names = primaryText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ComparisonSettings.Canonical).ToArray();
             var unknown = names.FirstOrDefault(n => !ComparisonSettings.IsFigure(n));
             if (unknown is not null || names.Length == 0)
             {
@@ -84,7 +84,7 @@ internal sealed class ComparisonFlags
         foreach (var raw in parse.GetValue(_margin) ?? [])
         {
             var eq = raw.IndexOf('=', StringComparison.Ordinal);
-            var figure = eq > 0 ? raw[..eq].Trim() : "";
+            var figure = eq > 0 ? ComparisonSettings.Canonical(raw[..eq].Trim()) : "";
             string? problem = "expected FIGURE=MARGIN, e.g. p99=max(2ms, 10%)";
             var margin = eq > 0 ? Margin.Parse(raw[(eq + 1)..], out problem) : null;
             problem = margin is null ? problem : ComparisonSettings.MarginProblem(figure, margin);

@@ -76,8 +76,8 @@ internal static class MergeCommand
             RunCommand.PrintSummary(console, summary, merged.Folder);
             foreach (var c in written.Comparisons)
             {
-                console.Line($"comparison: {c.Sentence}");
-                console.Line($"  {c.Verdict}");
+                console.Paragraph($"comparison: {c.Sentence}");
+                console.Paragraph($"  {c.Verdict}");
             }
 
             ReportCommand.PrintPaths(console, written);

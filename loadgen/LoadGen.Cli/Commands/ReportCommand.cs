@@ -165,11 +165,11 @@ internal static class ReportCommand
                 console.Error($"WARNING: {changed}");
             }
 
-            console.Line(c.Sentence);
-            console.Line($"  {c.Verdict}");
+            console.Paragraph(c.Sentence);
+            console.Paragraph($"  {c.Verdict}");
             if (settings.Gate != LoadGen.Results.ComparisonGate.None)
             {
-                console.Line(c.Gate.Text);
+                console.Paragraph(c.Gate.Text);
             }
 
             if (settings.ExpectPath != LoadGen.Results.PathExpectation.Any)
@@ -224,8 +224,8 @@ internal static class ReportCommand
 
         foreach (var c in written.Comparisons)
         {
-            console.Line(c.Sentence);
-            console.Line($"  {c.Verdict}");
+            console.Paragraph(c.Sentence);
+            console.Paragraph($"  {c.Verdict}");
         }
 
         PrintPaths(console, written);

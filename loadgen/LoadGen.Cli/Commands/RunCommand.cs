@@ -157,10 +157,11 @@ internal static class RunCommand
         var each = scenario.Rounds > 1
             ? $"{scenario.Rounds} interleaved rounds of {Durations.Format(scenario.Profile.SplitHold(scenario.Rounds).Duration)} each"
             : $"{Durations.Format(scenario.Profile.Duration)} each";
-        console.Error($"run {folder.RunId}: {scenario.Targets.Count} target(s) ({string.Join(", ", scenario.Targets.Select(t => t.Name))}), peak {scenario.Profile.Peak:#,0} streams, {each}; folder {folder.Path}");
+        console.Paragraph($"run {folder.RunId}: {scenario.Targets.Count} target(s) ({string.Join(", ", scenario.Targets.Select(t => t.Name))}), peak {scenario.Profile.Peak:#,0} streams, {each}; folder {folder.Path}", progress: true);
         foreach (var t in lab.RunTargets.Where(t => t.Components is not null))
         {
-            console.Error($"  {t.Name}: {t.Components}");
+            // One hop per line: each part's name and nature stay whole, and the lines fit 80 columns.
+            console.Error($"  {t.Name}: {t.Components!.Replace(" → ", "\n      → ", StringComparison.Ordinal)}");
         }
 
         if (shard is { } part)
@@ -236,11 +237,11 @@ internal static class RunCommand
             PrintSummary(console, summary, folder);
             foreach (var c in written.Comparisons)
             {
-                console.Line($"comparison: {c.Sentence}");
-                console.Line($"  {c.Verdict}");
+                console.Paragraph($"comparison: {c.Sentence}");
+                console.Paragraph($"  {c.Verdict}");
                 if (c.Settings.Gate != ComparisonGate.None)
                 {
-                    console.Line($"comparison {c.Gate.Text}");
+                    console.Paragraph($"comparison {c.Gate.Text}");
                 }
 
                 if (c.Settings.ExpectPath != PathExpectation.Any)
@@ -303,6 +304,26 @@ internal static class RunCommand
         return attributes;
     }
 
+    /// <summary>The terminal's width when writing to one; else COLUMNS; else 80 (a CI log, a file, a pipe).</summary>
+    internal static int TableWidth()
+    {
+        var width = 0;
+        try
+        {
+            width = Console.IsOutputRedirected ? 0 : Console.WindowWidth;
+        }
+        catch (IOException)
+        {
+        }
+
+        if (width <= 0 && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var columns))
+        {
+            width = columns;
+        }
+
+        return Math.Clamp(width <= 0 ? 80 : width, 60, 240);
+    }
+
     internal static void PrintSummary(CliConsole console, RunSummary summary, RunFolder folder)
     {
         var table = SummaryTable.Build(summary);
@@ -313,7 +334,7 @@ internal static class RunCommand
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        ansi.Profile.Width = 120;
+        ansi.Profile.Width = TableWidth();
         var t = new Table().Border(TableBorder.Ascii);
         foreach (var h in table.Header)
         {

@@ -220,7 +220,7 @@ public static partial class ScenarioLoader
             var field = f?.FieldPath("check") ?? path;
             var text = root.Scalar(expression, field);
             var t = Thresholds.Parse(text) ?? throw root.Error(expression, field,
-                $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p99|p999|max, optionally 'uncorrected'), " +
+                $"'{text}' is not a threshold this version understands; write one of: 'p99 < 50ms' (p50|p90|p95|p99|p99.9|max, optionally 'uncorrected'), " +
                 "'delta p99 < +5ms vs direct-tls', 'rate(rst:*) < 1 per 1000 stream-hours', 'survival(1h) > 0.999', 'no new cause vs baseline', 'unanswered < 0.1%' (or 'unanswered off' for no default 1%), 'population > 95%', 'drift(p99) < 1ms/h'");
             if (Thresholds.Refused(t) is { } never)
             {
@@ -286,7 +286,7 @@ public static partial class ScenarioLoader
             var primary = new List<string>();
             foreach (var (item, path) in f.Sequence("primary"))
             {
-                var name = f.Scalar(item, path);
+                var name = ComparisonSettings.Canonical(f.Scalar(item, path));
                 if (!ComparisonSettings.IsFigure(name))
                 {
                     throw f.Error(item, path, $"'{name}' is not a figure a comparison makes (known: {ComparisonSettings.Known})");
@@ -313,7 +313,7 @@ public static partial class ScenarioLoader
             var margins = new Dictionary<string, Margin>(StringComparer.Ordinal);
             foreach (var (keyNode, valueNode) in map.Children)
             {
-                var figure = f.Scalar(keyNode, f.FieldPath("margins"));
+                var figure = ComparisonSettings.Canonical(f.Scalar(keyNode, f.FieldPath("margins")));
                 var field = $"{f.FieldPath("margins")}.{figure}";
                 var text = f.Scalar(valueNode, field);
                 var margin = Margin.Parse(text, out var problem) ?? throw f.Error(valueNode, field, problem!);

@@ -90,6 +90,7 @@ public enum ThresholdMetric
 {
     P50,
     P90,
+    P95,
     P99,
     P999,
     Max,
@@ -213,7 +214,7 @@ public static partial class Thresholds
         // A delta is judged by the run's calibrated comparison (its interval against the limit), never by a point
         // estimate; the comparison has an interval for these percentiles of the corrected latency only.
         return threshold.Kind == ThresholdKind.Delta && (threshold.Metric == ThresholdMetric.Max || threshold.Uncorrected)
-            ? $"'{threshold.Expression}' cannot be judged: a delta threshold is judged by the comparison's interval, which exists for p50, p90, p99 and p999 of the corrected latency (write e.g. 'delta p99 < +5ms vs {threshold.Versus}'; 'max' and 'uncorrected' have no interval)"
+            ? $"'{threshold.Expression}' cannot be judged: a delta threshold is judged by the comparison's interval, which exists for p50, p90, p95, p99 and p99.9 of the corrected latency (write e.g. 'delta p99 < +5ms vs {threshold.Versus}'; 'max' and 'uncorrected' have no interval)"
             : null;
     }
 
@@ -221,12 +222,13 @@ public static partial class Thresholds
     {
         "p50" => ThresholdMetric.P50,
         "p90" => ThresholdMetric.P90,
+        "p95" => ThresholdMetric.P95,
         "p99" => ThresholdMetric.P99,
-        "p999" => ThresholdMetric.P999,
+        "p999" or "p99.9" => ThresholdMetric.P999,
         _ => ThresholdMetric.Max,
     };
 
-    [GeneratedRegex(@"^delta\s+(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<sign>[+-]?)(?<limit>\S+)\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^delta\s+(?<metric>p50|p90|p95|p99|p999|p99\.9|max)(?<unc>\s+uncorrected)?\s*<\s*(?<sign>[+-]?)(?<limit>\S+)\s+vs\s+(?<vs>\S+)$", RegexOptions.CultureInvariant)]
     private static partial Regex DeltaPattern();
 
     [GeneratedRegex(@"^rate\((?<cause>[^)]+)\)\s*<\s*(?<n>\d+(\.\d+)?)\s+per\s+1000\s+stream-hours$", RegexOptions.CultureInvariant)]
@@ -252,6 +254,6 @@ public static partial class Thresholds
     [GeneratedRegex(@"^population\s*>\s*(?<p>\d+(\.\d+)?)%$", RegexOptions.CultureInvariant)]
     private static partial Regex PopulationPattern();
 
-    [GeneratedRegex(@"^(?<metric>p50|p90|p99|p999|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<metric>p50|p90|p95|p99|p999|p99\.9|max)(?<unc>\s+uncorrected)?\s*<\s*(?<limit>\S+)$", RegexOptions.CultureInvariant)]
     private static partial Regex ThresholdPattern();
 }

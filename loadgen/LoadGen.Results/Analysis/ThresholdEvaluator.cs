@@ -33,6 +33,7 @@ public static class ThresholdEvaluator
             {
                 ThresholdMetric.P50 => stats.P50,
                 ThresholdMetric.P90 => stats.P90,
+                ThresholdMetric.P95 => stats.P95,
                 ThresholdMetric.P99 => stats.P99,
                 ThresholdMetric.P999 => stats.P999,
                 _ => stats.Max,

@@ -56,6 +56,10 @@ public class CliTests
         Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
         Assert.Contains("threshold FAIL: p50 < 0.001ms [backend-h2c]", stdout, StringComparison.Ordinal);
         Assert.Contains("[backend-h2c] hold", err, StringComparison.Ordinal); // one progress line per interval
+        // The end table fits the terminal — 80 columns here, where the output is not one (k6 and ghz fit 80 too).
+        var table = stdout.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith('|') || l.StartsWith('+')).ToList();
+        Assert.True(table.Count > 10, stdout);
+        Assert.All(table, l => Assert.True(l.Length <= LoadGen.Cli.Commands.RunCommand.TableWidth(), $"{l.Length} columns: {l}"));
         var folder = RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir)));
         var summary = folder.ReadSummary();
         Assert.Equal("fail", summary.Verdict.Value);

@@ -121,7 +121,7 @@ public class OtlpExportTests
         Assert.Equal(t.ReplyGapMs!.Count, (long)gaps.Count);
         Assert.DoesNotContain(metrics, m => m.Metric.Name == "loadgen.message.round_trip" && m.Metric.Histogram.DataPoints.Any(p => p.Count > 0));
         // The progress lines show the gaps too, said to be gaps.
-        Assert.Matches(@"\[backend-h2c\] .* reply gap p50 [0-9.]+ ms p99 [0-9.]+ ms", stderr);
+        Assert.Matches(@"\[backend-h2c\] .*\n  msgs/s .* reply gap p50 [0-9.]+ ms p99 [0-9.]+ ms", stderr);
     }
 
     [Fact]
@@ -161,8 +161,14 @@ public class OtlpExportTests
         };
 
         Assert.Equal(
-            "[gateway round 2/4] hold      01:15/10:00  streams 1,994/2,000  opens/s 2  msgs/s out 2,000 in 1,999  p50 3.200 ms p99 41.5 ms  ends rst:CANCEL 6 (total rst:CANCEL 12, goaway:NO_ERROR 4)",
+            "[gateway round 2/4] hold      01:15/10:00  streams 1,994/2,000  opens/s 2\n" +
+            "  msgs/s out 2,000 in 1,999  p50 3.200 ms p99 41.5 ms\n" +
+            "  ends rst:CANCEL 6 (total rst:CANCEL 12, goaway:NO_ERROR 4)",
             LoadGen.Cli.LiveView.FormatLine(p));
+        // An 80-column terminal holds every line; the ends join the figures' line when they fit.
+        Assert.All(LoadGen.Cli.LiveView.FormatLine(p).Split('\n'), l => Assert.True(l.Length <= LoadGen.Cli.LiveView.Columns, l));
+        var quiet = p with { Interval = p.Interval! with { EndsByCause = new Dictionary<string, long>() }, TotalEnds = new Dictionary<string, long>() };
+        Assert.EndsWith("p99 41.5 ms  ends 0 (total 0)", LoadGen.Cli.LiveView.FormatLine(quiet), StringComparison.Ordinal);
         // A count-only workload has no round trips: its line says the figures are reply gaps.
         Assert.Contains("reply gap p50 3.200 ms p99 41.5 ms", LoadGen.Cli.LiveView.FormatLine(p with { ReplyGaps = true }), StringComparison.Ordinal);
     }

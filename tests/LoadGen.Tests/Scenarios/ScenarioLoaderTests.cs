@@ -507,7 +507,7 @@ public class ComparisonSectionTests
 
     [Theory]
     [InlineData("comparison:\n  gate: strict", "comparison.gate", 12, "not-worse")]
-    [InlineData("comparison:\n  primary: [p50, p95]", "comparison.primary[1]", 12, "known: p50")]
+    [InlineData("comparison:\n  primary: [p50, p97]", "comparison.primary[1]", 12, "known: p50")]
     [InlineData("comparison:\n  margins:\n    p99: 2x", "comparison.margins.p99", 13, "latency margin")]
     [InlineData("comparison:\n  margins:\n    unplanned-ends: 5ms", "comparison.margins.unplanned-ends", 13, "ratio")]
     [InlineData("comparison:\n  margins:\n    p50: 0ms", "comparison.margins.p50", 13, "above zero")]
