@@ -30,6 +30,13 @@ public sealed record LabOptions
 
     public LabBackendOptions Backend { get; init; } = new();
 
+    /// <summary>
+    /// How to start LoadGen itself (the apphost, or the dotnet host and loadgen.dll) to run the backend as its own
+    /// process (<see cref="LabBackendProcess"/>), so its work and GC are not the generator's send lag; null runs it in
+    /// this process (tests that read its counters directly, the bench's in-process cases).
+    /// </summary>
+    public IReadOnlyList<string>? BackendCommand { get; init; }
+
     /// <summary>Changes to the ESP stand-in's settings (timeouts, stream caps); ports, backend and certificates are the lab's.</summary>
     public Func<EspOptions, EspOptions>? ConfigureEsp { get; init; }
 

@@ -27,7 +27,7 @@ public sealed class LabTopologies : IAsyncDisposable
 {
     public static readonly IReadOnlyList<string> Names = ["backend-h2c", "direct-tls", "gateway"];
 
-    private const string BackendPart = "backend: Kestrel (embedded)";
+    private string BackendPart => BackendChild is null ? "backend: Kestrel (embedded)" : "backend: Kestrel (its own process)";
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly LabOptions _options;
     private LabCertificates? _certs;
@@ -41,7 +41,17 @@ public sealed class LabTopologies : IAsyncDisposable
         _options = options ?? new LabOptions();
     }
 
+    /// <summary>The backend when it runs in this process.</summary>
     public LabBackend? Backend { get; private set; }
+
+    /// <summary>The backend when it runs as its own process (<see cref="LabOptions.BackendCommand"/>).</summary>
+    public LabBackendProcess? BackendChild { get; private set; }
+
+    private Uri BackendAddress => BackendChild?.GrpcAddress ?? Backend!.GrpcAddress;
+
+    /// <summary>What the backend has seen so far, wherever it runs; null before it is up (or when it cannot be asked).</summary>
+    public async Task<LabBackendSnapshot?> BackendStatsAsync(CancellationToken cancellationToken = default) =>
+        BackendChild is { } child ? await child.StatsAsync(cancellationToken) : Backend?.Stats.Snapshot();
 
     /// <summary>The ESP stand-in when it is real NGINX.</summary>
     public EspStandIn? Esp { get; private set; }
@@ -55,7 +65,7 @@ public sealed class LabTopologies : IAsyncDisposable
     public EmbeddedProxy? EmbeddedGateway { get; private set; }
 
     /// <summary>Ids of the real proxies' processes (NGINX master, HAProxy) this lab started.</summary>
-    public IReadOnlyList<int> ChildProcessIds => new[] { Esp?.ProcessId, Haproxy?.ProcessId }.OfType<int>().ToList();
+    public IReadOnlyList<int> ChildProcessIds => new[] { Esp?.ProcessId, Haproxy?.ProcessId, BackendChild?.ProcessId }.OfType<int>().ToList();
 
     /// <summary>The CA clients trust for the lab's TLS ports, once one is up.</summary>
     public string? CaFile => _certs?.CaFile;
@@ -70,10 +80,21 @@ public sealed class LabTopologies : IAsyncDisposable
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            Backend ??= await LabBackend.StartAsync(_options.Backend, cancellationToken);
+            if (Backend is null && BackendChild is null)
+            {
+                if (_options.BackendCommand is { } command)
+                {
+                    BackendChild = await LabBackendProcess.StartAsync(command, _options.Backend, cancellationToken);
+                }
+                else
+                {
+                    Backend = await LabBackend.StartAsync(_options.Backend, cancellationToken);
+                }
+            }
+
             if (name == "backend-h2c")
             {
-                return new LabEndpoint(name, Backend.GrpcAddress, null, BackendPart, []);
+                return new LabEndpoint(name, BackendAddress, null, BackendPart, []);
             }
 
             _certs ??= LabCertificates.Create(LabChildren.CreateFolder("tls"));
@@ -101,6 +122,11 @@ public sealed class LabTopologies : IAsyncDisposable
     /// </summary>
     public async Task<string> KillBackendAsync(TimeSpan down, CancellationToken cancellationToken = default)
     {
+        if (BackendChild is { } child)
+        {
+            return await child.KillAndRestartAsync(down, cancellationToken);
+        }
+
         var old = Backend ?? throw new InvalidOperationException("the lab backend is not up");
         var ports = (Grpc: old.GrpcAddress.Port, Health: new Uri(old.HealthAddress.GetLeftPart(UriPartial.Authority)).Port);
         // As a crash: every TCP connection dropped at once, then the ports close.
@@ -132,7 +158,7 @@ public sealed class LabTopologies : IAsyncDisposable
         {
             var options = new EspOptions
             {
-                Backend = new Uri($"grpc://{Backend!.GrpcAddress.Authority}"),
+                Backend = new Uri($"grpc://{BackendAddress.Authority}"),
                 CertificateFile = _certs!.ServerCertificateFile,
                 KeyFile = _certs.ServerKeyFile,
                 // ESP's --healthz takes the name, not the path.
@@ -141,7 +167,7 @@ public sealed class LabTopologies : IAsyncDisposable
             options = _options.ConfigureEsp?.Invoke(options) ?? options;
             Esp = await EspStandIn.StartAsync(options with
             {
-                Backend = new Uri($"grpc://{Backend.GrpcAddress.Authority}"),
+                Backend = new Uri($"grpc://{BackendAddress.Authority}"),
                 CertificateFile = _certs.ServerCertificateFile,
                 KeyFile = _certs.ServerKeyFile,
             }, ct);
@@ -152,7 +178,7 @@ public sealed class LabTopologies : IAsyncDisposable
 
         EmbeddedEsp = await EmbeddedProxy.StartAsync(new EmbeddedProxyOptions
         {
-            Upstream = Backend!.GrpcAddress,
+            Upstream = BackendAddress,
             TlsPort = 0,
             CertificateFile = _certs!.ServerCertificateFile,
             KeyFile = _certs.ServerKeyFile,
@@ -279,6 +305,11 @@ public sealed class LabTopologies : IAsyncDisposable
         if (Backend is not null)
         {
             await Backend.DisposeAsync();
+        }
+
+        if (BackendChild is not null)
+        {
+            await BackendChild.DisposeAsync();
         }
 
         if (_certs is not null)

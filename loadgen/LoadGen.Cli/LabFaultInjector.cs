@@ -97,6 +97,33 @@ internal sealed class LabFaultInjector(LabTopologies lab) : IFaultInjector
 
     public static StreamCutStyle CutStyle(string name) => name == "yarp" ? StreamCutStyle.Yarp : StreamCutStyle.Envoy;
 
+    /// <summary>Set to <c>in-process</c> to run the lab backend inside LoadGen's process (as before it had its own).</summary>
+    public const string BackendVariable = "LOADGEN_LAB_BACKEND";
+
+    /// <summary>
+    /// How to start LoadGen itself for the lab backend's own process: this apphost, or the dotnet host with loadgen.dll
+    /// (also when LoadGen runs inside another host, such as a test host); null when the backend is to run in-process.
+    /// </summary>
+    public static IReadOnlyList<string>? SelfCommand()
+    {
+        if (Environment.GetEnvironmentVariable(BackendVariable) == "in-process")
+        {
+            return null;
+        }
+
+        var dll = typeof(LabFaultInjector).Assembly.Location;
+        var host = Environment.ProcessPath;
+        if (host is not null && Path.GetFileNameWithoutExtension(host) == Path.GetFileNameWithoutExtension(dll))
+        {
+            return [host];
+        }
+
+        var dotnet = host is not null && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host
+            : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h
+            : LabBinaries.Find("DOTNET_HOST_PATH", "dotnet");
+        return dotnet is null || string.IsNullOrEmpty(dll) ? null : [dotnet, dll];
+    }
+
     /// <summary>The scenario's lab section as lab options.</summary>
     public static LabOptions Options(Scenario scenario, LabPart parts)
     {
@@ -120,6 +147,7 @@ internal sealed class LabFaultInjector(LabTopologies lab) : IFaultInjector
             },
             // Any gateway setting, now or on cue, needs the gateway with Envoy's knobs.
             GatewayForceEmbedded = !g.IsEmpty || scenario.Faults.Any(f => f.Kind == FaultKind.SetGateway),
+            BackendCommand = SelfCommand(),
             Backend = new LoadGen.Lab.Backend.LabBackendOptions
             {
                 MaxConnectionAge = settings.Backend.MaxConnectionAge,

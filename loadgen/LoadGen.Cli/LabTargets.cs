@@ -60,5 +60,17 @@ internal sealed class LabTargets(LabPart parts = LabPart.Auto, Microsoft.Extensi
         return scenario with { Targets = resolved };
     }
 
+    /// <summary>What the lab backend saw of the run (null without a lab, or when it cannot be asked).</summary>
+    public async Task<LabBackendSeen?> BackendSeenAsync(CancellationToken cancellationToken)
+    {
+        if (_lab is null || await _lab.BackendStatsAsync(cancellationToken) is not { } s)
+        {
+            return null;
+        }
+
+        var held = s.HoldsMs is { } h ? new DelayHeld(h.Count, h.AskedMs, h.Min, h.P50, h.P99, h.Max) : null;
+        return new LabBackendSeen(_lab.BackendChild is not null, s.TotalStreams, s.MessagesReceived, held);
+    }
+
     public ValueTask DisposeAsync() => _lab?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -46,6 +46,9 @@ public sealed record RunSummary
 
     public ProcessStats? LoadGen { get; init; }
 
+    /// <summary>The lab backend behind this run's lab:// targets, as it saw the run; null without one.</summary>
+    public LabBackendSeen? LabBackend { get; init; }
+
     /// <summary>What a reader must not miss about how the run was made (a target reached without verifying its certificate).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
@@ -243,6 +246,26 @@ public sealed record ThresholdAbort(ThresholdResult Threshold, double AtS)
     public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"threshold '{Threshold.Expression}' failed for {Threshold.Topology} {AtS:0} s into the run: {Threshold.ActualText} (limit {Threshold.Limit:0.###}{(Threshold.Unit == "ms" ? " ms" : " " + Threshold.Unit)})");
 }
+
+/// <summary>
+/// The lab backend behind a run: whether it ran as its own process (so its work was not the generator's), and how long
+/// <c>directives.delay</c> really held replies — the known answer a latency difference should recover, not the delay asked.
+/// </summary>
+/// <param name="OwnProcess">False when it ran inside LoadGen's process (LOADGEN_LAB_BACKEND=in-process).</param>
+/// <param name="Held">Null when no reply was held.</param>
+public sealed record LabBackendSeen(bool OwnProcess, long Streams, long MessagesReceived, DelayHeld? Held)
+{
+    /// <summary>"lab backend: its own process; directives.delay 5 ms held min 5 ms, p50 5.02 ms, p99 5.61 ms, max 9.1 ms (40,000 replies)".</summary>
+    public string Describe()
+    {
+        var where = OwnProcess ? "its own process" : "inside LoadGen's process (its work and GC count as LoadGen's send lag)";
+        return Held is not { } h ? $"lab backend: {where}" : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"lab backend: {where}; directives.delay {h.AskedMs:0.###} ms held min {h.MinMs:0.###} ms, p50 {h.P50Ms:0.###} ms, p99 {h.P99Ms:0.###} ms, max {h.MaxMs:0.###} ms ({h.Count:#,0} replies)");
+    }
+}
+
+/// <param name="AskedMs">The delay asked for.</param>
+public sealed record DelayHeld(long Count, double AskedMs, double MinMs, double P50Ms, double P99Ms, double MaxMs);
 
 /// <summary>LoadGen's own footprint, so a report can show the tool was not the bottleneck.</summary>
 public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double AvgCpuPercentOfOneCore, int Processors)

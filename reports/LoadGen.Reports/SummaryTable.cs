@@ -68,6 +68,11 @@ public sealed record SummaryTable(IReadOnlyList<string> Header, IReadOnlyList<IR
             notes.Add($"closed loop: each stream kept {summary.InFlight ?? 1} message{(summary.InFlight is > 1 ? "s" : "")} in flight and sent the next when a reply came — messages/s is what the path allowed, latency is from each send (no schedule to fall behind: corrected and uncorrected agree)");
         }
 
+        if (summary.LabBackend is { } lab)
+        {
+            notes.Add(lab.Describe());
+        }
+
         foreach (var t in summary.Topologies)
         {
             if (t.Population is { Hint: { } hint } p)

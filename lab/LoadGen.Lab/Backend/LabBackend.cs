@@ -27,6 +27,9 @@ public sealed class LabBackend : IAsyncDisposable
         Stats = stats;
     }
 
+    /// <summary>Where the health port serves <see cref="LabBackendStats.Snapshot"/> as JSON.</summary>
+    public const string StatsPath = "/lab/stats";
+
     /// <summary>h2c address of the gRPC service, e.g. http://127.0.0.1:5000.</summary>
     public Uri GrpcAddress { get; }
 
@@ -96,6 +99,7 @@ public sealed class LabBackend : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<LabService>();
         app.MapGet(options.HealthPath, () => Results.Text("ok\n"));
+        app.MapGet(StatsPath, () => Results.Json(stats.Snapshot()));
 
         await app.StartAsync(cancellationToken);
 

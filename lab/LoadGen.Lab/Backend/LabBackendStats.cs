@@ -40,12 +40,24 @@ public sealed class LabBackendStats
     /// </summary>
     public IReadOnlyList<double> HoldsMs => [.. _holdsMs];
 
-    internal void Held(TimeSpan held)
+    internal void Held(TimeSpan asked, TimeSpan held)
     {
+        _askedMs = asked.TotalMilliseconds;
         if (_holdsMs.Count < MaxHolds)
         {
             _holdsMs.Enqueue(held.TotalMilliseconds);
         }
+    }
+
+    private double _askedMs;
+
+    /// <summary>The counters and the holds' quantiles, as <see cref="LabBackend.StatsPath"/> serves them.</summary>
+    public LabBackendSnapshot Snapshot()
+    {
+        var holds = HoldsMs.Order().ToList();
+        double At(double q) => holds[Math.Clamp((int)Math.Ceiling(q * holds.Count) - 1, 0, holds.Count - 1)];
+        return new LabBackendSnapshot(TotalStreams, ActiveStreams, MessagesReceived, MessagesSent,
+            holds.Count == 0 ? null : new LabHolds(holds.Count, _askedMs, Math.Round(holds[0], 3), Math.Round(At(0.5), 3), Math.Round(At(0.99), 3), Math.Round(holds[^1], 3)));
     }
 
     /// <summary>

@@ -11,6 +11,38 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, LabB
 {
     private static readonly TimeSpan CutoffCheck = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>How late the timer has fired lately (ticks, a moving average): what a hold asks the timer less than the delay.</summary>
+    private static long _timerLateTicks;
+
+    /// <summary>
+    /// Holds for <paramref name="asked"/>, never less, and as little more as the machine allows: a plain timer fires
+    /// its lateness after the delay (a 5 ms delay added 7 ms to round trips here), so the timer is asked for the delay
+    /// less its recent lateness, and the last fraction of a millisecond, if any is left, is waited out by yielding.
+    /// Returns the hold measured, which the backend reports (the known answer is what was held, not what was asked).
+    /// </summary>
+    private static async Task<TimeSpan> HoldAsync(TimeSpan asked, TimeProvider time, CancellationToken ct)
+    {
+        var start = time.GetTimestamp();
+        var late = TimeSpan.FromTicks(Interlocked.Read(ref _timerLateTicks));
+        var timer = asked - late;
+        if (timer >= TimeSpan.FromMilliseconds(1))
+        {
+            await Task.Delay(timer, time, ct);
+            var lateness = time.GetElapsedTime(start) - timer;
+            var clamped = Math.Clamp(lateness.Ticks, 0, TimeSpan.TicksPerMillisecond * 5);
+            // An average over the last ~16 holds: quick to follow the machine's load, calm against one slow wake-up.
+            Interlocked.Exchange(ref _timerLateTicks, late.Ticks + ((clamped - late.Ticks) / 16));
+        }
+
+        while (time.GetElapsedTime(start) < asked)
+        {
+            ct.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
+
+        return time.GetElapsedTime(start);
+    }
+
     public override async Task Chat(IAsyncStreamReader<ClientFrame> requestStream, IServerStreamWriter<ServerFrame> responseStream, ServerCallContext context)
     {
         var http = context.GetHttpContext();
@@ -116,9 +148,8 @@ internal sealed class LabService(LabBackendStats stats, LabControl control, LabB
 
                         if (d.DelayMs > 0)
                         {
-                            var holdStart = time.GetTimestamp();
-                            await Task.Delay(TimeSpan.FromMilliseconds(d.DelayMs), time, _cutoff.Token);
-                            stats.Held(time.GetElapsedTime(holdStart));
+                            var asked = TimeSpan.FromMilliseconds(d.DelayMs);
+                            stats.Held(asked, await HoldAsync(asked, time, _cutoff.Token));
                         }
 
                         if (d.EndStream)

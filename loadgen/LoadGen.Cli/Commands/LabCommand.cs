@@ -33,9 +33,21 @@ internal static class LabCommand
                 r.AddError($"--max-streams-per-connection {r.GetValueOrDefault<int>()}: expected a whole number of streams, at least 1");
             }
         });
-        var backend = new Command("backend", "Run the lab backend as its own process until Ctrl-C: the gRPC lab service over h2c, /healthz over HTTP/1.1.")
+        var maxAge = new Option<string?>("--max-connection-age")
         {
-            host, grpcPort, healthPort, cutoff, maxStreams,
+            Description = "End every connection this long after it opened, as gRPC servers in Go, C++ and Java do with MAX_CONNECTION_AGE: a GOAWAY, then the connection closed after the grace (e.g. 30s).",
+            HelpName = "DURATION",
+        };
+        var maxAgeGrace = new Option<string?>("--max-connection-age-grace")
+        {
+            Description = "MAX_CONNECTION_AGE_GRACE: how long open streams may go on after the GOAWAY. Default: 5s.",
+            HelpName = "DURATION",
+        };
+        var backend = new Command("backend", "Run the lab backend as its own process until Ctrl-C or SIGTERM: the gRPC lab service over h2c, /healthz and " +
+            $"{LabBackend.StatsPath} (what it served and how long directives.delay really held replies, JSON) over HTTP/1.1. run, compare and demo start one " +
+            "for their lab:// targets, so its work is not the generator's.")
+        {
+            host, grpcPort, healthPort, cutoff, maxStreams, maxAge, maxAgeGrace,
         };
         backend.SetAction(async (pr, ct) =>
         {
@@ -59,6 +71,31 @@ internal static class LabCommand
                 streamCutoff = new Cutoff { When = when, AfterMs = (uint)after.TotalMilliseconds, Status = 14 };
             }
 
+            TimeSpan? age = null;
+            var grace = new LabBackendOptions().MaxConnectionAgeGrace;
+            foreach (var (option, text) in new[] { ("--max-connection-age", pr.GetValue(maxAge)), ("--max-connection-age-grace", pr.GetValue(maxAgeGrace)) })
+            {
+                if (text is null)
+                {
+                    continue;
+                }
+
+                if (!Durations.TryParse(text, out var value) || value <= TimeSpan.Zero)
+                {
+                    console.Error($"error: {option} '{text}': expected a duration above zero ({Durations.Expected})");
+                    return ExitCodes.BadInput;
+                }
+
+                if (option == "--max-connection-age")
+                {
+                    age = value;
+                }
+                else
+                {
+                    grace = value;
+                }
+            }
+
             LabBackend b;
             try
             {
@@ -69,6 +106,8 @@ internal static class LabCommand
                     HealthPort = pr.GetValue(healthPort),
                     StreamCutoff = streamCutoff,
                     MaxStreamsPerConnection = pr.GetValue(maxStreams),
+                    MaxConnectionAge = age,
+                    MaxConnectionAgeGrace = grace,
                 }, ct);
             }
             catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException)

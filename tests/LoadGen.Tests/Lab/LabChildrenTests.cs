@@ -47,7 +47,8 @@ public partial class LabChildrenTests
         using var p = CliProcess.Start("run", "--scenario", scenario.File, "--out", scenario.OutDir, "--lab", "real", "--quiet");
         await p.WaitForIntervalsAsync(scenario.OutDir, 2, TimeSpan.FromSeconds(60));
 
-        await KillAndAssertNothingLeftAsync(p);
+        // A run starts the lab backend as its own process too: it must go with LoadGen like the proxies.
+        await KillAndAssertNothingLeftAsync(p, backendChild: true);
         TestTemp.Remove(scenario.Dir);
     }
 
@@ -98,13 +99,13 @@ public partial class LabChildrenTests
     /// SIGKILLs <paramref name="p"/> and checks, by PID and port, that every proxy it started is gone within
     /// a few seconds; then that the next lab's sweep removes the folders it left.
     /// </summary>
-    private static async Task KillAndAssertNothingLeftAsync(CliProcess p)
+    private static async Task KillAndAssertNothingLeftAsync(CliProcess p, bool backendChild = false)
     {
         var folders = FoldersOwnedBy(p.Pid);
-        // The TLS folder, NGINX's prefix and HAProxy's folder.
-        Assert.True(folders.Count == 3, $"lab folders of pid {p.Pid}: {string.Join(", ", folders)}\n{p.Out}\n{p.Err}");
-        var proxies = ProcessSignals.Tree(p.Pid).Skip(1).Where(pid => Command(pid) is "nginx" or "haproxy").ToList();
-        Assert.True(proxies.Count >= 3, $"expected NGINX's master and worker and HAProxy under pid {p.Pid}, found {proxies.Count}");
+        // The TLS folder, NGINX's prefix and HAProxy's folder (and the backend's, when it runs as its own process).
+        Assert.True(folders.Count == (backendChild ? 4 : 3), $"lab folders of pid {p.Pid}: {string.Join(", ", folders)}\n{p.Out}\n{p.Err}");
+        var proxies = ProcessSignals.Tree(p.Pid).Skip(1).Where(pid => Command(pid) is "nginx" or "haproxy" || (backendChild && Command(pid) is "dotnet")).ToList();
+        Assert.True(proxies.Count >= (backendChild ? 4 : 3), $"expected NGINX's master and worker and HAProxy{(backendChild ? " and the backend" : "")} under pid {p.Pid}, found {proxies.Count}");
         var ports = folders.SelectMany(f => ProxyConfigs.Select(n => Path.Combine(f, n)).Where(File.Exists))
             .SelectMany(f => PortRegex().Matches(File.ReadAllText(f)).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)))
             .Distinct().ToList();
