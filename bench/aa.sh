@@ -10,6 +10,9 @@
 #   N=4 STREAMS=2000 HOLD=60s bench/aa.sh
 #   MODE=interleaved bench/aa.sh # only one of the two (interleaved | compare-runs)
 #   DELAY=5ms MODE=compare-runs bench/aa.sh   # known answer: the candidate's replies held 5 ms by the lab backend
+#   BURNER=1 bench/aa.sh         # beside a one-core burner (a busy runner), stopped with the bench
+# compare-runs pairs are compared both ways (base→cand and cand→base): the second is kind "compare-runs-reverse".
+# The candidate's measured hold (summary.json labBackend.held.p50Ms) is kept beside each known-answer figure.
 # Every comparison's primary figures (delta, interval, verdict, reading) and both sides' send lag p50/p99 go to
 # $out/figures.ndjson; bench/results keeps the runs worth keeping.
 set -euo pipefail
@@ -55,16 +58,29 @@ if [ -n "$delay" ]; then
   sed -i "s/^  interval: 1s$/  interval: 1s\n  directives:\n    delay: $delay/" "$out/candidate.yaml"
 fi
 
+if [ -n "${BURNER:-}" ]; then
+  # One core kept busy for as long as the bench runs (bounded: 4 h at most), as another job on a shared runner.
+  timeout 4h sh -c 'while :; do :; done' &
+  burner=$!
+  trap 'kill $burner 2>/dev/null || true' EXIT
+fi
+
 figures() { # COMPARISON.JSON KIND I [BASE-RUN CAND-RUN] — one line per primary figure, with both sides' send lag
-  python3 - "$1" "$2" "$3" "$delay" "${4:-}" "${5:-}" >>"$out/figures.ndjson" <<'PY'
+  python3 - "$1" "$2" "$3" "$delay" "${4:-}" "${5:-}" "${BURNER:+burner}" >>"$out/figures.ndjson" <<'PY'
 import json, sys, os
-path, kind, i, delay, base, cand = sys.argv[1:7]
+path, kind, i, delay, base, cand, setting = sys.argv[1:8]
 c = json.load(open(path))
+def summary(run):
+    return json.load(open(os.path.join(run, "summary.json"))) if run else None
 def lag(run):
     if not run: return None
-    t = json.load(open(os.path.join(run, "summary.json")))["topologies"][0]["sendLagMs"]
+    t = summary(run)["topologies"][0]["sendLagMs"]
     return {"p50": t.get("p50"), "p99": t.get("p99")}
-lags = {"baseLag": lag(base), "candLag": lag(cand)}
+def held(run):
+    s = summary(run) if run else None
+    h = ((s or {}).get("labBackend") or {}).get("held")
+    return h and {"p50": h["p50Ms"], "min": h["minMs"], "p99": h["p99Ms"]}
+lags = {"baseLag": lag(base), "candLag": lag(cand), "baseHeld": held(base), "candHeld": held(cand), "setting": setting or "quiet"}
 for one in c["comparisons"]:
     for f in one["figures"]:
         if f["primary"]:
@@ -91,6 +107,10 @@ for i in $(seq "$n"); do
   "${loadgen[@]}" compare-runs "$out"/runs-$i-base/* "$out"/runs-$i-cand/* --out "$out/compare-$i" >"$out/compare-$i.log" 2>&1 || true
   v=$(headline "$(ls -d "$out"/compare-$i/* | tail -1)/comparison.json"); count[compare-runs-$v]=$(( ${count[compare-runs-$v]:-0} + 1 ))
   figures "$(ls -d "$out"/compare-$i/* | tail -1)/comparison.json" compare-runs "$i" "$(ls -d "$out"/runs-$i-base/* | tail -1)" "$(ls -d "$out"/runs-$i-cand/* | tail -1)"
+  # The other way round: the same two runs, the candidate as the baseline (margins are symmetric: verdicts must mirror).
+  "${loadgen[@]}" compare-runs "$out"/runs-$i-cand/* "$out"/runs-$i-base/* --out "$out/reverse-$i" >"$out/reverse-$i.log" 2>&1 || true
+  v=$(headline "$(ls -d "$out"/reverse-$i/* | tail -1)/comparison.json"); count[reverse-$v]=$(( ${count[reverse-$v]:-0} + 1 ))
+  figures "$(ls -d "$out"/reverse-$i/* | tail -1)/comparison.json" compare-runs-reverse "$i" "$(ls -d "$out"/runs-$i-cand/* | tail -1)" "$(ls -d "$out"/runs-$i-base/* | tail -1)"
   echo "compare-runs $i: $v — $(head -1 "$out/compare-$i.log" | cut -c1-300)"
 done
 echo

@@ -73,6 +73,12 @@ public sealed record IntervalRecord
     /// <summary>LoadGen's own CPU during the interval as a share of the machine's cores (0–1): near 1, the generator, not the path, sets the pace.</summary>
     public double? LoadGenCpuShare { get; init; }
 
+    /// <summary>
+    /// The whole machine's busy share of all its cores during the interval (0–1, Linux /proc/stat; null elsewhere):
+    /// less <see cref="LoadGenCpuShare"/>, what every other process took.
+    /// </summary>
+    public double? MachineCpuShare { get; init; }
+
     /// <summary>Share of the interval's wall time the GC paused LoadGen (0–1).</summary>
     public double? LoadGenGcPauseShare { get; init; }
 

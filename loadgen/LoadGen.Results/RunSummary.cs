@@ -286,7 +286,23 @@ public sealed record ProcessStats(double PeakRssMb, double CpuSeconds, double Av
 /// rebuilt from its files.
 /// </summary>
 /// <param name="Saturated">One of the figures says LoadGen could not keep up; <paramref name="Why"/> says which.</param>
-public sealed record GeneratorStats(double? CpuShareOfCores, double? SendLagP99Ms, double? SendLagP999Ms, double? GcPauseShare, long? ThreadPoolQueueMax, bool Saturated, string? Why);
+public sealed record GeneratorStats(double? CpuShareOfCores, double? SendLagP99Ms, double? SendLagP999Ms, double? GcPauseShare, long? ThreadPoolQueueMax, bool Saturated, string? Why)
+{
+    /// <summary>The whole machine's busy share of its cores over the run (0–1; null when not measured): LoadGen's and everyone else's.</summary>
+    public double? MachineCpuShare { get; init; }
+
+    /// <summary>What processes other than LoadGen took of the machine (0–1); null when not measured.</summary>
+    public double? OthersCpuShare => MachineCpuShare is { } m && CpuShareOfCores is { } l ? Math.Round(Math.Max(0, m - l), 3) : null;
+
+    /// <summary>
+    /// Who to blame for a saturated generator, with what would help: the machine's other load when it took at least a
+    /// third of the machine (LoadGen was crowded out), else LoadGen's own work; null when nothing was measured.
+    /// </summary>
+    public string? Cause => OthersCpuShare is not { } others ? null
+        : others >= 1.0 / 3
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"other processes took {others * 100:0}% of the machine, LoadGen {CpuShareOfCores * 100:0}%: stop the other load, or run LoadGen where it has the cores")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"LoadGen itself took {CpuShareOfCores * 100:0}% of the machine, other processes {others * 100:0}%: fewer streams per LoadGen process, or more shards");
+}
 
 /// <summary>
 /// A timeout the path imposes, inferred from stream ends that cluster tightly at one value:

@@ -72,7 +72,7 @@ public sealed partial record TopologyComparison
     {
         ArgumentNullException.ThrowIfNull(sides);
         var named = sides.Where(x => GeneratorHealth.Lateness(x.Topology) > 0)
-            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Label} (send lag p99 {x.Topology.SendLagMs.P99:0.#} ms)")).ToList();
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Label} (send lag p99 {x.Topology.SendLagMs.P99:0.#} ms{(x.Run.Summary.Generator?.Cause is { } cause ? $"; {cause}" : "")})")).ToList();
         return named.Count == 0 ? null : $"LoadGen was saturated on {string.Join(" and ", named)}";
     }
 

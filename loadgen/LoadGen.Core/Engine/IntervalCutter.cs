@@ -37,8 +37,10 @@ internal sealed class IntervalCutter
         _lastCpu = Environment.CpuUsage.TotalTime;
         _lastPause = GC.GetTotalPauseDuration();
         _lastWall = System.Diagnostics.Stopwatch.GetTimestamp();
+        _lastMachine = MachineCpu.Read();
     }
 
+    private (long Busy, long Total)? _lastMachine;
     private TimeSpan _lastCpu;
     private TimeSpan _lastPause;
     private long _lastWall;
@@ -66,6 +68,7 @@ internal sealed class IntervalCutter
         // The generator's own health this interval, beside what it measured: CPU, GC pauses, send lag.
         var (cpu, pause, wall) = (Environment.CpuUsage.TotalTime, GC.GetTotalPauseDuration(), System.Diagnostics.Stopwatch.GetTimestamp());
         var wallS = System.Diagnostics.Stopwatch.GetElapsedTime(_lastWall, wall).TotalSeconds;
+        var machine = MachineCpu.Read();
         var record = new IntervalRecord
         {
             Topology = _run.Target.Name,
@@ -95,6 +98,7 @@ internal sealed class IntervalCutter
             P99Ms = Histograms.PercentileMs(rtt, 99),
             LoadGenCpuShare = wallS <= 0 ? null : Math.Round((cpu - _lastCpu).TotalSeconds / wallS / Environment.ProcessorCount, 3),
             LoadGenGcPauseShare = wallS <= 0 ? null : Math.Round((pause - _lastPause).TotalSeconds / wallS, 4),
+            MachineCpuShare = MachineCpu.Share(_lastMachine, machine),
             SendLagP99Ms = Histograms.PercentileMs(taken[3], 99),
             LoadGenRssMb = Math.Round(Environment.WorkingSet / 1048576.0, 1),
             LoadGenHeapMb = LiveHeapMb(),

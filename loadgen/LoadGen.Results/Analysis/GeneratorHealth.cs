@@ -63,7 +63,10 @@ public static class GeneratorHealth
             why.Add(string.Create(CultureInfo.InvariantCulture, $"GC pauses {gc * 100:0.0}% of the time"));
         }
 
-        return new GeneratorStats(cpu, lag99, lag999, gc, process?.ThreadPoolQueueMax, why.Count > 0, why.Count > 0 ? string.Join("; ", why) : null);
+        return new GeneratorStats(cpu, lag99, lag999, gc, process?.ThreadPoolQueueMax, why.Count > 0, why.Count > 0 ? string.Join("; ", why) : null)
+        {
+            MachineCpuShare = WeightedMean(intervals, i => i.MachineCpuShare, 3),
+        };
     }
 
     /// <summary>The mean of a per-interval share, weighted by each interval's length; null when no interval has it.</summary>
@@ -88,7 +91,9 @@ public static class GeneratorHealth
         var parts = new List<string>();
         if (g.CpuShareOfCores is { } cpu)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"CPU {cpu * 100:0}% of the machine"));
+            parts.Add(g.OthersCpuShare is { } others
+                ? string.Create(CultureInfo.InvariantCulture, $"CPU {cpu * 100:0}% of the machine (other processes {others * 100:0}%)")
+                : string.Create(CultureInfo.InvariantCulture, $"CPU {cpu * 100:0}% of the machine"));
         }
 
         if (g.SendLagP99Ms is { } lag)
@@ -111,6 +116,8 @@ public static class GeneratorHealth
         }
 
         var figures = parts.Count > 0 ? string.Join(", ", parts) : "no figures";
-        return g.Saturated ? $"LoadGen was SATURATED ({g.Why}): {figures} — latency differences of that size are the generator's, not the path's" : $"LoadGen kept up: {figures}";
+        return g.Saturated
+            ? $"LoadGen was SATURATED ({g.Why}): {figures} — latency differences of that size are the generator's, not the path's{(g.Cause is { } cause ? $"; {cause}" : "")}"
+            : $"LoadGen kept up: {figures}";
     }
 }

@@ -356,6 +356,7 @@ public static class ShardMerge
             P50Ms = rtt is null ? null : Histograms.PercentileMs(rtt, 50),
             P99Ms = rtt is null ? null : Histograms.PercentileMs(rtt, 99),
             LoadGenCpuShare = r.Max(x => x.LoadGenCpuShare),
+            MachineCpuShare = r.Max(x => x.MachineCpuShare),
             LoadGenGcPauseShare = r.Max(x => x.LoadGenGcPauseShare),
             SendLagP99Ms = r.Max(x => x.SendLagP99Ms),
             LoadGenRssMb = r.Max(x => x.LoadGenRssMb),

@@ -56,6 +56,24 @@ public class GeneratorHealthTests
         Assert.StartsWith("LoadGen was SATURATED (send lag p99 33 ms", GeneratorHealth.Describe(rebuilt), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ASaturatedGenerator_NamesWhoTookTheMachine_LoadGenOrTheOtherProcesses()
+    {
+        // Send lag p99 45 ms both times; the machine was 95% busy both times: once LoadGen's doing, once another job's.
+        var crowdedOut = GeneratorHealth.Stats([Topology("a", 45)], [Interval(0.30, 0.02, 10) with { MachineCpuShare = 0.95 }], null);
+        var itself = GeneratorHealth.Stats([Topology("a", 45)], [Interval(0.85, 0.02, 10) with { MachineCpuShare = 0.95 }], null);
+        var unmeasured = GeneratorHealth.Stats([Topology("a", 45)], [Interval(0.85, 0.02, 10)], null);
+
+        Assert.Equal(0.65, crowdedOut.OthersCpuShare);
+        Assert.Contains("other processes took 65% of the machine, LoadGen 30%: stop the other load", crowdedOut.Cause, StringComparison.Ordinal);
+        Assert.Contains("CPU 30% of the machine (other processes 65%)", GeneratorHealth.Describe(crowdedOut), StringComparison.Ordinal);
+        Assert.EndsWith(crowdedOut.Cause!, GeneratorHealth.Describe(crowdedOut), StringComparison.Ordinal);
+        Assert.Contains("LoadGen itself took 85% of the machine, other processes 10%: fewer streams per LoadGen process", itself.Cause, StringComparison.Ordinal);
+        // Not measured (a rebuilt run of an older version, or not Linux): no blame is laid.
+        Assert.Null(unmeasured.Cause);
+        Assert.DoesNotContain("other processes", GeneratorHealth.Describe(unmeasured), StringComparison.Ordinal);
+    }
+
     private static IntervalRecord Interval(double cpu, double gc, double seconds = 1) => new()
     {
         Topology = "a",
