@@ -10,7 +10,11 @@
 #   N=4 STREAMS=2000 HOLD=60s bench/aa.sh
 #   MODE=interleaved bench/aa.sh # only one of the two (interleaved | compare-runs)
 #   DELAY=5ms MODE=compare-runs bench/aa.sh   # known answer: the candidate's replies held 5 ms by the lab backend
+#   DELAY=6ms BASE_DELAY=1ms MODE=compare-runs bench/aa.sh   # known answer of +5 ms with the same reply path on both sides
 #   BURNER=1 bench/aa.sh         # beside a one-core burner (a busy runner), stopped with the bench
+# A held reply leaves on the timer's wake-up, not inline: the round trip grows by about 1.3 ms more than the hold
+# (measured: +3.36 ms for a 2.00 ms hold). BASE_DELAY holds the baseline's replies too, so the two sides differ by the
+# holds alone and the known answer is the difference of the measured holds.
 # compare-runs pairs are compared both ways (base→cand and cand→base): the second is kind "compare-runs-reverse".
 # The candidate's measured hold (summary.json labBackend.held.p50Ms) is kept beside each known-answer figure.
 # Every comparison's primary figures (delta, interval, verdict, reading) and both sides' send lag p50/p99 go to
@@ -23,6 +27,7 @@ hold=${HOLD:-30s}
 topology=${TOPOLOGY:-direct-tls}
 mode=${MODE:-both}
 delay=${DELAY:-}
+base_delay=${BASE_DELAY:-}
 out=bench/out/aa-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 dotnet build loadgen/LoadGen.Cli -c Release -nologo -v q >"$out/build.log" 2>&1 || { echo "build failed: $out/build.log" >&2; tail -20 "$out/build.log" >&2; exit 1; }
@@ -57,6 +62,9 @@ cp "$out/single.yaml" "$out/candidate.yaml"
 if [ -n "$delay" ]; then
   sed -i "s/^  interval: 1s$/  interval: 1s\n  directives:\n    delay: $delay/" "$out/candidate.yaml"
 fi
+if [ -n "$base_delay" ]; then
+  sed -i "s/^  interval: 1s$/  interval: 1s\n  directives:\n    delay: $base_delay/" "$out/single.yaml"
+fi
 
 if [ -n "${BURNER:-}" ]; then
   # One core kept busy for as long as the bench runs (bounded: 4 h at most), as another job on a shared runner.
@@ -66,7 +74,7 @@ if [ -n "${BURNER:-}" ]; then
 fi
 
 figures() { # COMPARISON.JSON KIND I [BASE-RUN CAND-RUN] — one line per primary figure, with both sides' send lag
-  python3 - "$1" "$2" "$3" "$delay" "${4:-}" "${5:-}" "${BURNER:+burner}" >>"$out/figures.ndjson" <<'PY'
+  python3 - "$1" "$2" "$3" "$delay${base_delay:+ vs $base_delay}" "${4:-}" "${5:-}" "${BURNER:+burner}" >>"$out/figures.ndjson" <<'PY'
 import json, sys, os
 path, kind, i, delay, base, cand, setting = sys.argv[1:8]
 c = json.load(open(path))
@@ -107,11 +115,12 @@ for i in $(seq "$n"); do
   "${loadgen[@]}" compare-runs "$out"/runs-$i-base/* "$out"/runs-$i-cand/* --out "$out/compare-$i" >"$out/compare-$i.log" 2>&1 || true
   v=$(headline "$(ls -d "$out"/compare-$i/* | tail -1)/comparison.json"); count[compare-runs-$v]=$(( ${count[compare-runs-$v]:-0} + 1 ))
   figures "$(ls -d "$out"/compare-$i/* | tail -1)/comparison.json" compare-runs "$i" "$(ls -d "$out"/runs-$i-base/* | tail -1)" "$(ls -d "$out"/runs-$i-cand/* | tail -1)"
+  echo "compare-runs $i: $v — $(grep -v '^WARNING' "$out/compare-$i.log" | head -1 | cut -c1-300)"
   # The other way round: the same two runs, the candidate as the baseline (margins are symmetric: verdicts must mirror).
   "${loadgen[@]}" compare-runs "$out"/runs-$i-cand/* "$out"/runs-$i-base/* --out "$out/reverse-$i" >"$out/reverse-$i.log" 2>&1 || true
   v=$(headline "$(ls -d "$out"/reverse-$i/* | tail -1)/comparison.json"); count[reverse-$v]=$(( ${count[reverse-$v]:-0} + 1 ))
   figures "$(ls -d "$out"/reverse-$i/* | tail -1)/comparison.json" compare-runs-reverse "$i" "$(ls -d "$out"/runs-$i-cand/* | tail -1)" "$(ls -d "$out"/runs-$i-base/* | tail -1)"
-  echo "compare-runs $i: $v — $(head -1 "$out/compare-$i.log" | cut -c1-300)"
+  echo "  reversed: $v"
 done
 echo
 echo "counts (of $n each${delay:+, candidate delayed $delay}); figures: $out/figures.ndjson"

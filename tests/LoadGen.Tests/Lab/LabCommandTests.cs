@@ -134,7 +134,7 @@ public class LabCommandTests
         Assert.All(summary.Topologies, t =>
         {
             Assert.Contains("FALLBACK", t.Components, StringComparison.Ordinal);
-            Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 80 }, t.Outcomes);
+            Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 160 }, t.Outcomes); // 40 streams × 4 rounds
         });
     }
 
@@ -162,7 +162,7 @@ public class LabCommandTests
         var summary = LoadGen.Results.RunFolder.Open(Assert.Single(Directory.GetDirectories(outDir))).ReadSummary();
         Assert.Equal(["direct-tls", "gateway"], summary.Topologies.Select(t => t.Name));
         // Both paths carried every stream to its planned end: none refused, none reset.
-        Assert.All(summary.Topologies, t => Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 80 }, t.Outcomes));
+        Assert.All(summary.Topologies, t => Assert.Equal(new Dictionary<string, long> { ["client-closed"] = 160 }, t.Outcomes)); // 40 streams × 4 rounds
         var gateway = summary.Topologies.Single(t => t.Name == "gateway").Components ?? "";
         var direct = summary.Topologies.Single(t => t.Name == "direct-tls").Components ?? "";
         Assert.Equal(nginx, direct.Contains("(real binary)", StringComparison.Ordinal));

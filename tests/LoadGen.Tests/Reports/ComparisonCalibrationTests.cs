@@ -233,6 +233,52 @@ public class ComparisonCalibrationTests(ITestOutputHelper output)
         Assert.True(tally.FalseAlarm <= 0.05, tally.ToString());
     }
 
+    /// <summary>
+    /// The noise of real runs, measured by bench/aa-noise.sh on bench/aa.sh's A/A runs (2,000 streams × 1 msg/s through
+    /// real NGINX on this 2-core machine, 25 s holds, runs one after the other; bench/results/aa-20261208-calibration.json):
+    /// p50 barely moves (0.03 ms between intervals, 0.05 ms between runs) while p99 jumps by its own size from one
+    /// 5 s interval to the next. The synthetic shapes above were calmer for p99 (15 ± 4 ms).
+    /// </summary>
+    private static readonly Shape RealP50 = new(ComparisonSettings.P50, 0.554, 0.031, 0, 0.045);
+
+    private static readonly Shape RealP99 = new(ComparisonSettings.P99, 8.4, 8.7, 0, 0);
+
+    /// <summary>The same beside a one-core burner (BURNER=1): noisier, still far inside p50's margin.</summary>
+    private static readonly Shape BusyP50 = new(ComparisonSettings.P50, 0.51, 0.056, 0, 0.054);
+
+    private static readonly Shape BusyP99 = new(ComparisonSettings.P99, 11.4, 11.9, 0, 0);
+
+    /// <summary>The figure's verdicts over <see cref="Pairs"/> simulated compare-runs pairs of runs with <paramref name="intervals"/> intervals each.</summary>
+    private Tally Figure(int seed, Shape s, int intervals, double shift, string what)
+    {
+        var random = new Random(seed);
+        var v = Enumerable.Range(0, Pairs).Select(_ => TwoRuns(random, s, intervals, shift)).ToList();
+        var tally = new Tally(v.Count(x => x == ComparisonVerdict.Better), v.Count(x => x == ComparisonVerdict.Worse), v.Count(x => x == ComparisonVerdict.Equivalent), v.Count(x => x == ComparisonVerdict.Inconclusive));
+        output.WriteLine($"{what}: {tally}");
+        return tally;
+    }
+
+    [Fact]
+    public void CompareRuns_WithTheNoiseOfRealRuns_AgreesWithTheRealRuns()
+    {
+        // The bench's runs: 6 reporting intervals of 5 s (ramp, 25 s hold, close). What the real pairs said
+        // (bench/results/aa-20261208-calibration.json), quiet (20 A/A, 13 known-answer pairs) and beside a burner (12, 6),
+        // both ways: A/A p50 equivalent in every pair, never better or worse; p99 cannot tell in every pair (one run against
+        // one cannot bound a figure that jumps like this within ±2 ms); a 2 ms and a 5 ms difference found at p50 in every pair.
+        foreach (var (p50, p99, setting, seed) in new[] { (RealP50, RealP99, "quiet", 201), (BusyP50, BusyP99, "beside a burner", 211) })
+        {
+            var aaP50 = Figure(seed, p50, 6, 0, $"real-noise compare-runs A/A, p50, {setting}");
+            var aaP99 = Figure(seed + 1, p99, 6, 0, $"real-noise compare-runs A/A, p99, {setting}");
+            var twoMs = Figure(seed + 2, p50, 6, 2.0, $"real-noise compare-runs, p50 +2 ms, {setting}");
+            var fiveMs = Figure(seed + 3, p50, 6, 5.0, $"real-noise compare-runs, p50 +5 ms, {setting}");
+
+            Assert.True(aaP50.FalseAlarm <= 0.05 && aaP99.FalseAlarm <= 0.05, $"{aaP50}; {aaP99}");
+            Assert.True(Tally.Share(aaP50.Equivalent) >= 0.95, aaP50.ToString());
+            Assert.True(Tally.Share(aaP99.Inconclusive) >= 0.95, aaP99.ToString());
+            Assert.True(Tally.Share(twoMs.Worse) >= 0.95 && Tally.Share(fiveMs.Worse) >= 0.95, $"{twoMs}; {fiveMs}");
+        }
+    }
+
     [Fact]
     public void TooFewUnits_IsNotEnoughData_NeverAZeroWidthInterval()
     {
